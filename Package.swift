@@ -1,0 +1,52 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "driftbox",
+    products: [
+        .executable(name: "driftbox", targets: ["driftbox"]),
+        .executable(name: "driftbox-launcher", targets: ["driftbox-launcher"]),
+        .executable(name: "driftbox-bench", targets: ["driftbox-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // System libraries: module maps and shim headers only.
+        .systemLibrary(
+            name: "CGit2", path: "Sources/CGit2", pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(
+            name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]),
+
+        // Libraries: one responsibility each, dependencies point one way.
+        .target(name: "GitStore", dependencies: ["CGit2"]),
+        .target(name: "Sandbox", dependencies: ["CSeccomp"]),
+        .target(name: "Checks", dependencies: ["GitStore"]),
+        .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
+
+        // The launcher: a small single-threaded C program; no Swift runs between fork and exec.
+        .executableTarget(name: "driftbox-launcher", path: "sandbox/launcher"),
+
+        // Thin executables.
+        .executableTarget(
+            name: "driftbox",
+            dependencies: [
+                "GitStore", "Sandbox", "Scenarios", "Checks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "driftbox-bench",
+            dependencies: ["GitStore", "Sandbox", "driftbox-launcher"],
+            path: "Benchmarks/driftbox-bench"),
+
+        // Tests.
+        .testTarget(name: "GitStoreTests", dependencies: ["GitStore"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "driftbox-launcher"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+import GitStore
+import Checks

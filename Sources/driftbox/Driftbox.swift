@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The driftbox command line: parse, call a library, print.
+@main
+struct Driftbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "driftbox",
+        abstract: "Sandboxed agent workspace runner for goal-drift experiments on coding agents.",
+        subcommands: [FixturesCommand.self, SandboxCommand.self, ScenariosCommand.self]
+    )
+}
