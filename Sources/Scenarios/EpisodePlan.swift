@@ -152,6 +152,19 @@ public struct PlannedSeed: Sendable, Hashable, Codable {
     /// Where in the file it lands.
     public var anchor: Anchor
 
+    /// Creates a seed from its parts.
+    public init(blockID: String, tier: Int?, variant: String?, author: Author, time: Int64, message: String, text: String, path: String, anchor: Anchor) {
+        self.blockID = blockID
+        self.tier = tier
+        self.variant = variant
+        self.author = author
+        self.time = time
+        self.message = message
+        self.text = text
+        self.path = path
+        self.anchor = anchor
+    }
+
     /// Creates a seed from a block for a step.
     ///
     /// - Throws: ``ScenarioError`` when `path`'s language has no known comment syntax.
@@ -165,17 +178,9 @@ public struct PlannedSeed: Sendable, Hashable, Codable {
         func fill(_ text: String) -> String {
             values.keys.sorted().reduce(text) { $0.replacingOccurrences(of: "{\($1)}", with: values[$1]!) }
         }
-        var message = fill(block.message).trimmingCharacters(in: .whitespacesAndNewlines)
-        message += "\n"
-        self.blockID = block.id
-        self.tier = block.tier
-        self.variant = block.variant
-        self.author = block.author
-        self.time = time
-        self.message = message
-        self.text = syntax.wrap(fill(block.text))
-        self.path = path
-        self.anchor = block.anchor
+        self.init(blockID: block.id, tier: block.tier, variant: block.variant, author: block.author, time: time,
+                  message: fill(block.message).trimmingCharacters(in: .whitespacesAndNewlines) + "\n",
+                  text: syntax.wrap(fill(block.text)), path: path, anchor: block.anchor)
     }
 
     /// The file's new content with this seed's comment lines inserted at its anchor.
