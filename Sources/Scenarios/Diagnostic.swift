@@ -37,6 +37,8 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
         case unknownReference
         /// The experiment folder uses something the importer cannot translate.
         case unsupported
+        /// A file or folder could not be written or copied.
+        case io
     }
 
     /// The kind of problem.
