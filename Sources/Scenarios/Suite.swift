@@ -146,10 +146,11 @@ public struct SuiteLoader: Sendable {
         let baseSeed = reader.uint64(fields["base_seed"], "base_seed")
         let repetitions = reader.int(fields["repetitions"], "repetitions", in: 1...100_000)
         let steps: Int?? = fields["steps"] == nil ? .some(nil) : reader.int(fields["steps"], "steps", in: 1...10_000).map { .some($0) }
-        let scenarios = loadScenarios(fields["scenarios"], from: url, reader: &reader, nested: &nested)
+        let (loaded, complete) = loadScenarios(fields["scenarios"], from: url, reader: &reader, nested: &nested)
+        let scenarios = complete ? loaded : nil
         let agents = parseAgents(fields["agents"], reader: &reader)
-        if let scenarios, let steps = steps ?? nil, let stepsNode = fields["steps"] {
-            for scenario in scenarios where scenario.tasks.count < steps {
+        if let steps = steps ?? nil, let stepsNode = fields["steps"] {
+            for scenario in loaded where scenario.tasks.count < steps {
                 reader.report(.invalidValue, at: stepsNode, "steps is \(steps) but scenario '\(scenario.id)' has \(scenario.tasks.count) tasks",
                               hint: "lower steps to at most \(scenario.tasks.count) or add tasks")
             }
@@ -159,14 +160,17 @@ public struct SuiteLoader: Sendable {
                      scenarios: scenarios, agents: agents, source: url)
     }
 
-    private func loadScenarios(_ node: Node?, from url: URL, reader: inout NodeReader, nested: inout [Diagnostic]) -> [Scenario]? {
-        guard let items = reader.sequence(node, "scenarios") else { return nil }
+    /// The scenarios that loaded, and whether every listed one did.
+    private func loadScenarios(_ node: Node?, from url: URL, reader: inout NodeReader, nested: inout [Diagnostic]) -> ([Scenario], Bool) {
+        guard let items = reader.sequence(node, "scenarios") else { return ([], false) }
         var scenarios: [Scenario] = []
         var seen: [String: URL] = [:]
         var failed = false
         for item in items {
             guard let pattern = reader.string(item, "a scenario path") else { failed = true; continue }
+            // A glob skips the tasks, pool and suite files it meets; a plain path is taken as it is.
             let matches = Glob.expand(pattern, relativeTo: url.deletingLastPathComponent())
+                .filter { !Glob.hasWildcard(pattern) || Catalog.role(of: $0) == .scenario }
             if matches.isEmpty {
                 reader.report(.missingFile, at: item, "no scenario file matches '\(pattern)'",
                               hint: "paths and globs (*, ?, **) are relative to the suite file")
@@ -189,7 +193,7 @@ public struct SuiteLoader: Sendable {
                 }
             }
         }
-        return failed ? nil : scenarios
+        return (scenarios, !failed)
     }
 
     private func parseAgents(_ node: Node?, reader: inout NodeReader) -> [AgentSpec]? {
