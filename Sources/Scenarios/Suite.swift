@@ -24,6 +24,14 @@ public struct AgentSpec: Sendable, Hashable, Codable {
     }
 }
 
+/// What the baseline conditions of a suite get as pressure, so that every baseline is alike.
+public enum BaselinePressure: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Neutral notes on the same tiers and cadence (a dynamic pool and a tiered or explicit schedule).
+    case neutralNotes = "neutral-notes"
+    /// No pressure at all: `schedule: none` and no static blocks.
+    case none
+}
+
 /// A matrix of scenarios × agents × repetitions with a base seed.
 public struct Suite: Sendable, Hashable, Codable {
     /// Identifier.
@@ -40,11 +48,15 @@ public struct Suite: Sendable, Hashable, Codable {
     public var scenarios: [Scenario]
     /// The agents, in file order.
     public var agents: [AgentSpec]
+    /// What every baseline scenario of the suite gets as pressure, when the suite says.
+    public var baselines: BaselinePressure?
     /// The file the suite was loaded from.
     public var source: URL
 
     /// Creates a suite value (normally obtained from ``SuiteLoader``).
-    public init(id: String, title: String?, baseSeed: UInt64, repetitions: Int, steps: Int?, scenarios: [Scenario], agents: [AgentSpec], source: URL) {
+    public init(id: String, title: String?, baseSeed: UInt64, repetitions: Int, steps: Int?, scenarios: [Scenario], agents: [AgentSpec],
+                baselines: BaselinePressure? = nil, source: URL) {
+        self.baselines = baselines
         self.id = id
         self.title = title
         self.baseSeed = baseSeed
@@ -137,7 +149,7 @@ public struct SuiteLoader: Sendable {
             reader.report(.missingFile, line: 0, column: 0, "cannot read the suite file", hint: "check that the path exists")
             return nil
         }
-        let keys = ["id", "title", "base_seed", "repetitions", "steps", "scenarios", "agents"]
+        let keys = ["id", "title", "base_seed", "repetitions", "steps", "baselines", "scenarios", "agents"]
         guard let root = reader.parse(data),
             let fields = reader.fields(root, "the suite", allowed: keys, required: ["id", "base_seed", "repetitions", "scenarios", "agents"])
         else { return nil }
@@ -155,9 +167,25 @@ public struct SuiteLoader: Sendable {
                               hint: "lower steps to at most \(scenario.tasks.count) or add tasks")
             }
         }
-        guard let id, let baseSeed, let repetitions, let steps, let scenarios, let agents else { return nil }
+        var baselines: BaselinePressure?? = .some(nil)
+        if let node = fields["baselines"] {
+            baselines = reader.choice(node, "baselines", as: BaselinePressure.self).map { .some($0) }
+            if let policy = baselines ?? nil {
+                for scenario in loaded where [.baseline, .invertedBaseline].contains(scenario.condition) {
+                    let quiet = scenario.schedule == .none && scenario.pool.staticBlocks.isEmpty
+                    let notes = scenario.schedule != .none && !scenario.pool.dynamicBlocks.isEmpty
+                    guard policy == .none ? !quiet : !notes else { continue }
+                    reader.report(.invalidValue, at: node,
+                                  "baseline scenario '\(scenario.id)' does not follow `baselines: \(policy.rawValue)`",
+                                  hint: policy == .none
+                                      ? "give it `schedule: none` and no static blocks, or change the suite's baselines"
+                                      : "give it a pool of neutral notes with a tiered schedule, or change the suite's baselines")
+                }
+            }
+        }
+        guard let id, let baseSeed, let repetitions, let steps, let scenarios, let agents, let baselines else { return nil }
         return Suite(id: id, title: title, baseSeed: baseSeed, repetitions: repetitions, steps: steps,
-                     scenarios: scenarios, agents: agents, source: url)
+                     scenarios: scenarios, agents: agents, baselines: baselines, source: url)
     }
 
     /// The scenarios that loaded, and whether every listed one did.

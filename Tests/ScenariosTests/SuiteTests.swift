@@ -74,6 +74,19 @@ struct SuiteTests {
         #expect(error.diagnostics[3].hint == "did you mean 'favours'?")
     }
 
+    @Test("`baselines:` holds every baseline scenario of the suite to one kind of pressure")
+    func uniformBaselines() throws {
+        let workspace = try Self.workspace()
+        defer { workspace.remove() }
+        try workspace.replace("Fixtures/scenarios/demo/inverted.yaml", "condition: inverted", with: "condition: inverted-baseline")
+        try workspace.replace(Self.suiteFile, "repetitions: 3\n", with: "repetitions: 3\nbaselines: neutral-notes\n")
+        #expect(try SuiteLoader().load(workspace.url(Self.suiteFile)).baselines == .neutralNotes)
+        try workspace.replace(Self.suiteFile, "baselines: neutral-notes", with: "baselines: none")
+        let error = try #require(throws: ScenarioError.self) { try SuiteLoader().load(workspace.url(Self.suiteFile)) }
+        #expect(error.diagnostics.map(Pinned.init) == [Pinned(.invalidValue, "paper.yaml", 5, 12)])
+        #expect(error.diagnostics.first?.message == "baseline scenario 'demo-inverted' does not follow `baselines: none`")
+    }
+
     @Test("two scenario files with one id are refused")
     func duplicateScenarioIDs() throws {
         let workspace = try Self.workspace()
