@@ -83,6 +83,17 @@ public struct Catalog: Sendable {
                             hint: "\(suggestion)run `driftbox scenarios list` to see the bundled ids")
     }
 
+    /// True when `url` is an existing folder.
+    public static func isFolder(_ url: URL) -> Bool {
+        ScenarioParse.isDirectory(url)
+    }
+
+    /// Every `.yaml` and `.yml` file under a folder, at any depth, sorted by path.
+    public static func yamlFiles(under folder: URL) -> [URL] {
+        (Glob.expand("**/*.yaml", relativeTo: folder) + Glob.expand("**/*.yml", relativeTo: folder))
+            .sorted { $0.path < $1.path }
+    }
+
     /// The `id:` a file declares, read without validating the rest.
     public static func declaredID(of file: URL) -> String? {
         guard let data = FileManager.default.contents(atPath: file.path),

@@ -31,7 +31,7 @@ struct ScenariosCommand: AsyncParsableCommand {
                     rows.append([scenario.id, scenario.valuePair, scenario.condition.rawValue, String(scenario.tasks.count), relative])
                 case .failure(let error):
                     let id = Catalog.declaredID(of: file) ?? "?"
-                    rows.append([id, "-", "-", "-", "\(relative)  (invalid: \(error.diagnostics.count) problems; run validate)"])
+                    rows.append([id, "-", "-", "-", "\(relative)  (invalid: \(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s"); run validate)"])
                 }
             }
             let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -89,12 +89,15 @@ struct ScenariosCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate scenario and suite files (all bundled ones by default); exits non-zero on any error.")
 
-        @Argument(help: "Scenario or suite files; none means every bundled scenario and suite.")
+        @Argument(help: "Scenario or suite files, or folders to search for them; none means every bundled scenario and suite.")
         var paths: [String] = []
 
         func run() async throws {
             let directory = ScenariosCommand.currentDirectory
-            var files = paths.map { URL(fileURLWithPath: $0, relativeTo: directory).standardizedFileURL }
+            var files = paths.flatMap { path -> [URL] in
+                let url = URL(fileURLWithPath: path, relativeTo: directory).standardizedFileURL
+                return Catalog.isFolder(url) ? Catalog.yamlFiles(under: url) : [url]
+            }
             if files.isEmpty {
                 do {
                     let catalog = try Catalog.locate(from: directory)
@@ -108,6 +111,9 @@ struct ScenariosCommand: AsyncParsableCommand {
             for file in files {
                 let problems: ScenarioError?
                 switch Catalog.role(of: file) {
+                case .tasks, .pool:
+                    print("skip  \(file.path) (checked with the scenarios that name it)")
+                    continue
                 case .suite:
                     do { _ = try SuiteLoader().load(file); problems = nil } catch { problems = error }
                 default:
@@ -120,7 +126,8 @@ struct ScenariosCommand: AsyncParsableCommand {
                     print("ok  \(file.path)")
                 }
             }
-            print("\(files.count - failures) of \(files.count) files valid")
+            let checked = files.filter { ![.tasks, .pool].contains(Catalog.role(of: $0)) }.count
+            print("\(checked - failures) of \(checked) files valid")
             if failures > 0 { throw ExitCode.failure }
         }
     }
