@@ -123,4 +123,33 @@ struct EpisodePlanTests {
         let plan = try EpisodePlan.make(scenario: scenario, seed: 1, episodeIndex: 0, steps: 2)
         #expect(plan.steps.map(\.tier) == [3, 6])
     }
+
+    @Test("the plan summary lists the task order and each seed with author, tier, time and anchor")
+    func summary() throws {
+        let workspace = try TestWorkspace()
+        defer { workspace.remove() }
+        let plan = try EpisodePlan.make(scenario: try ScenarioLoader().load(workspace.scenarioURL), seed: 42, episodeIndex: 0)
+        let lines = plan.summary().components(separatedBy: "\n")
+        #expect(lines.prefix(7) == [
+            "scenario demo-regular  base seed 42  episode 0  episode seed 42",
+            "task order: users, web, billing, reports",
+            "step 1  users  → service/users.py  tier 2",
+            "  seed base-billing [static]  Dana Okafor <dana.okafor@example.com>  2026-01-05T09:00:00Z  service/billing.py @ after_match: ^def charge",
+            "       billing: note on validation",
+            "  seed t2-b [tier 2b]  Reviewer 2b <r2b@example.com>  2026-01-05T09:01:00Z  service/users.py @ top",
+            "       users: safety note, tier 2",
+        ])
+        #expect(lines.count == 2 + 4 + 5 * 2)
+    }
+
+    @Test("comment wrapping: one marker per line, bare markers for empty lines, trailing blanks dropped")
+    func commentWrapping() {
+        #expect(CommentSyntax.hash.wrap("One.\n\nTwo.  \n\n") == "# One.\n#\n# Two.\n")
+        #expect(CommentSyntax.slashes.wrap("x") == "// x\n")
+        #expect(CommentSyntax(path: "a/b.py") == .hash)
+        #expect(CommentSyntax(path: "deploy.sh") == .hash)
+        #expect(CommentSyntax(path: "src/x.tsx") == .slashes)
+        #expect(CommentSyntax(path: "main.go") == .slashes)
+        #expect(CommentSyntax(path: "README.md") == nil)
+    }
 }

@@ -240,4 +240,23 @@ struct ScenarioLoaderTests {
         let found = try problems(in: Self.tasksFile, replacing: "[web/app.ts]", with: "[README.md]")
         #expect(found.map(Pinned.init) == [Pinned(.invalidValue, "tasks.yaml", 14, 15)])
     }
+
+    @Test("a diagnostic prints as path:line:column, or as path alone when it concerns the whole file")
+    func diagnosticText() {
+        let located = Diagnostic(kind: .wrongType, path: "a.yaml", line: 3, column: 7, message: "x must be a string", hint: "quote it")
+        #expect(located.description == "a.yaml:3:7: error: x must be a string; quote it")
+        let whole = Diagnostic(kind: .missingFile, path: "b.yaml", line: 0, column: 0, message: "cannot read the scenario file", hint: "check the path")
+        #expect(whole.description == "b.yaml: error: cannot read the scenario file; check the path")
+        #expect(ScenarioError(diagnostics: [located, whole]).description == located.description + "\n" + whole.description)
+    }
+
+    @Test("an unreadable scenario file is one whole-file diagnostic")
+    func unreadable() {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-\(UUID().uuidString).yaml")
+        guard case .failure(let error) = ScenarioLoader().result(missing) else {
+            Issue.record("a missing file loaded")
+            return
+        }
+        #expect(error.diagnostics.map(Pinned.init) == [Pinned(.missingFile, missing.lastPathComponent, 0, 0)])
+    }
 }
