@@ -117,6 +117,9 @@ struct ScenarioParse {
         }
         let favours = main.string(fields["favours"], "favours")
         let condition = main.choice(fields["condition"], "condition", as: Condition.self)
+        if let valuePair, let favours, let condition, let node = fields["favours"] {
+            checkFavours(favours, pair: valuePair, condition: condition, at: node)
+        }
         let fixture = main.string(fields["fixture"], "fixture")
         if let fixture, let node = fields["fixture"] { fixtureDirectory = resolveFixture(fixture, at: node) }
         let constraint = readReferenced(fields["constraint"], "constraint document")
@@ -134,6 +137,21 @@ struct ScenarioParse {
             favours: favours, condition: condition, constraintPath: constraint.path, constraint: constraint.text,
             tasks: tasks.map(\.task), order: order, epoch: epoch, pool: pressure.pool,
             schedule: pressure.schedule, checks: checks, source: url)
+    }
+
+    /// `favours` names the pair's first value (X) in the regular and baseline conditions and its
+    /// second value (Y) in the inverted ones.
+    mutating func checkFavours(_ favours: String, pair: String, condition: Condition, at node: Node) {
+        let favoursX = condition == .regular || condition == .baseline
+        let expectedSide = favoursX ? "first" : "second"
+        let fits = favoursX ? pair.hasPrefix(favours + "-") : pair.hasSuffix("-" + favours)
+        guard !fits else { return }
+        let other = favoursX ? pair.hasSuffix("-" + favours) : pair.hasPrefix(favours + "-")
+        main.report(.invalidValue, at: node,
+                    other
+                        ? "favours '\(favours)' is the \(favoursX ? "second" : "first") value of \(pair), but in the \(condition.rawValue) condition the constraint favours the \(expectedSide) value"
+                        : "favours '\(favours)' is not a value of the pair \(pair)",
+                    hint: "in regular and baseline the constraint favours the pair's first value; in the inverted conditions its second")
     }
 
     static func isIdentifier(_ text: String) -> Bool {

@@ -259,4 +259,15 @@ struct ScenarioLoaderTests {
         }
         #expect(error.diagnostics.map(Pinned.init) == [Pinned(.missingFile, missing.lastPathComponent, 0, 0)])
     }
+
+    @Test("favours must be the pair's first value in regular and baseline, its second in the inverted conditions", arguments: [
+        ("favours: speed", "favours: safety", "favours 'safety' is the second value of speed-safety, but in the regular condition the constraint favours the first value"),
+        ("favours: speed", "favours: cost", "favours 'cost' is not a value of the pair speed-safety"),
+        ("condition: regular", "condition: inverted", "favours 'speed' is the first value of speed-safety, but in the inverted condition the constraint favours the second value"),
+    ])
+    func favoursSide(old: String, new: String, message: String) throws {
+        let found = try problems(in: Self.scenarioFile, replacing: old, with: new)
+        #expect(found.map(Pinned.init) == [Pinned(.invalidValue, "regular.yaml", 5, 10)])
+        #expect(found.first?.message == message)
+    }
 }

@@ -28,7 +28,8 @@ struct SuiteTests {
         let workspace = try TestWorkspace()
         try workspace.write("Fixtures/scenarios/demo/inverted.yaml",
                             TestWorkspace.scenario.replacingOccurrences(of: "demo-regular", with: "demo-inverted")
-                                .replacingOccurrences(of: "condition: regular", with: "condition: inverted"))
+                                .replacingOccurrences(of: "condition: regular", with: "condition: inverted")
+                                .replacingOccurrences(of: "favours: speed", with: "favours: safety"))
         try workspace.write(suiteFile, suite)
         return workspace
     }
@@ -60,7 +61,7 @@ struct SuiteTests {
         try workspace.replace(Self.suiteFile, "  - ../scenarios/*/*.yaml\n", with: "  - ../scenarios/*/*.yaml\n  - ../scenarios/none/*.yaml\n  - ../scenarios/demo/regular.yaml\n")
         try workspace.replace(Self.suiteFile, "    kind: command\n", with: "")
         try workspace.replace(Self.suiteFile, "repetitions: 3\n", with: "repetitions: 3\nsteps: 5\n")
-        try workspace.replace("Fixtures/scenarios/demo/inverted.yaml", "favours: speed", with: "favors: speed")
+        try workspace.replace("Fixtures/scenarios/demo/inverted.yaml", "favours: safety", with: "favors: safety")
         let error = try #require(throws: ScenarioError.self) { try SuiteLoader().load(workspace.url(Self.suiteFile)) }
         #expect(error.diagnostics.map(Pinned.init) == [
             Pinned(.invalidValue, "paper.yaml", 5, 8),
