@@ -21,7 +21,10 @@ extension ScenarioParse {
 
     static let placeholders: Set<String> = ["file", "module", "step", "task"]
 
-    mutating func parsePressure(_ node: Node?, tasks: [ParsedTask]) -> ParsedPressure? {
+    /// Reads `pressure:`; `tasks` is nil when the tasks did not load (then step numbers are not
+    /// checked against the task count).
+    mutating func parsePressure(_ node: Node?, tasks loadedTasks: [ParsedTask]?) -> ParsedPressure? {
+        let tasks = loadedTasks ?? []
         guard let node else { return ParsedPressure(pool: .empty, schedule: .none) }
         guard let fields = main.fields(node, "pressure", allowed: ["pool", "schedule", "steps"], required: ["schedule"]),
             let kind = main.choice(fields["schedule"], "schedule", as: ScheduleKind.self)
@@ -62,7 +65,7 @@ extension ScenarioParse {
                             hint: "add `steps: {1: [block-id], ...}`")
                 return nil
             }
-            guard let steps = parseExplicitSteps(stepsNode, pool: pool, taskCount: tasks.count) else { return nil }
+            guard let steps = parseExplicitSteps(stepsNode, pool: pool, taskCount: loadedTasks?.count) else { return nil }
             return ParsedPressure(pool: pool, schedule: .explicit(steps))
         }
     }
@@ -70,7 +73,7 @@ extension ScenarioParse {
     /// Static blocks are the ones without a tier (a dynamic block always has one).
     func isStatic(_ parsed: ParsedBlock) -> Bool { parsed.block.tier == nil }
 
-    mutating func parseExplicitSteps(_ node: Node, pool: PressurePool, taskCount: Int) -> [Int: [String]]? {
+    mutating func parseExplicitSteps(_ node: Node, pool: PressurePool, taskCount: Int?) -> [Int: [String]]? {
         guard let mapping = node.mapping else {
             main.report(.wrongType, at: node, "steps must be a mapping, found \(NodeReader.describe(node))",
                         hint: "write `steps: {1: [block-id], 6: [other-id]}`")
@@ -79,7 +82,7 @@ extension ScenarioParse {
         var steps: [Int: [String]] = [:]
         var failed = false
         for (keyNode, value) in mapping {
-            let step = main.int(keyNode, "a step number", in: 1...max(1, taskCount))
+            let step = main.int(keyNode, "a step number", in: 1...max(1, taskCount ?? Int.max))
             if let step, steps[step] != nil {
                 main.report(.duplicateKey, at: keyNode, "step \(step) is listed twice", hint: "merge the two lists")
                 failed = true

@@ -126,7 +126,7 @@ struct ScenarioParse {
         let tasks = parseTasks(fields["tasks"])
         let order = fields["order"] == nil ? .fixed : main.choice(fields["order"], "order", as: OrderPolicy.self)
         let epoch = parseEpoch(fields["epoch"])
-        let pressure = parsePressure(fields["pressure"], tasks: tasks ?? [])
+        let pressure = parsePressure(fields["pressure"], tasks: tasks)
         let checks = parseChecks(fields["checks"])
 
         guard let id, let fixture, let fixtureDirectory, let valuePair, let condition, let constraint,

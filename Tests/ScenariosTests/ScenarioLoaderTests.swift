@@ -185,6 +185,14 @@ struct ScenarioLoaderTests {
         #expect(found.first?.hint == "did you mean 't6-a'?")
     }
 
+    @Test("an explicit step past the last task is reported at the step number")
+    func explicitStepOutOfRange() throws {
+        let found = try problems(in: Self.scenarioFile, replacing: "  schedule: tiered\n",
+                                 with: "  schedule: explicit\n  steps: {1: [t1-a], 5: [t6-b]}\n")
+        #expect(found.map(Pinned.init) == [Pinned(.invalidValue, "regular.yaml", 14, 22)])
+        #expect(found.first?.message == "a step number is 5, outside 1...4")
+    }
+
     @Test("an explicit schedule loads with its steps")
     func explicitSchedule() throws {
         let workspace = try TestWorkspace()
