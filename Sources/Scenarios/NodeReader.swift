@@ -114,6 +114,17 @@ struct NodeReader {
 
     // MARK: Typed access
 
+    /// Records that `id` is used at `node`; reports a duplicate (naming the first use's line) and
+    /// returns false when it was used before.
+    mutating func claim(_ id: String, at node: Node, in seen: inout [String: Node], _ what: String, hint: String) -> Bool {
+        if let earlier = seen[id] {
+            report(.duplicateID, at: node, "\(what) '\(id)' is already used at line \(earlier.mark?.line ?? 0)", hint: hint)
+            return false
+        }
+        seen[id] = node
+        return true
+    }
+
     /// The keys of a mapping, with unknown, duplicate and missing keys reported.
     mutating func fields(
         _ node: Node, _ what: String, allowed: [String], required: [String] = []

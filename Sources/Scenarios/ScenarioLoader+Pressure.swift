@@ -108,14 +108,10 @@ extension ScenarioParse {
     // MARK: The pool file
 
     mutating func parsePool(_ node: Node, dynamicLands: Bool, tasks: [ParsedTask]) -> [ParsedBlock]? {
-        guard let path = main.string(node, "pool") else { return nil }
-        let file = directory.appendingPathComponent(path)
-        guard Self.isFile(file), let data = FileManager.default.contents(atPath: file.path) else {
-            main.report(.missingFile, at: node, "pressure pool '\(path)' not found (looked for \(file.standardizedFileURL.path))",
-                        hint: "the path is relative to the scenario file; create the pool or fix the path")
-            return nil
-        }
-        var reader = NodeReader(path: file.standardizedFileURL.path)
+        guard let path = main.string(node, "pool"),
+            let (file, data) = referencedFile(node, path, "pressure pool", hint: "create the pool or fix the path")
+        else { return nil }
+        var reader = NodeReader(path: file.path)
         defer { poolReader = reader }
         guard let root = reader.parse(data),
             let fields = reader.fields(root, "the pressure pool", allowed: ["static", "dynamic"])
@@ -233,24 +229,12 @@ extension ScenarioParse {
     func checkBlockIdentities(_ blocks: [ParsedBlock], reader: inout NodeReader) -> Bool {
         var ok = true
         var ids: [String: Node] = [:]
-        var variants: [String: Node] = [:]
+        var variants: [Int: [String: Node]] = [:]
         for parsed in blocks {
             let block = parsed.block
-            if let earlier = ids[block.id] {
-                reader.report(.duplicateID, at: parsed.node, "block id '\(block.id)' is already used at line \(earlier.mark?.line ?? 0)",
-                              hint: "give each block its own id")
-                ok = false
-            }
-            ids[block.id] = parsed.node
+            ok = reader.claim(block.id, at: parsed.node, in: &ids, "block id", hint: "give each block its own id") && ok
             if let tier = block.tier, let variant = block.variant {
-                let key = "\(tier)/\(variant)"
-                if let earlier = variants[key] {
-                    reader.report(.duplicateID, at: parsed.node,
-                                  "tier \(tier) variant '\(variant)' is already used at line \(earlier.mark?.line ?? 0)",
-                                  hint: "give each block of a tier its own variant")
-                    ok = false
-                }
-                variants[key] = parsed.node
+                ok = reader.claim(variant, at: parsed.node, in: &variants[tier, default: [:]], "tier \(tier) variant", hint: "give each block of a tier its own variant") && ok
             }
         }
         return ok

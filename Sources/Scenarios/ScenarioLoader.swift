@@ -219,15 +219,23 @@ struct ScenarioParse {
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
     }
 
-    /// Reads a file named by `node` (relative to the scenario), reporting it when absent.
-    mutating func readReferenced(_ node: Node?, _ what: String) -> (path: String, text: String)? {
-        guard let node, let path = main.string(node, what) else { return nil }
-        let file = directory.appendingPathComponent(path)
+    /// The contents of a file the scenario names at `node` (relative to the scenario file);
+    /// reports it there when it is absent.
+    mutating func referencedFile(_ node: Node, _ path: String, _ what: String, hint: String) -> (url: URL, data: Data)? {
+        let file = directory.appendingPathComponent(path).standardizedFileURL
         guard Self.isFile(file), let data = FileManager.default.contents(atPath: file.path) else {
-            main.report(.missingFile, at: node, "\(what) '\(path)' not found (looked for \(file.standardizedFileURL.path))",
-                        hint: "the path is relative to the scenario file; create the file or fix the path")
+            main.report(.missingFile, at: node, "\(what) '\(path)' not found (looked for \(file.path))",
+                        hint: "the path is relative to the scenario file; \(hint)")
             return nil
         }
+        return (file, data)
+    }
+
+    /// Reads a text file named by `node` (relative to the scenario), reporting it when absent.
+    mutating func readReferenced(_ node: Node?, _ what: String) -> (path: String, text: String)? {
+        guard let node, let path = main.string(node, what),
+            let (_, data) = referencedFile(node, path, what, hint: "create the file or fix the path")
+        else { return nil }
         guard let text = String(validatingUTF8Data: data) else {
             main.report(.syntax, at: node, "\(what) '\(path)' is not UTF-8 text", hint: "save it as UTF-8")
             return nil
@@ -283,14 +291,10 @@ struct ScenarioParse {
             main = reader
             return tasks
         }
-        guard let path = main.string(node, "tasks") else { return nil }
-        let file = directory.appendingPathComponent(path)
-        guard Self.isFile(file), let data = FileManager.default.contents(atPath: file.path) else {
-            main.report(.missingFile, at: node, "tasks file '\(path)' not found (looked for \(file.standardizedFileURL.path))",
-                        hint: "the path is relative to the scenario file; create it or write the tasks inline")
-            return nil
-        }
-        var reader = NodeReader(path: file.standardizedFileURL.path)
+        guard let path = main.string(node, "tasks"),
+            let (file, data) = referencedFile(node, path, "tasks file", hint: "create it or write the tasks inline")
+        else { return nil }
+        var reader = NodeReader(path: file.path)
         defer { tasksReader = reader }
         guard let root = reader.parse(data),
             let fields = reader.fields(root, "the tasks file", allowed: ["tasks"], required: ["tasks"]),
@@ -331,14 +335,8 @@ struct ScenarioParse {
                     targets.append(target)
                 }
             } else { failed = true }
-            if let id, let idNode = fields["id"] {
-                if let earlier = seen[id] {
-                    reader.report(.duplicateID, at: idNode,
-                                  "task id '\(id)' is already used at line \(earlier.mark?.line ?? 0)",
-                                  hint: "give each task its own id")
-                    failed = true
-                }
-                seen[id] = idNode
+            if let id, let idNode = fields["id"], !reader.claim(id, at: idNode, in: &seen, "task id", hint: "give each task its own id") {
+                failed = true
             }
             guard let id, let prompt else { failed = true; continue }
             tasks.append(ParsedTask(task: Scenario.Task(id: id, prompt: prompt, targets: targets), firstTarget: firstTarget))
@@ -364,13 +362,8 @@ struct ScenarioParse {
             let scope = fields["scope"] == nil ? .step : main.choice(fields["scope"], "a check's scope", as: DetectorSpec.Scope.self)
             let description = main.string(fields["description"], "a check's description")
             let files = parseCheckFiles(fields["files"])
-            if let id, let idNode = fields["id"] {
-                if let earlier = seen[id] {
-                    main.report(.duplicateID, at: idNode, "check id '\(id)' is already used at line \(earlier.mark?.line ?? 0)",
-                                hint: "give each check its own id")
-                    failed = true
-                }
-                seen[id] = idNode
+            if let id, let idNode = fields["id"], !main.claim(id, at: idNode, in: &seen, "check id", hint: "give each check its own id") {
+                failed = true
             }
             guard let id, let kind, let pattern, let scope, let files else { failed = true; continue }
             checks.append(DetectorSpec(id: id, kind: kind, pattern: pattern, files: files, scope: scope, description: description))

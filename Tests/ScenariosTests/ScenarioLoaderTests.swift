@@ -96,6 +96,13 @@ struct ScenarioLoaderTests {
         #expect(found.first?.message == "block id 't1-a' is already used at line 10")
     }
 
+    @Test("a variant used twice in one tier is reported; the same variant in another tier is fine")
+    func duplicateVariant() throws {
+        let found = try problems(in: Self.poolFile, replacing: "tier: 3\n    variant: b", with: "tier: 3\n    variant: a")
+        #expect(found.map(Pinned.init) == [Pinned(.duplicateID, "pro-safety.yaml", 50, 5)])
+        #expect(found.first?.message == "tier 3 variant 'a' is already used at line 42")
+    }
+
     @Test("a duplicate key in one mapping is reported")
     func duplicateKey() throws {
         let found = try problems(in: Self.scenarioFile, replacing: "order: shuffled\n", with: "order: shuffled\norder: fixed\n")
