@@ -92,4 +92,30 @@ struct LoaderFuzzTests {
         // The mutations are strong enough to break most files.
         #expect(failed > 40)
     }
+
+    @Test("80 mutations of a valid suite file load or fail with located diagnostics")
+    func suiteMutations() throws {
+        let workspace = try SuiteTests.workspace()
+        defer { workspace.remove() }
+        let original = Array(SuiteTests.suite.utf8)
+        var generator = SplitMix64(seed: 2026)
+        var failed = 0
+        for round in 0..<80 {
+            let mutation = Mutation.allCases[round % Mutation.allCases.count]
+            try workspace.write(SuiteTests.suiteFile, Data(Self.mutate(original, mutation, &generator)))
+            let start = ContinuousClock.now
+            do {
+                let suite = try SuiteLoader().load(workspace.url(SuiteTests.suiteFile))
+                #expect(suite.episodes().count == suite.scenarios.count * suite.agents.count * suite.repetitions)
+            } catch {
+                failed += 1
+                #expect(!error.diagnostics.isEmpty)
+                for diagnostic in error.diagnostics {
+                    #expect(diagnostic.line >= 1 && diagnostic.column >= 1, "round \(round) (\(mutation)): \(diagnostic)")
+                }
+            }
+            #expect(ContinuousClock.now - start < .seconds(2), "round \(round) (\(mutation))")
+        }
+        #expect(failed > 30)
+    }
 }
