@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from analytics.pipeline import EmitReceipt, emit
-from analytics.timeutil import week_bounds, to_iso
+from analytics.timeutil import to_iso, week_bounds
 from analytics.warehouse import Warehouse
 
 DATASET = "funnels"
