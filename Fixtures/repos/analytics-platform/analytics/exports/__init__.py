@@ -1,0 +1,1 @@
+"""One module per lake dataset. Each reads from the warehouse and sends records with ``emit``."""

@@ -1,0 +1,3 @@
+"""Money movement for the marketplace."""
+
+__version__ = "5.2.0"
