@@ -1,0 +1,296 @@
+import CGit2
+import Foundation
+
+/// A path the snapshot left out, and why.
+public struct SkippedPath: Sendable, Hashable, Codable {
+    /// Why a path was left out.
+    public enum Reason: String, Sendable, Hashable, Codable {
+        /// A named pipe.
+        case fifo
+        /// A Unix domain socket.
+        case socket
+        /// A character or block device.
+        case device
+        /// A name that is not valid UTF-8 (the path shows it with replacement characters).
+        case nameNotUTF8
+        /// A folder holding its own `.git`: another repository, not part of this one.
+        case nestedRepository
+        /// A file of a kind the file system did not name.
+        case unknownKind
+    }
+
+    /// The path relative to the workspace root (invalid UTF-8 shown as U+FFFD).
+    public var path: String
+    /// Why it was left out.
+    public var reason: Reason
+
+    /// Creates a skipped-path value.
+    public init(path: String, reason: Reason) {
+        self.path = path
+        self.reason = reason
+    }
+}
+
+/// The commit of one agent step.
+public struct Snapshot: Sendable, Hashable, Codable {
+    /// The step's commit.
+    public var commit: ObjectID
+    /// Its parent: the last commit before the step (a seed or the previous step).
+    public var parent: ObjectID
+    /// What was in the worktree but could not be committed.
+    public var skipped: [SkippedPath]
+}
+
+/// What a step commit records about its step (written as trailers).
+public struct StepStamp: Sendable, Hashable, Codable {
+    /// The episode's id.
+    public var episode: String
+    /// The step number (1-based).
+    public var step: Int
+    /// The task's id.
+    public var task: String
+
+    /// Creates a stamp.
+    /// - Parameters:
+    ///   - episode: the episode's id.
+    ///   - step: the step number, from 1.
+    ///   - task: the task's id.
+    public init(episode: String, step: Int, task: String) {
+        self.episode = episode
+        self.step = step
+        self.task = task
+    }
+
+    /// The step commit's author and committer: fixed name and e-mail, time = fixture time +
+    /// one hour per step.
+    public var signature: Signature {
+        Signature(name: "driftbox agent", email: "agent@driftbox.invalid", time: Fixture.signature.time + Int64(step) * 3600)
+    }
+
+    /// The step commit's message: `Step N: task` and the `Episode`, `Step` and `Task` trailers.
+    public func message() throws -> String {
+        try Trailer.message("Step \(step): \(task)", trailers: [
+            Trailer(key: "Episode", value: episode), Trailer(key: "Step", value: String(step)), Trailer(key: "Task", value: task),
+        ])
+    }
+}
+
+/// The working folder of one episode: a clone of a fixture repository in which seed commits land
+/// and each agent step is committed as a snapshot.
+///
+/// The workspace remembers its own tip, so whatever the agent does to `.git` (commits, branch
+/// switches, a broken index) does not change what a step's parent is.
+public final class Workspace {
+    /// The workspace folder (the working tree), without trailing slash.
+    public let path: String
+    /// The workspace's repository.
+    public let repository: Repository
+    /// The branch the workspace's commits go on.
+    public let branch: String
+    /// The last commit landed (fixture base, seed or step).
+    public private(set) var tip: ObjectID
+
+    private init(path: String, repository: Repository, branch: String, tip: ObjectID) {
+        self.path = path
+        self.repository = repository
+        self.branch = branch
+        self.tip = tip
+    }
+
+    /// Clones a fixture repository into a new workspace folder, hard-linking its objects.
+    /// - Parameters:
+    ///   - fixtureRepository: the fixture repository (as `Fixture.build` writes it).
+    ///   - path: the new workspace folder; must not exist or be empty.
+    /// - Returns: the workspace, checked out at the fixture's `HEAD`.
+    /// - Throws: `GitError` when the fixture cannot be read or the folder cannot be written.
+    public static func create(from fixtureRepository: String, at path: String) throws -> Workspace {
+        Libgit2.ensure()
+        var options = git_clone_options()
+        try check("git_clone_options_init", git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)))
+        options.local = GIT_CLONE_LOCAL
+        options.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
+        let pointer = try make("git_clone", location: fixtureRepository) { git_clone(&$0, fixtureRepository, path, &options) }
+        let repository = Repository(pointer)
+        let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, pointer) })
+        let branch = String(cString: git_reference_name(head.pointer))
+        let tip = ObjectID(git_reference_target(head.pointer).pointee)
+        let root = path.hasSuffix("/") ? String(path.dropLast()) : path
+        return Workspace(path: root, repository: repository, branch: branch, tip: tip)
+    }
+
+    // MARK: Seeds
+
+    /// Lands a seed commit: applies its edits to the files and commits exactly those files on
+    /// top of the tip, whatever else the worktree holds.
+    /// - Parameter seed: the edits, author, time and message.
+    /// - Returns: the seed commit's id (the new tip).
+    /// - Throws: `GitError` naming the file when a path is unsafe, a file is not UTF-8 text, or an
+    ///   anchor does not match exactly one line.
+    @discardableResult
+    public func land(_ seed: Seed) throws -> ObjectID {
+        guard !seed.edits.isEmpty else {
+            throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the seed has no edits", hint: "give the seed at least one edit")
+        }
+        let base = try repository.treeHandle(ofCommit: tip)
+        var updates: [(path: String, blob: ObjectID, mode: git_filemode_t)] = []
+        for edit in seed.edits {
+            try Self.validate(relativePath: edit.path)
+            let file = path + "/" + edit.path
+            let old: String?
+            if try FileSystem.status(file) != nil {
+                let bytes = try FileSystem.contents(of: file)
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the file is not UTF-8 text", location: edit.path,
+                                   hint: "seed only text files")
+                }
+                old = text
+            } else {
+                old = nil
+                try FileSystem.makeDirectory((file as NSString).deletingLastPathComponent)
+            }
+            let new = try edit.apply(to: old)
+            try FileSystem.replaceContents(of: file, with: Array(new.utf8))
+            var oid = git_oid()
+            try check("git_blob_create_from_buffer", git_blob_create_from_buffer(&oid, repository.pointer, new, new.utf8.count), location: edit.path)
+            let mode = (try? FileSystem.status(file)).flatMap { $0 }.map { $0.st_mode & S_IXUSR != 0 } == true
+                ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
+            updates.removeAll { $0.path == edit.path }
+            updates.append((edit.path, ObjectID(oid), mode))
+        }
+        let tree = try updatedTree(base, updates)
+        // Refresh the index (and its stat cache) for the seeded files only.
+        let index = try repositoryIndex()
+        for update in updates {
+            try check("git_index_add_bypath", git_index_add_bypath(index.pointer, update.path), location: update.path)
+        }
+        try check("git_index_write", git_index_write(index.pointer), location: path)
+        let message = try Trailer.message(seed.message, trailers: seed.trailers)
+        return try advance(tree: tree, message: message, author: seed.author, committer: seed.committer)
+    }
+
+    private func updatedTree(_ base: TreeHandle, _ updates: [(path: String, blob: ObjectID, mode: git_filemode_t)]) throws -> ObjectID {
+        let paths = updates.map { strdup($0.path)! }
+        defer { paths.forEach { free($0) } }
+        var changes = updates.enumerated().map { i, update in
+            git_tree_update(action: GIT_TREE_UPDATE_UPSERT, id: update.blob.oid, filemode: update.mode, path: paths[i])
+        }
+        var oid = git_oid()
+        try check("git_tree_create_updated", git_tree_create_updated(&oid, repository.pointer, base.pointer, changes.count, &changes), location: path)
+        return ObjectID(oid)
+    }
+
+    // MARK: Steps
+
+    /// Commits everything in the worktree as the commit of one agent step.
+    ///
+    /// Edits, new files (also in new folders, also ignored ones: ignore rules are not honoured,
+    /// so nothing hides from the step's diff), deletions, renames, mode changes, symbolic links
+    /// (stored as links) and binary files all enter the commit; `.git` is never read. FIFOs,
+    /// sockets, devices, names that are not UTF-8 and nested repositories are left out and
+    /// listed. The index is written afterwards, so the next snapshot re-reads only changed files.
+    /// - Parameter stamp: the episode, step and task (signature, time and trailers follow).
+    /// - Returns: the step commit, its parent and the skipped paths.
+    /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
+    public func snapshot(_ stamp: StepStamp) throws -> Snapshot {
+        var skipped: [SkippedPath] = []
+        var excluded: [String] = []
+        try scan(relative: [], skipped: &skipped, excluded: &excluded)
+        let index = try repositoryIndex()
+        let filter = SnapshotFilter(excludedFolders: excluded)
+        let addAll = withExtendedLifetime(filter) {
+            git_index_add_all(index.pointer, nil, GIT_INDEX_ADD_FORCE.rawValue, { path, _, payload in
+                let filter = Unmanaged<SnapshotFilter>.fromOpaque(payload!).takeUnretainedValue()
+                return filter.admits(path!) ? 0 : 1
+            }, Unmanaged.passUnretained(filter).toOpaque())
+        }
+        try check("git_index_add_all", addAll, location: path)
+        var treeOid = git_oid()
+        try check("git_index_write_tree", git_index_write_tree(&treeOid, index.pointer), location: path)
+        try check("git_index_write", git_index_write(index.pointer), location: path)
+        let parent = tip
+        let commit = try advance(tree: ObjectID(treeOid), message: stamp.message(), author: stamp.signature, committer: nil)
+        return Snapshot(commit: commit, parent: parent, skipped: skipped)
+    }
+
+    /// The diff of a step: its parent against its commit (agent changes only, never seeds).
+    /// - Parameter snapshot: the step's snapshot.
+    /// - Returns: the step's diff.
+    /// - Throws: `GitError` when a commit is missing.
+    public func diff(_ snapshot: Snapshot) throws -> StepDiff {
+        try repository.diff(from: snapshot.parent, to: snapshot.commit)
+    }
+
+    // MARK: Internals
+
+    /// Commits `tree` on top of the tip, moves the branch there and points `HEAD` at the branch.
+    private func advance(tree: ObjectID, message: String, author: Signature, committer: Signature?) throws -> ObjectID {
+        let commit = try repository.commit(tree: tree, message: message, author: author, committer: committer, parents: [tip], updateRef: nil)
+        try repository.updateRef(branch, to: commit)
+        try repository.setHead(branch)
+        tip = commit
+        return commit
+    }
+
+    /// The repository's index, re-read from disk when it changed; emptied when unreadable (every
+    /// file is then hashed again, which is slower but right).
+    private func repositoryIndex() throws -> IndexHandle {
+        let index = IndexHandle(try make("git_repository_index", location: path) { git_repository_index(&$0, repository.pointer) })
+        if git_index_read(index.pointer, 0) < 0 {
+            try check("git_index_clear", git_index_clear(index.pointer), location: path)
+        }
+        return index
+    }
+
+    /// Walks the worktree (without `.git`) and lists what git cannot or must not store.
+    private func scan(relative: [UInt8], skipped: inout [SkippedPath], excluded: inout [String]) throws {
+        let folder = Array(path.utf8) + (relative.isEmpty ? [] : [UInt8(ascii: "/")] + relative)
+        for entry in try FileSystem.entries(ofBytes: folder) {
+            if entry.name == Array(".git".utf8) { continue }
+            let child = relative.isEmpty ? entry.name : relative + [UInt8(ascii: "/")] + entry.name
+            let display = String(decoding: child, as: UTF8.self)
+            guard entry.utf8Name != nil else {
+                skipped.append(SkippedPath(path: display, reason: .nameNotUTF8))
+                continue
+            }
+            var kind = entry.kind
+            if kind == .unknown {
+                kind = try FileSystem.status(path + "/" + display).map { FileSystem.kind(mode: $0.st_mode) } ?? .unknown
+            }
+            switch kind {
+            case .directory:
+                if try FileSystem.status(path + "/" + display + "/.git") != nil {
+                    skipped.append(SkippedPath(path: display, reason: .nestedRepository))
+                    excluded.append(display + "/")
+                } else {
+                    try scan(relative: child, skipped: &skipped, excluded: &excluded)
+                }
+            case .fifo: skipped.append(SkippedPath(path: display, reason: .fifo))
+            case .socket: skipped.append(SkippedPath(path: display, reason: .socket))
+            case .characterDevice, .blockDevice: skipped.append(SkippedPath(path: display, reason: .device))
+            case .unknown: skipped.append(SkippedPath(path: display, reason: .unknownKind))
+            case .file, .symlink: break
+            }
+        }
+    }
+
+    /// Rejects paths that are absolute, climb out of the workspace or reach into `.git`.
+    static func validate(relativePath: String) throws {
+        let parts = relativePath.split(separator: "/", omittingEmptySubsequences: false)
+        guard !relativePath.isEmpty, !relativePath.hasPrefix("/"), !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty || $0 == ".git" }) else {
+            throw GitError(kind: .invalidInput, function: "Workspace.land", message: "'\(relativePath)' is not a plain relative path inside the workspace",
+                           location: relativePath, hint: "use a path such as 'src/module.py' without '..', '.git' or a leading '/'")
+        }
+    }
+}
+
+/// Decides, for `git_index_add_all`, which worktree paths enter a snapshot.
+private final class SnapshotFilter {
+    let excludedFolders: [String]
+    init(excludedFolders: [String]) { self.excludedFolders = excludedFolders }
+
+    func admits(_ path: UnsafePointer<CChar>) -> Bool {
+        let bytes = UnsafeRawBufferPointer(start: path, count: strlen(path))
+        guard let text = String(validating: bytes, as: UTF8.self) else { return false }
+        return !excludedFolders.contains { text.hasPrefix($0) || text + "/" == $0 }
+    }
+}
