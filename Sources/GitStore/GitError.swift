@@ -65,7 +65,7 @@ public struct GitError: Error, Sendable, Hashable, CustomStringConvertible {
         case .fileSystem: text += " (\(function) failed, errno \(code))"
         case .invalidInput, .notFound: text += " (in \(function))"
         }
-        if let hint { text += ". \(hint)" }
+        if let hint { text += ". " + hint.prefix(1).uppercased() + hint.dropFirst() }
         return text
     }
 
