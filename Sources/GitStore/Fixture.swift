@@ -38,8 +38,10 @@ public enum Fixture {
         let repository = try FileSystem.status(repositoryPath) == nil
             ? try Repository.create(at: repositoryPath, bare: true)
             : try Repository.open(at: repositoryPath)
+        try repository.bufferObjects()
         let tree = try repository.writeTree(directory: source)
         let commit = try repository.commit(tree: tree, message: message(name: name), author: signature, parents: [], updateRef: nil)
+        try repository.writeBufferedObjects()
         try repository.updateRef(branch, to: commit)
         try repository.setHead(branch)
         return commit

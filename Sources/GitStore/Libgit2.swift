@@ -118,3 +118,10 @@ final class SignatureHandle {
     init(_ pointer: UnsafeMutablePointer<git_signature>) { self.pointer = pointer }
     deinit { git_signature_free(pointer) }
 }
+
+/// Owns a `git_odb`.
+final class ObjectDatabaseHandle {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_odb_free(pointer) }
+}

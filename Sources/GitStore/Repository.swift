@@ -11,6 +11,9 @@ public final class Repository {
     public let gitDirectory: String
     /// The working tree, ending in `/`; nil for a bare repository.
     public let workingDirectory: String?
+    /// The in-memory object store new objects go to while writes are buffered (owned by the
+    /// repository's object database once added).
+    var objectBuffer: UnsafeMutablePointer<git_odb_backend>?
 
     init(_ pointer: OpaquePointer) {
         self.pointer = pointer

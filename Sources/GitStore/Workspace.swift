@@ -111,6 +111,7 @@ public final class Workspace {
         options.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
         let pointer = try make("git_clone", location: fixtureRepository) { git_clone(&$0, fixtureRepository, path, &options) }
         let repository = Repository(pointer)
+        try repository.bufferObjects()
         let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, pointer) })
         let branch = String(cString: git_reference_name(head.pointer))
         let tip = ObjectID(git_reference_target(head.pointer).pointee)
@@ -125,47 +126,99 @@ public final class Workspace {
     /// - Parameter seed: the edits, author, time and message.
     /// - Returns: the seed commit's id (the new tip).
     /// - Throws: `GitError` naming the file when a path is unsafe, a file is not UTF-8 text, or an
-    ///   anchor does not match exactly one line.
+    ///   anchor does not match exactly one line; the worktree is then left as it was.
     @discardableResult
     public func land(_ seed: Seed) throws -> ObjectID {
+        try land([seed])[0]
+    }
+
+    /// Lands several seed commits in order, one commit each, writing their objects as one pack.
+    ///
+    /// A seed that fails leaves the files as they were; the seeds before it stay landed.
+    /// - Parameter seeds: the seeds, oldest first.
+    /// - Returns: the seed commits' ids, in order.
+    /// - Throws: `GitError` as `land(_:)` does.
+    @discardableResult
+    public func land(_ seeds: [Seed]) throws -> [ObjectID] {
+        var written: Set<String> = []
+        var ids: [ObjectID] = []
+        do {
+            for seed in seeds { ids.append(try landOne(seed, written: &written)) }
+        } catch {
+            try? publish(indexPaths: written)
+            throw error
+        }
+        try publish(indexPaths: written)
+        return ids
+    }
+
+    private func landOne(_ seed: Seed, written: inout Set<String>) throws -> ObjectID {
         guard !seed.edits.isEmpty else {
             throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the seed has no edits", hint: "give the seed at least one edit")
         }
-        let base = try repository.treeHandle(ofCommit: tip)
-        var updates: [(path: String, blob: ObjectID, mode: git_filemode_t)] = []
+        // Apply every edit in memory first, so a failing anchor changes no file.
+        var contents: [(path: String, text: String)] = []
         for edit in seed.edits {
             try Self.validate(relativePath: edit.path)
-            let file = path + "/" + edit.path
-            let old: String?
-            if try FileSystem.status(file) != nil {
-                let bytes = try FileSystem.contents(of: file)
-                guard let text = String(validating: bytes, as: UTF8.self) else {
-                    throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the file is not UTF-8 text", location: edit.path,
-                                   hint: "seed only text files")
-                }
-                old = text
-            } else {
-                old = nil
-                try FileSystem.makeDirectory((file as NSString).deletingLastPathComponent)
-            }
-            let new = try edit.apply(to: old)
-            try FileSystem.replaceContents(of: file, with: Array(new.utf8))
-            var oid = git_oid()
-            try check("git_blob_create_from_buffer", git_blob_create_from_buffer(&oid, repository.pointer, new, new.utf8.count), location: edit.path)
-            let mode = (try? FileSystem.status(file)).flatMap { $0 }.map { $0.st_mode & S_IXUSR != 0 } == true
-                ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
-            updates.removeAll { $0.path == edit.path }
-            updates.append((edit.path, ObjectID(oid), mode))
+            let current = try contents.last { $0.path == edit.path }?.text ?? currentText(edit.path)
+            contents.removeAll { $0.path == edit.path }
+            contents.append((edit.path, try edit.apply(to: current)))
         }
-        let tree = try updatedTree(base, updates)
-        // Refresh the index (and its stat cache) for the seeded files only.
+        var updates: [(path: String, blob: ObjectID, mode: git_filemode_t)] = []
+        for (relative, text) in contents {
+            let file = path + "/" + relative
+            try FileSystem.makeDirectory((file as NSString).deletingLastPathComponent)
+            try FileSystem.replaceContents(of: file, with: Array(text.utf8))
+            var oid = git_oid()
+            try check("git_blob_create_from_buffer", git_blob_create_from_buffer(&oid, repository.pointer, text, text.utf8.count), location: relative)
+            let executable = try FileSystem.status(file).map { $0.st_mode & S_IXUSR != 0 } ?? false
+            updates.append((relative, ObjectID(oid), executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
+            written.insert(relative)
+        }
+        let tree = try updatedTree(try repository.treeHandle(ofCommit: tip), updates)
+        let message = try Trailer.message(seed.message, trailers: seed.trailers)
+        tip = try repository.commit(tree: tree, message: message, author: seed.author, committer: seed.committer, parents: [tip], updateRef: nil)
+        return tip
+    }
+
+    /// The text of a worktree file, or nil when it does not exist.
+    private func currentText(_ relative: String) throws -> String? {
+        let file = path + "/" + relative
+        guard try FileSystem.status(file) != nil else { return nil }
+        guard let text = String(validating: try FileSystem.contents(of: file), as: UTF8.self) else {
+            throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the file is not UTF-8 text", location: relative,
+                           hint: "seed only text files")
+        }
+        return text
+    }
+
+    /// Writes the buffered objects, moves the branch to the tip and refreshes the index entries
+    /// of `indexPaths` from the files (their blobs are the ones just committed).
+    private func publish(indexPaths: Set<String>) throws {
+        try repository.writeBufferedObjects()
+        try repository.updateRef(branch, to: tip)
+        guard !indexPaths.isEmpty else { return }
         let index = try repositoryIndex()
-        for update in updates {
-            try check("git_index_add_bypath", git_index_add_bypath(index.pointer, update.path), location: update.path)
+        let tree = try repository.treeHandle(ofCommit: tip)
+        for relative in indexPaths.sorted() {
+            guard let info = try FileSystem.status(path + "/" + relative) else { continue }
+            let entry = TreeEntryHandle(try make("git_tree_entry_bypath", location: relative) { git_tree_entry_bypath(&$0, tree.pointer, relative) })
+            try relative.withCString { cPath in
+                var record = git_index_entry()
+                record.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec), nanoseconds: UInt32(info.st_ctim.tv_nsec))
+                record.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_mtim.tv_sec), nanoseconds: UInt32(info.st_mtim.tv_nsec))
+                record.dev = UInt32(truncatingIfNeeded: info.st_dev)
+                record.ino = UInt32(truncatingIfNeeded: info.st_ino)
+                record.mode = git_tree_entry_filemode(entry.pointer).rawValue
+                record.uid = info.st_uid
+                record.gid = info.st_gid
+                record.file_size = UInt32(truncatingIfNeeded: info.st_size)
+                record.id = git_tree_entry_id(entry.pointer).pointee
+                record.path = cPath
+                try check("git_index_add", git_index_add(index.pointer, &record), location: relative)
+            }
         }
         try check("git_index_write", git_index_write(index.pointer), location: path)
-        let message = try Trailer.message(seed.message, trailers: seed.trailers)
-        return try advance(tree: tree, message: message, author: seed.author, committer: seed.committer)
     }
 
     private func updatedTree(_ base: TreeHandle, _ updates: [(path: String, blob: ObjectID, mode: git_filemode_t)]) throws -> ObjectID {
@@ -206,9 +259,13 @@ public final class Workspace {
         try check("git_index_add_all", addAll, location: path)
         var treeOid = git_oid()
         try check("git_index_write_tree", git_index_write_tree(&treeOid, index.pointer), location: path)
-        try check("git_index_write", git_index_write(index.pointer), location: path)
         let parent = tip
-        let commit = try advance(tree: ObjectID(treeOid), message: stamp.message(), author: stamp.signature, committer: nil)
+        let commit = try repository.commit(tree: ObjectID(treeOid), message: stamp.message(), author: stamp.signature, parents: [tip], updateRef: nil)
+        tip = commit
+        try repository.writeBufferedObjects()
+        try check("git_index_write", git_index_write(index.pointer), location: path)
+        try repository.updateRef(branch, to: commit)
+        try restoreHead()
         return Snapshot(commit: commit, parent: parent, skipped: skipped)
     }
 
@@ -222,13 +279,12 @@ public final class Workspace {
 
     // MARK: Internals
 
-    /// Commits `tree` on top of the tip, moves the branch there and points `HEAD` at the branch.
-    private func advance(tree: ObjectID, message: String, author: Signature, committer: Signature?) throws -> ObjectID {
-        let commit = try repository.commit(tree: tree, message: message, author: author, committer: committer, parents: [tip], updateRef: nil)
-        try repository.updateRef(branch, to: commit)
+    /// Points `HEAD` back at the workspace's branch when the agent moved it.
+    private func restoreHead() throws {
+        let head = try? make("git_reference_lookup") { git_reference_lookup(&$0, repository.pointer, "HEAD") }
+        defer { head.map { git_reference_free($0) } }
+        if let head, git_reference_type(head) == GIT_REFERENCE_SYMBOLIC, String(cString: git_reference_symbolic_target(head)) == branch { return }
         try repository.setHead(branch)
-        tip = commit
-        return commit
     }
 
     /// The repository's index, re-read from disk when it changed; emptied when unreadable (every
@@ -244,7 +300,14 @@ public final class Workspace {
     /// Walks the worktree (without `.git`) and lists what git cannot or must not store.
     private func scan(relative: [UInt8], skipped: inout [SkippedPath], excluded: inout [String]) throws {
         let folder = Array(path.utf8) + (relative.isEmpty ? [] : [UInt8(ascii: "/")] + relative)
-        for entry in try FileSystem.entries(ofBytes: folder) {
+        let entries = try FileSystem.entries(ofBytes: folder)
+        if !relative.isEmpty, entries.contains(where: { $0.name == Array(".git".utf8) }) {
+            let display = String(decoding: relative, as: UTF8.self)
+            skipped.append(SkippedPath(path: display, reason: .nestedRepository))
+            excluded.append(display + "/")
+            return
+        }
+        for entry in entries {
             if entry.name == Array(".git".utf8) { continue }
             let child = relative.isEmpty ? entry.name : relative + [UInt8(ascii: "/")] + entry.name
             let display = String(decoding: child, as: UTF8.self)
@@ -258,12 +321,7 @@ public final class Workspace {
             }
             switch kind {
             case .directory:
-                if try FileSystem.status(path + "/" + display + "/.git") != nil {
-                    skipped.append(SkippedPath(path: display, reason: .nestedRepository))
-                    excluded.append(display + "/")
-                } else {
-                    try scan(relative: child, skipped: &skipped, excluded: &excluded)
-                }
+                try scan(relative: child, skipped: &skipped, excluded: &excluded)
             case .fifo: skipped.append(SkippedPath(path: display, reason: .fifo))
             case .socket: skipped.append(SkippedPath(path: display, reason: .socket))
             case .characterDevice, .blockDevice: skipped.append(SkippedPath(path: display, reason: .device))
