@@ -125,3 +125,10 @@ final class ObjectDatabaseHandle {
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { git_odb_free(pointer) }
 }
+
+/// Owns a `git_packbuilder`.
+final class PackBuilderHandle {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_packbuilder_free(pointer) }
+}

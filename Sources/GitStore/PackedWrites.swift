@@ -15,14 +15,29 @@ extension Repository {
         objectBuffer = backend
     }
 
-    /// Writes the buffered objects to disk as one pack (with its index) and empties the buffer.
-    func writeBufferedObjects() throws {
+    /// Writes the buffered objects reachable from `tip` but not from `known` to disk as one pack
+    /// (with its index), then empties the buffer.
+    ///
+    /// - Parameters:
+    ///   - tip: the newest commit written since the last call.
+    ///   - known: commits whose objects are already on disk (the previous tip); their trees are
+    ///     read to leave their objects out, so a step in a large tree packs only what changed.
+    func writeBufferedObjects(tip: ObjectID, known: [ObjectID]) throws {
         guard let backend = objectBuffer else { return }
-        var buffer = git_buf()
-        defer { git_buf_dispose(&buffer) }
-        try check("git_mempack_dump", git_mempack_dump(&buffer, pointer, backend), location: gitDirectory)
-        // A pack without objects is a 12-byte header and a 20-byte checksum: nothing to write.
-        if buffer.size > 32 {
+        let walk = RevwalkHandle(try make("git_revwalk_new", location: gitDirectory) { git_revwalk_new(&$0, pointer) })
+        var start = tip.oid
+        try check("git_revwalk_push", git_revwalk_push(walk.pointer, &start), location: tip.description)
+        for commit in known {
+            var hidden = commit.oid
+            try check("git_revwalk_hide", git_revwalk_hide(walk.pointer, &hidden), location: commit.description)
+        }
+        let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
+        git_packbuilder_set_threads(builder.pointer, 1)
+        try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(builder.pointer, walk.pointer), location: gitDirectory)
+        if git_packbuilder_object_count(builder.pointer) > 0 {
+            var buffer = git_buf()
+            defer { git_buf_dispose(&buffer) }
+            try check("git_packbuilder_write_buf", git_packbuilder_write_buf(&buffer, builder.pointer), location: gitDirectory)
             let database = ObjectDatabaseHandle(try make("git_repository_odb", location: gitDirectory) { git_repository_odb(&$0, pointer) })
             var writer: UnsafeMutablePointer<git_odb_writepack>?
             try check("git_odb_write_pack", git_odb_write_pack(&writer, database.pointer, nil, nil), location: gitDirectory)

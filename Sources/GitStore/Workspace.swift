@@ -89,12 +89,15 @@ public final class Workspace {
     public let branch: String
     /// The last commit landed (fixture base, seed or step).
     public private(set) var tip: ObjectID
+    /// The last commit whose objects are on disk.
+    private var published: ObjectID
 
     private init(path: String, repository: Repository, branch: String, tip: ObjectID) {
         self.path = path
         self.repository = repository
         self.branch = branch
         self.tip = tip
+        published = tip
     }
 
     /// Clones a fixture repository into a new workspace folder, hard-linking its objects.
@@ -195,7 +198,8 @@ public final class Workspace {
     /// Writes the buffered objects, moves the branch to the tip and refreshes the index entries
     /// of `indexPaths` from the files (their blobs are the ones just committed).
     private func publish(indexPaths: Set<String>) throws {
-        try repository.writeBufferedObjects()
+        try repository.writeBufferedObjects(tip: tip, known: [published])
+        published = tip
         try repository.updateRef(branch, to: tip)
         guard !indexPaths.isEmpty else { return }
         let index = try repositoryIndex()
@@ -248,6 +252,7 @@ public final class Workspace {
         var skipped: [SkippedPath] = []
         var excluded: [String] = []
         try scan(relative: [], skipped: &skipped, excluded: &excluded)
+        skipped.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         let index = try repositoryIndex()
         let filter = SnapshotFilter(excludedFolders: excluded)
         let addAll = withExtendedLifetime(filter) {
@@ -262,7 +267,8 @@ public final class Workspace {
         let parent = tip
         let commit = try repository.commit(tree: ObjectID(treeOid), message: stamp.message(), author: stamp.signature, parents: [tip], updateRef: nil)
         tip = commit
-        try repository.writeBufferedObjects()
+        try repository.writeBufferedObjects(tip: commit, known: [published])
+        published = commit
         try check("git_index_write", git_index_write(index.pointer), location: path)
         try repository.updateRef(branch, to: commit)
         try restoreHead()
@@ -300,28 +306,26 @@ public final class Workspace {
     /// Walks the worktree (without `.git`) and lists what git cannot or must not store.
     private func scan(relative: [UInt8], skipped: inout [SkippedPath], excluded: inout [String]) throws {
         let folder = Array(path.utf8) + (relative.isEmpty ? [] : [UInt8(ascii: "/")] + relative)
-        let entries = try FileSystem.entries(ofBytes: folder)
-        if !relative.isEmpty, entries.contains(where: { $0.name == Array(".git".utf8) }) {
-            let display = String(decoding: relative, as: UTF8.self)
-            skipped.append(SkippedPath(path: display, reason: .nestedRepository))
-            excluded.append(display + "/")
-            return
-        }
-        for entry in entries {
-            if entry.name == Array(".git".utf8) { continue }
-            let child = relative.isEmpty ? entry.name : relative + [UInt8(ascii: "/")] + entry.name
-            let display = String(decoding: child, as: UTF8.self)
-            guard entry.utf8Name != nil else {
-                skipped.append(SkippedPath(path: display, reason: .nameNotUTF8))
-                continue
+        var subfolders: [[UInt8]] = []
+        var nested = false
+        try FileSystem.forEachEntry(ofBytes: folder) { name, kind in
+            if FileSystem.isDotGit(name) {
+                nested = !relative.isEmpty
+                return
             }
-            var kind = entry.kind
+            var kind = kind
+            if kind == .file || kind == .symlink, FileSystem.isUTF8(name) { return }  // the common case
+            let child = relative.isEmpty ? Array(name) : relative + [UInt8(ascii: "/")] + Array(name)
+            let display = String(decoding: child, as: UTF8.self)
+            guard FileSystem.isUTF8(name) else {
+                skipped.append(SkippedPath(path: display, reason: .nameNotUTF8))
+                return
+            }
             if kind == .unknown {
                 kind = try FileSystem.status(path + "/" + display).map { FileSystem.kind(mode: $0.st_mode) } ?? .unknown
             }
             switch kind {
-            case .directory:
-                try scan(relative: child, skipped: &skipped, excluded: &excluded)
+            case .directory: subfolders.append(child)
             case .fifo: skipped.append(SkippedPath(path: display, reason: .fifo))
             case .socket: skipped.append(SkippedPath(path: display, reason: .socket))
             case .characterDevice, .blockDevice: skipped.append(SkippedPath(path: display, reason: .device))
@@ -329,6 +333,13 @@ public final class Workspace {
             case .file, .symlink: break
             }
         }
+        if nested {
+            let display = String(decoding: relative, as: UTF8.self)
+            skipped.append(SkippedPath(path: display, reason: .nestedRepository))
+            excluded.append(display + "/")
+            return
+        }
+        for child in subfolders { try scan(relative: child, skipped: &skipped, excluded: &excluded) }
     }
 
     /// Rejects paths that are absolute, climb out of the workspace or reach into `.git`.
