@@ -144,4 +144,14 @@ enum FileSystem {
             offset += n
         }
     }
+
+    /// Hard-links `source` to `destination`, or copies it when the two are on different file
+    /// systems or links are refused.
+    static func linkOrCopy(_ source: String, to destination: String) throws {
+        if link(source, destination) == 0 { return }
+        guard errno == EXDEV || errno == EPERM || errno == EMLINK else {
+            throw GitError.posix("link", path: destination, errno: errno)
+        }
+        try replaceContents(of: destination, with: try contents(of: source))
+    }
 }

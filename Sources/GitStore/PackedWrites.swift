@@ -49,4 +49,16 @@ extension Repository {
         }
         try check("git_mempack_reset", git_mempack_reset(backend))
     }
+
+    /// The files of `objects/pack` when every object of the repository is in a pack (no loose
+    /// objects, no alternates); nil otherwise.
+    func packFilesIfFullyPacked() throws -> [String]? {
+        let objects = gitDirectory + "objects"
+        for entry in try FileSystem.entries(of: objects) where entry.utf8Name != "pack" && entry.utf8Name != "info" {
+            return nil
+        }
+        if try FileSystem.status(objects + "/info/alternates") != nil { return nil }
+        let packs = try FileSystem.entries(of: objects + "/pack").compactMap(\.utf8Name)
+        return packs.contains { $0.hasSuffix(".pack") } ? packs : nil
+    }
 }

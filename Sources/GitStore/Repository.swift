@@ -232,18 +232,25 @@ public final class Repository {
     ///   - directory: the destination folder; created when missing, and should be empty.
     /// - Throws: `GitError` when the commit is missing or a file cannot be written.
     public func checkout(_ commit: ObjectID, into directory: String) throws {
+        try FileSystem.makeDirectory(directory)
+        try checkout(commit, targetDirectory: directory)
+    }
+
+    /// Writes a commit's files into `targetDirectory`, or into the working tree (updating the
+    /// index) when nil; an empty baseline makes every file a creation, whatever `HEAD` holds.
+    func checkout(_ commit: ObjectID, targetDirectory: String?) throws {
         let tree = try treeHandle(ofCommit: commit)
-        // An empty baseline makes every file of the tree a creation, whatever HEAD holds.
         let emptyIndex = IndexHandle(try make("git_index_new") { git_index_new(&$0) })
         var options = git_checkout_options()
         try check("git_checkout_options_init", git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)))
-        options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_DONT_UPDATE_INDEX.rawValue
+        options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_RECREATE_MISSING.rawValue
             | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
+            | (targetDirectory == nil ? 0 : GIT_CHECKOUT_DONT_UPDATE_INDEX.rawValue)
         options.baseline_index = emptyIndex.pointer
-        try FileSystem.makeDirectory(directory)
-        try directory.withCString { target in
-            options.target_directory = target
-            try check("git_checkout_tree", git_checkout_tree(pointer, tree.pointer, &options), location: directory)
+        let location = targetDirectory ?? workingDirectory ?? gitDirectory
+        try (targetDirectory ?? "").withCString { target in
+            if targetDirectory != nil { options.target_directory = target }
+            try check("git_checkout_tree", git_checkout_tree(pointer, tree.pointer, &options), location: location)
         }
     }
 }

@@ -100,24 +100,39 @@ public final class Workspace {
         published = tip
     }
 
-    /// Clones a fixture repository into a new workspace folder, hard-linking its objects.
+    /// Clones a fixture repository into a new workspace folder.
+    ///
+    /// A fixture whose objects are all packed (as `Fixture.build` writes them) is cloned by
+    /// hard-linking its packs (copying them across file systems) into a fresh repository and
+    /// checking out its `HEAD`; any other repository goes through libgit2's local clone.
     /// - Parameters:
     ///   - fixtureRepository: the fixture repository (as `Fixture.build` writes it).
     ///   - path: the new workspace folder; must not exist or be empty.
-    /// - Returns: the workspace, checked out at the fixture's `HEAD`.
+    /// - Returns: the workspace, checked out at the fixture's `HEAD`, on the same branch.
     /// - Throws: `GitError` when the fixture cannot be read or the folder cannot be written.
     public static func create(from fixtureRepository: String, at path: String) throws -> Workspace {
-        Libgit2.ensure()
-        var options = git_clone_options()
-        try check("git_clone_options_init", git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)))
-        options.local = GIT_CLONE_LOCAL
-        options.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
-        let pointer = try make("git_clone", location: fixtureRepository) { git_clone(&$0, fixtureRepository, path, &options) }
-        let repository = Repository(pointer)
-        try repository.bufferObjects()
-        let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, pointer) })
+        let source = try Repository.open(at: fixtureRepository)
+        let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, source.pointer) })
         let branch = String(cString: git_reference_name(head.pointer))
         let tip = ObjectID(git_reference_target(head.pointer).pointee)
+        let repository: Repository
+        if let packs = try source.packFilesIfFullyPacked() {
+            repository = try Repository.create(at: path)
+            let packFolder = repository.gitDirectory + "objects/pack/"
+            for pack in packs {
+                try FileSystem.linkOrCopy(source.gitDirectory + "objects/pack/" + pack, to: packFolder + pack)
+            }
+            try repository.updateRef(branch, to: tip)
+            try repository.setHead(branch)
+            try repository.checkout(tip, targetDirectory: nil)
+        } else {
+            var options = git_clone_options()
+            try check("git_clone_options_init", git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)))
+            options.local = GIT_CLONE_LOCAL
+            options.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
+            repository = Repository(try make("git_clone", location: fixtureRepository) { git_clone(&$0, fixtureRepository, path, &options) })
+        }
+        try repository.bufferObjects()
         let root = path.hasSuffix("/") ? String(path.dropLast()) : path
         return Workspace(path: root, repository: repository, branch: branch, tip: tip)
     }
