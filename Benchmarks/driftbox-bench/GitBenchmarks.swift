@@ -16,14 +16,16 @@ enum GitBenchmarks {
         try generateFiles(count: 10_000, in: large)
         _ = try Fixture.build(source: large, into: root + "/large.git")
         return [
-            try episodeSetup(fixture: root + "/tiny.git", root: root, iterations: iterations),
+            try episodeSetup(fixture: root + "/tiny.git", root: root, iterations: iterations, batched: true),
+            try episodeSetup(fixture: root + "/tiny.git", root: root, iterations: iterations, batched: false),
             try step(fixture: root + "/tiny.git", root: root, name: "step snapshot + diff, 3 files changed (tiny fixture)", iterations: iterations),
             try step(fixture: root + "/large.git", root: root, name: "step snapshot + diff, 3 of 10,000 files changed", iterations: max(5, iterations / 3)),
         ]
     }
 
     /// (a) Clone the fixture and land 12 seed commits, against `git clone --local` + 12 × edit/`git commit`.
-    static func episodeSetup(fixture: String, root: String, iterations: Int) throws -> BenchRow {
+    /// Batched: the 12 seeds land in one call (one pack written); otherwise one call per seed.
+    static func episodeSetup(fixture: String, root: String, iterations: Int, batched: Bool) throws -> BenchRow {
         let seeds = (1...seedCount).map { i in
             Seed(edits: [SeedEdit(path: i % 2 == 0 ? "src/inventory.py" : "src/report.py", anchor: .top, text: "# note \(i): handle customer data with care\n")],
                  author: Signature(name: "Colleague \(i)", email: "c\(i)@example.invalid", time: Fixture.signature.time + Int64(i) * 60),
@@ -32,10 +34,14 @@ enum GitBenchmarks {
         var n = 0
         let (subject, reference) = try sideBySide(iterations: iterations, subject: {
             n += 1
-            let workspace = try Workspace.create(from: fixture, at: root + "/a-subject-\(n)")
-            for seed in seeds { try workspace.land(seed) }
+            let workspace = try Workspace.create(from: fixture, at: root + "/a-subject-\(n)-\(batched)")
+            if batched {
+                try workspace.land(seeds)
+            } else {
+                for seed in seeds { try workspace.land(seed) }
+            }
         }, reference: {
-            let dir = root + "/a-cli-\(n)"
+            let dir = root + "/a-cli-\(n)-\(batched)"
             try gitCLI(["clone", "-q", "--local", fixture, dir], in: root)
             for seed in seeds {
                 let edit = seed.edits[0]
@@ -44,7 +50,8 @@ enum GitBenchmarks {
                 try gitCLI(["commit", "-q", "-a", "-m", seed.message], in: dir, signature: seed.author)
             }
         })
-        return BenchRow(name: "episode set-up: clone + \(seedCount) seed commits (tiny fixture)", subjectMedian: subject,
+        let how = batched ? "landed in one call" : "landed one call each"
+        return BenchRow(name: "episode set-up: clone + \(seedCount) seed commits \(how) (tiny fixture)", subjectMedian: subject,
                         referenceName: "git clone --local + \(seedCount) × git commit -a", referenceMedian: reference,
                         iterations: iterations, note: "target ≥ 10×")
     }

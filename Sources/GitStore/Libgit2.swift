@@ -4,13 +4,19 @@ import Foundation
 /// libgit2's process-wide set-up, done once and lazily (Swift runs `static let` initialisers once,
 /// thread-safely).
 enum Libgit2 {
+    /// A fresh empty folder: where libgit2 looks for configuration and repository templates.
+    static let emptyFolder: String = {
+        let empty = FileManager.default.temporaryDirectory
+            .appendingPathComponent("driftbox-git-empty-\(getpid())-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        return empty
+    }()
+
     private static let initialised: Void = {
         git_libgit2_init()
-        // Point every config search path at a fresh empty folder: a user's ~/.gitconfig, the
-        // XDG config and the system config must never change diffs or commits.
-        let empty = FileManager.default.temporaryDirectory
-            .appendingPathComponent("driftbox-git-config-\(getpid())-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        // Point every config search path at an empty folder: a user's ~/.gitconfig, the XDG
+        // config and the system config must never change diffs or commits.
+        let empty = emptyFolder
         for level in [GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL] {
             _ = cgit2_set_search_path(level.rawValue, empty)
         }

@@ -37,14 +37,16 @@ public final class Repository {
         Libgit2.ensure()
         var options = git_repository_init_options()
         try check("git_repository_init_options_init", git_repository_init_options_init(&options, UInt32(GIT_REPOSITORY_INIT_OPTIONS_VERSION)))
-        options.flags = GIT_REPOSITORY_INIT_MKPATH.rawValue | (bare ? GIT_REPOSITORY_INIT_BARE.rawValue : 0)
-        return try "main".withCString { head in
-            options.initial_head = head
-            return try (workdir ?? "").withCString { workdirPointer in
-                if workdir != nil { options.workdir_path = workdirPointer }
-                return Repository(try make("git_repository_init_ext", location: path) { git_repository_init_ext(&$0, path, &options) })
-            }
-        }
+        // An empty template folder: no sample hooks or description files to write.
+        options.flags = GIT_REPOSITORY_INIT_MKPATH.rawValue | GIT_REPOSITORY_INIT_EXTERNAL_TEMPLATE.rawValue
+            | (bare ? GIT_REPOSITORY_INIT_BARE.rawValue : 0)
+        // C copies of the strings, alive for the whole call.
+        let template = strdup(Libgit2.emptyFolder), head = strdup("main"), workdirCopy = workdir.map { strdup($0) }
+        defer { free(template); free(head); workdirCopy.map { free($0) } }
+        options.template_path = UnsafePointer(template)
+        options.initial_head = UnsafePointer(head)
+        if let workdirCopy { options.workdir_path = UnsafePointer(workdirCopy) }
+        return Repository(try make("git_repository_init_ext", location: path) { git_repository_init_ext(&$0, path, &options) })
     }
 
     /// Opens an existing repository.

@@ -223,3 +223,36 @@ extension FileManager {
         try createSymbolicLink(atPath: path, withDestinationPath: destination)
     }
 }
+
+@Suite("Workspace cloning", .timeLimit(.minutes(2)))
+struct WorkspaceCloneTests {
+    @Test("a repository with loose objects is cloned through libgit2's local clone, on its own branch")
+    func looseObjects() throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.copyItem(atPath: tinyFixture, toPath: folder("src"))
+        try git(["init", "-q", "-b", "trunk"], in: folder("src"))
+        try git(["add", "-A"], in: folder("src"))
+        try git(["commit", "-q", "-m", "Fixture tiny"], in: folder("src"), signature: Fixture.signature)
+        let workspace = try Workspace.create(from: folder("src"), at: folder("ws"))
+        #expect(workspace.tip.description == FixtureTests.tinyCommit)
+        #expect(workspace.branch == "refs/heads/trunk")
+        #expect(try gitOutput(["status", "--porcelain"], in: workspace.path) == "")
+        try write("added\n", to: workspace.path + "/new.txt")
+        let snapshot = try workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t"))
+        #expect(snapshot.parent.description == FixtureTests.tinyCommit)
+        #expect(try workspace.diff(snapshot).files.map(\.path) == ["new.txt"])
+        #expect(try gitOutput(["rev-parse", "refs/heads/trunk"], in: workspace.path) == snapshot.commit.description)
+    }
+
+    @Test("a packed fixture's workspace holds linked packs and no remote")
+    func packedFixture() throws {
+        let folder = try TemporaryFolder()
+        _ = try Fixture.build(source: tinyFixture, into: folder("f.git"))
+        let workspace = try Workspace.create(from: folder("f.git"), at: folder("ws"))
+        let packs = try FileManager.default.contentsOfDirectory(atPath: workspace.repository.gitDirectory + "objects/pack")
+        #expect(packs.filter { $0.hasSuffix(".pack") }.count == 1)
+        #expect(try gitOutput(["remote"], in: workspace.path) == "")
+        #expect(try gitOutput(["fsck", "--strict"], in: workspace.path) == "")
+        #expect(try gitOutput(["log", "--format=%H %s"], in: workspace.path) == "\(FixtureTests.tinyCommit) Fixture tiny")
+    }
+}
