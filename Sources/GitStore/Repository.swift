@@ -74,9 +74,8 @@ public final class Repository {
         if rc == GIT_ENOTFOUND.rawValue || rc == GIT_EUNBORNBRANCH.rawValue { return nil }
         try check("git_revparse_single", rc, location: gitDirectory, hint: "check the reference name '\(ref)'")
         let owned = ObjectHandle(object!)
-        let commit = try make("git_object_peel", location: ref) { git_object_peel(&$0, owned.pointer, GIT_OBJECT_COMMIT) }
-        defer { git_object_free(commit) }
-        return ObjectID(git_object_id(commit).pointee)
+        let commit = ObjectHandle(try make("git_object_peel", location: ref) { git_object_peel(&$0, owned.pointer, GIT_OBJECT_COMMIT) })
+        return ObjectID(git_object_id(commit.pointer).pointee)
     }
 
     /// Points a reference at a commit, creating or overwriting it.
@@ -95,10 +94,9 @@ public final class Repository {
             }
         }
         var oid = id.oid
-        let ref = try make("git_reference_create", location: target) {
+        _ = ReferenceHandle(try make("git_reference_create", location: target) {
             git_reference_create(&$0, pointer, target, &oid, 1, "driftbox: update \(target)")
-        }
-        git_reference_free(ref)
+        })
     }
 
     /// Makes `HEAD` a symbolic reference to `branch` (for example `refs/heads/main`).

@@ -302,9 +302,9 @@ public final class Workspace {
 
     /// Points `HEAD` back at the workspace's branch when the agent moved it.
     private func restoreHead() throws {
-        let head = try? make("git_reference_lookup") { git_reference_lookup(&$0, repository.pointer, "HEAD") }
-        defer { head.map { git_reference_free($0) } }
-        if let head, git_reference_type(head) == GIT_REFERENCE_SYMBOLIC, String(cString: git_reference_symbolic_target(head)) == branch { return }
+        let head = try? ReferenceHandle(make("git_reference_lookup") { git_reference_lookup(&$0, repository.pointer, "HEAD") })
+        if let head, git_reference_type(head.pointer) == GIT_REFERENCE_SYMBOLIC,
+           String(cString: git_reference_symbolic_target(head.pointer)) == branch { return }
         try repository.setHead(branch)
     }
 

@@ -176,6 +176,17 @@ struct WorkspaceTests {
         #expect(episode.workspace.tip == snapshot.commit)
     }
 
+    @Test("a corrupted index only costs re-reading the files; the step is still exact")
+    func corruptIndex() throws {
+        let episode = try Episode()
+        let (_, diff) = try episode.step {
+            try write("garbage, not an index", to: episode.workspace.repository.gitDirectory + "index")
+            try write("late\n", to: episode.root + "/late.txt")
+        }
+        #expect(diff.files.map(\.path) == ["late.txt"])
+        #expect(try gitOutput(["status", "--porcelain"], in: episode.root) == "")
+    }
+
     @Test("whatever the agent does to git, the step's parent is the workspace's tip")
     func agentMovesHead() throws {
         let episode = try Episode()
