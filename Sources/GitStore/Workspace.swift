@@ -178,6 +178,7 @@ public final class Workspace {
         var contents: [(path: String, text: String)] = []
         for edit in seed.edits {
             try Self.validate(relativePath: edit.path)
+            try refuseSymbolicLinks(on: edit.path)
             let current = try contents.last { $0.path == edit.path }?.text ?? currentText(edit.path)
             contents.removeAll { $0.path == edit.path }
             contents.append((edit.path, try edit.apply(to: current)))
@@ -197,6 +198,21 @@ public final class Workspace {
         let message = try Trailer.message(seed.message, trailers: seed.trailers)
         tip = try repository.commit(tree: tree, message: message, author: seed.author, committer: seed.committer, parents: [tip], updateRef: nil)
         return tip
+    }
+
+    /// Refuses a seed path when the file or a folder on its way is a symbolic link: a seed
+    /// must never write through a link the agent may have planted, least of all outside the
+    /// workspace.
+    private func refuseSymbolicLinks(on relative: String) throws {
+        var current = path
+        for component in relative.split(separator: "/") {
+            current += "/" + component
+            guard let info = try FileSystem.status(current) else { return }
+            if FileSystem.kind(mode: info.st_mode) == .symlink {
+                throw GitError(kind: .invalidInput, function: "Workspace.land", message: "'\(current.dropFirst(path.count + 1))' is a symbolic link; a seed does not write through links",
+                               location: relative, hint: "seed the file the link points to, or replace the link with a file first")
+            }
+        }
     }
 
     /// The text of a worktree file, or nil when it does not exist.

@@ -110,7 +110,7 @@ struct EpisodeTests {
         #expect(try workspace.repository.writeTree(directory: folder("replay")) == workspace.repository.commitInfo(ids[2]).tree)
     }
 
-    @Test("seed paths that leave the workspace or reach into .git are refused")
+    @Test("seed paths that leave the workspace, reach into .git or go through symbolic links are refused")
     func unsafeSeedPaths() throws {
         let folder = try TemporaryFolder()
         _ = try Fixture.build(source: tinyFixture, into: folder("fixture.git"))
@@ -121,6 +121,16 @@ struct EpisodeTests {
             #expect(error.kind == .invalidInput)
             #expect(error.location == path)
         }
+        // A link the agent planted, to a file or to a folder, is never written through.
+        try FileManager.default.createSymbolicLink(atPath: workspace.path + "/src/link.py", withDestinationPath: "../README.md")
+        try FileManager.default.createSymbolicLink(atPath: workspace.path + "/outside", withDestinationPath: folder.path)
+        for path in ["GUIDE.md", "src/link.py", "outside/escaped.txt"] {
+            let seed = Seed(edits: [SeedEdit(path: path, anchor: .wholeFile, text: "x\n")], author: colleague, message: "through a link")
+            let error = try #require(throws: GitError.self) { try workspace.land(seed) }
+            #expect(error.message.hasSuffix("is a symbolic link; a seed does not write through links"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder("escaped.txt")))
+        #expect(try String(contentsOfFile: workspace.path + "/README.md", encoding: .utf8).hasPrefix("# tiny\n"))
         let missing = Seed(edits: [SeedEdit(path: "src/absent.py", anchor: .bottom, text: "x\n")], author: colleague, message: "bad")
         let error = try #require(throws: GitError.self) { try workspace.land(missing) }
         #expect(error.message == "the file does not exist" && error.location == "src/absent.py")
