@@ -24,6 +24,19 @@ extension Repository {
     ///     read to leave their objects out, so a step in a large tree packs only what changed.
     func writeBufferedObjects(tip: ObjectID, known: [ObjectID]) throws {
         guard let backend = objectBuffer else { return }
+        try copyObjects(reachableFrom: tip, excluding: known, into: self)
+        try check("git_mempack_reset", git_mempack_reset(backend))
+    }
+
+    /// Copies every object reachable from a commit into another repository, as one pack.
+    ///
+    /// This is how an episode's commits reach a run's repository: copy, then `updateRef` there.
+    /// - Parameters:
+    ///   - tip: the commit whose history to copy.
+    ///   - known: commits the destination already holds; their objects are left out.
+    ///   - destination: the repository to copy into (may be this one).
+    /// - Throws: `GitError` when an object is missing or the pack cannot be written.
+    public func copyObjects(reachableFrom tip: ObjectID, excluding known: [ObjectID] = [], into destination: Repository) throws {
         let walk = RevwalkHandle(try make("git_revwalk_new", location: gitDirectory) { git_revwalk_new(&$0, pointer) })
         var start = tip.oid
         try check("git_revwalk_push", git_revwalk_push(walk.pointer, &start), location: tip.description)
@@ -34,20 +47,19 @@ extension Repository {
         let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
         git_packbuilder_set_threads(builder.pointer, 1)
         try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(builder.pointer, walk.pointer), location: gitDirectory)
-        if git_packbuilder_object_count(builder.pointer) > 0 {
-            var buffer = git_buf()
-            defer { git_buf_dispose(&buffer) }
-            try check("git_packbuilder_write_buf", git_packbuilder_write_buf(&buffer, builder.pointer), location: gitDirectory)
-            let database = ObjectDatabaseHandle(try make("git_repository_odb", location: gitDirectory) { git_repository_odb(&$0, pointer) })
-            var writer: UnsafeMutablePointer<git_odb_writepack>?
-            try check("git_odb_write_pack", git_odb_write_pack(&writer, database.pointer, nil, nil), location: gitDirectory)
-            guard let writer else { throw GitError(kind: .libgit2, function: "git_odb_write_pack", message: "no pack writer returned", location: gitDirectory) }
-            defer { writer.pointee.free(writer) }
-            var progress = git_indexer_progress()
-            try check("git_odb_writepack.append", writer.pointee.append(writer, buffer.ptr, buffer.size, &progress), location: gitDirectory)
-            try check("git_odb_writepack.commit", writer.pointee.commit(writer, &progress), location: gitDirectory)
-        }
-        try check("git_mempack_reset", git_mempack_reset(backend))
+        guard git_packbuilder_object_count(builder.pointer) > 0 else { return }
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        try check("git_packbuilder_write_buf", git_packbuilder_write_buf(&buffer, builder.pointer), location: gitDirectory)
+        let target = destination.gitDirectory
+        let database = ObjectDatabaseHandle(try make("git_repository_odb", location: target) { git_repository_odb(&$0, destination.pointer) })
+        var writer: UnsafeMutablePointer<git_odb_writepack>?
+        try check("git_odb_write_pack", git_odb_write_pack(&writer, database.pointer, nil, nil), location: target)
+        guard let writer else { throw GitError(kind: .libgit2, function: "git_odb_write_pack", message: "no pack writer returned", location: target) }
+        defer { writer.pointee.free(writer) }
+        var progress = git_indexer_progress()
+        try check("git_odb_writepack.append", writer.pointee.append(writer, buffer.ptr, buffer.size, &progress), location: target)
+        try check("git_odb_writepack.commit", writer.pointee.commit(writer, &progress), location: target)
     }
 
     /// The files of `objects/pack` when every object of the repository is in a pack (no loose

@@ -110,6 +110,26 @@ struct EpisodeTests {
         #expect(try workspace.repository.writeTree(directory: folder("replay")) == workspace.repository.commitInfo(ids[2]).tree)
     }
 
+    @Test("an episode's commits copy into a run repository, readable by the git CLI")
+    func copyToRunRepository() throws {
+        let folder = try TemporaryFolder()
+        let (workspace, ids) = try Self.runEpisode(in: folder, name: "ws")
+        let run = try Repository.create(at: folder("run.git"), bare: true)
+        try workspace.repository.copyObjects(reachableFrom: ids[2], into: run)
+        try run.updateRef("refs/episodes/ep-7", to: ids[2])
+        // The second copy sends only what the run repository lacks.
+        try workspace.repository.copyObjects(reachableFrom: ids[4], excluding: [ids[2]], into: run)
+        try run.updateRef("refs/episodes/ep-7", to: ids[4])
+        let packs = try FileManager.default.contentsOfDirectory(atPath: folder("run.git/objects/pack")).filter { $0.hasSuffix(".pack") }
+        #expect(packs.count == 2)
+        #expect(try run.log(from: ids[4]).map(\.id) == ids.reversed())
+        // The run repository has no main branch, only episode refs: fsck notes that and nothing else.
+        let fsck = try gitOutput(["--git-dir", folder("run.git"), "fsck", "--strict"], in: folder.path)
+        #expect(fsck == "notice: HEAD points to an unborn branch (main)")
+        let cli = try gitOutput(["--git-dir", folder("run.git"), "log", "--format=%H", "refs/episodes/ep-7"], in: folder.path)
+        #expect(cli == ids.reversed().map(\.description).joined(separator: "\n"))
+    }
+
     @Test("seed paths that leave the workspace, reach into .git or go through symbolic links are refused")
     func unsafeSeedPaths() throws {
         let folder = try TemporaryFolder()
