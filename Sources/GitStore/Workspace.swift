@@ -39,6 +39,17 @@ public struct Snapshot: Sendable, Hashable, Codable {
     public var parent: ObjectID
     /// What was in the worktree but could not be committed.
     public var skipped: [SkippedPath]
+
+    /// Creates a snapshot value (for example from a run's records).
+    /// - Parameters:
+    ///   - commit: the step's commit.
+    ///   - parent: the commit before the step.
+    ///   - skipped: the paths left out.
+    public init(commit: ObjectID, parent: ObjectID, skipped: [SkippedPath]) {
+        self.commit = commit
+        self.parent = parent
+        self.skipped = skipped
+    }
 }
 
 /// What a step commit records about its step (written as trailers).
@@ -68,6 +79,8 @@ public struct StepStamp: Sendable, Hashable, Codable {
     }
 
     /// The step commit's message: `Step N: task` and the `Episode`, `Step` and `Task` trailers.
+    /// - Returns: the message, ending in a newline.
+    /// - Throws: `GitError` when the episode or task id is empty or spans several lines.
     public func message() throws -> String {
         try Trailer.message("Step \(step): \(task)", trailers: [
             Trailer(key: "Episode", value: episode), Trailer(key: "Step", value: String(step)), Trailer(key: "Task", value: task),
@@ -111,6 +124,10 @@ public final class Workspace {
     /// - Returns: the workspace, checked out at the fixture's `HEAD`, on the same branch.
     /// - Throws: `GitError` when the fixture cannot be read or the folder cannot be written.
     public static func create(from fixtureRepository: String, at path: String) throws -> Workspace {
+        if try FileSystem.status(path) != nil, try !FileSystem.entries(of: path).isEmpty {
+            throw GitError(kind: .invalidInput, function: "Workspace.create", message: "the workspace folder is not empty", location: path,
+                           hint: "give each episode a fresh folder")
+        }
         let source = try Repository.open(at: fixtureRepository)
         let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, source.pointer) })
         let branch = String(cString: git_reference_name(head.pointer))

@@ -255,6 +255,17 @@ struct WorkspaceCloneTests {
         #expect(try gitOutput(["rev-parse", "refs/heads/trunk"], in: workspace.path) == snapshot.commit.description)
     }
 
+    @Test("a workspace folder that is not empty is refused")
+    func nonEmptyFolder() throws {
+        let folder = try TemporaryFolder()
+        _ = try Fixture.build(source: tinyFixture, into: folder("f.git"))
+        try write("left over\n", to: folder("ws/old.txt"))
+        let error = try #require(throws: GitError.self) { try Workspace.create(from: folder("f.git"), at: folder("ws")) }
+        #expect(error.message == "the workspace folder is not empty" && error.location == folder("ws"))
+        let missing = try #require(throws: GitError.self) { try Workspace.create(from: folder("absent.git"), at: folder("ws2")) }
+        #expect(missing.location == folder("absent.git") && missing.isNotFound)
+    }
+
     @Test("a packed fixture's workspace holds linked packs and no remote")
     func packedFixture() throws {
         let folder = try TemporaryFolder()
