@@ -45,17 +45,6 @@ enum FileSystem {
         }
     }
 
-    /// True when `name` is exactly `.git`.
-    static func isDotGit(_ name: UnsafeRawBufferPointer) -> Bool {
-        name.count == 4 && name[0] == UInt8(ascii: ".") && name[1] == UInt8(ascii: "g") && name[2] == UInt8(ascii: "i") && name[3] == UInt8(ascii: "t")
-    }
-
-    /// True when `bytes` are valid UTF-8 (checked quickly for plain ASCII).
-    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if !bytes.contains(where: { $0 >= 0x80 }) { return true }
-        return String(validating: bytes, as: UTF8.self) != nil
-    }
-
     private static func kind(_ type: UInt8) -> DirectoryEntry.Kind {
         switch Int(type) {
         case Int(DT_REG): .file

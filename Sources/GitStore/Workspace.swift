@@ -297,19 +297,9 @@ public final class Workspace {
     /// - Returns: the step commit, its parent and the skipped paths.
     /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
     public func snapshot(_ stamp: StepStamp) throws -> Snapshot {
-        var skipped: [SkippedPath] = []
-        var excluded: [String] = []
-        try scan(relative: [], skipped: &skipped, excluded: &excluded)
-        skipped.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         let index = try repositoryIndex()
-        let filter = SnapshotFilter(excludedFolders: excluded)
-        let addAll = withExtendedLifetime(filter) {
-            git_index_add_all(index.pointer, nil, GIT_INDEX_ADD_FORCE.rawValue, { path, _, payload in
-                let filter = Unmanaged<SnapshotFilter>.fromOpaque(payload!).takeUnretainedValue()
-                return filter.admits(path!) ? 0 : 1
-            }, Unmanaged.passUnretained(filter).toOpaque())
-        }
-        try check("git_index_add_all", addAll, location: path)
+        var staging = try WorktreeStaging(root: path, index: index, indexFile: repository.gitDirectory + "index")
+        try staging.run()
         var treeOid = git_oid()
         try check("git_index_write_tree", git_index_write_tree(&treeOid, index.pointer), location: path)
         let parent = tip
@@ -320,7 +310,7 @@ public final class Workspace {
         try check("git_index_write", git_index_write(index.pointer), location: path)
         try repository.updateRef(branch, to: commit)
         try restoreHead()
-        return Snapshot(commit: commit, parent: parent, skipped: skipped)
+        return Snapshot(commit: commit, parent: parent, skipped: staging.skipped)
     }
 
     /// The diff of a step: its parent against its commit (agent changes only, never seeds).
@@ -351,45 +341,6 @@ public final class Workspace {
         return index
     }
 
-    /// Walks the worktree (without `.git`) and lists what git cannot or must not store.
-    private func scan(relative: [UInt8], skipped: inout [SkippedPath], excluded: inout [String]) throws {
-        let folder = Array(path.utf8) + (relative.isEmpty ? [] : [UInt8(ascii: "/")] + relative)
-        var subfolders: [[UInt8]] = []
-        var nested = false
-        try FileSystem.forEachEntry(ofBytes: folder) { name, kind in
-            if FileSystem.isDotGit(name) {
-                nested = !relative.isEmpty
-                return
-            }
-            var kind = kind
-            if kind == .file || kind == .symlink, FileSystem.isUTF8(name) { return }  // the common case
-            let child = relative.isEmpty ? Array(name) : relative + [UInt8(ascii: "/")] + Array(name)
-            let display = String(decoding: child, as: UTF8.self)
-            guard FileSystem.isUTF8(name) else {
-                skipped.append(SkippedPath(path: display, reason: .nameNotUTF8))
-                return
-            }
-            if kind == .unknown {
-                kind = try FileSystem.status(path + "/" + display).map { FileSystem.kind(mode: $0.st_mode) } ?? .unknown
-            }
-            switch kind {
-            case .directory: subfolders.append(child)
-            case .fifo: skipped.append(SkippedPath(path: display, reason: .fifo))
-            case .socket: skipped.append(SkippedPath(path: display, reason: .socket))
-            case .characterDevice, .blockDevice: skipped.append(SkippedPath(path: display, reason: .device))
-            case .unknown: skipped.append(SkippedPath(path: display, reason: .unknownKind))
-            case .file, .symlink: break
-            }
-        }
-        if nested {
-            let display = String(decoding: relative, as: UTF8.self)
-            skipped.append(SkippedPath(path: display, reason: .nestedRepository))
-            excluded.append(display + "/")
-            return
-        }
-        for child in subfolders { try scan(relative: child, skipped: &skipped, excluded: &excluded) }
-    }
-
     /// Rejects paths that are absolute, climb out of the workspace or reach into `.git`.
     static func validate(relativePath: String) throws {
         let parts = relativePath.split(separator: "/", omittingEmptySubsequences: false)
@@ -397,17 +348,5 @@ public final class Workspace {
             throw GitError(kind: .invalidInput, function: "Workspace.land", message: "'\(relativePath)' is not a plain relative path inside the workspace",
                            location: relativePath, hint: "use a path such as 'src/module.py' without '..', '.git' or a leading '/'")
         }
-    }
-}
-
-/// Decides, for `git_index_add_all`, which worktree paths enter a snapshot.
-private final class SnapshotFilter {
-    let excludedFolders: [String]
-    init(excludedFolders: [String]) { self.excludedFolders = excludedFolders }
-
-    func admits(_ path: UnsafePointer<CChar>) -> Bool {
-        let bytes = UnsafeRawBufferPointer(start: path, count: strlen(path))
-        guard let text = String(validating: bytes, as: UTF8.self) else { return false }
-        return !excludedFolders.contains { text.hasPrefix($0) || text + "/" == $0 }
     }
 }
