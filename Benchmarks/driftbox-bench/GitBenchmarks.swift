@@ -133,7 +133,8 @@ enum GitBenchmarks {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, directory + "/../git-cli-output", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv = (["git", "-C", directory] + arguments).map { strdup($0) } + [nil]
+        // No automatic maintenance: it would fork background work into git's side of the timing.
+        let argv = (["git", "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-C", directory] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0

@@ -178,7 +178,11 @@ public final class Workspace {
         var written: Set<String> = []
         var ids: [ObjectID] = []
         do {
-            for seed in seeds { ids.append(try landOne(seed, written: &written)) }
+            for seed in seeds {
+                let (id, paths) = try landOne(seed)
+                ids.append(id)
+                written.formUnion(paths)
+            }
         } catch {
             try? publish(indexPaths: written)
             throw error
@@ -187,7 +191,9 @@ public final class Workspace {
         return ids
     }
 
-    private func landOne(_ seed: Seed, written: inout Set<String>) throws -> ObjectID {
+    /// Lands one seed; returns its commit and the files it wrote (their index entries are
+    /// refreshed only once the commit exists).
+    private func landOne(_ seed: Seed) throws -> (ObjectID, [String]) {
         guard !seed.edits.isEmpty else {
             throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the seed has no edits", hint: "give the seed at least one edit")
         }
@@ -209,12 +215,11 @@ public final class Workspace {
             try check("git_blob_create_from_buffer", git_blob_create_from_buffer(&oid, repository.pointer, text, text.utf8.count), location: relative)
             let executable = try FileSystem.status(file).map { $0.st_mode & S_IXUSR != 0 } ?? false
             updates.append((relative, ObjectID(oid), executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
-            written.insert(relative)
         }
         let tree = try updatedTree(try repository.treeHandle(ofCommit: tip), updates)
         let message = try Trailer.message(seed.message, trailers: seed.trailers)
         tip = try repository.commit(tree: tree, message: message, author: seed.author, committer: seed.committer, parents: [tip], updateRef: nil)
-        return tip
+        return (tip, updates.map(\.path))
     }
 
     /// Refuses a seed path when the file or a folder on its way is a symbolic link: a seed

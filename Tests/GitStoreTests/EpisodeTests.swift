@@ -130,6 +130,25 @@ struct EpisodeTests {
         #expect(cli == ids.reversed().map(\.description).joined(separator: "\n"))
     }
 
+    @Test("in a batch, a failing seed changes no file and the seeds before it stay landed")
+    func failingSeedInBatch() throws {
+        let folder = try TemporaryFolder()
+        _ = try Fixture.build(source: tinyFixture, into: folder("fixture.git"))
+        let workspace = try Workspace.create(from: folder("fixture.git"), at: folder("ws"))
+        let report = try String(contentsOfFile: workspace.path + "/src/report.py", encoding: .utf8)
+        let good = Seed(edits: [SeedEdit(path: "README.md", anchor: .bottom, text: "Seeded.\n")], author: colleague, message: "good")
+        let bad = Seed(edits: [SeedEdit(path: "src/report.py", anchor: .top, text: "# first\n"),
+                               SeedEdit(path: "src/report.py", anchor: .afterMatch("no such line"), text: "# second\n")],
+                       author: colleague, message: "bad")
+        let error = try #require(throws: GitError.self) { try workspace.land([good, bad]) }
+        #expect(error.location == "src/report.py")
+        #expect(try String(contentsOfFile: workspace.path + "/src/report.py", encoding: .utf8) == report)
+        let landed = try workspace.repository.commitInfo(workspace.tip)
+        #expect(landed.summary == "good" && landed.parents.map(\.description) == [FixtureTests.tinyCommit])
+        #expect(try gitOutput(["status", "--porcelain"], in: workspace.path) == "")
+        #expect(try gitOutput(["rev-parse", "HEAD"], in: workspace.path) == workspace.tip.description)
+    }
+
     @Test("seed paths that leave the workspace, reach into .git or go through symbolic links are refused")
     func unsafeSeedPaths() throws {
         let folder = try TemporaryFolder()
