@@ -26,7 +26,11 @@ struct WorktreeStaging {
 
     /// Walks the tree, then removes vanished entries and re-adds changed files.
     mutating func run() throws {
-        try walk([])
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw GitError.posix("open", path: root, errno: errno, hint: "check that the workspace folder exists") }
+        var relative: [UInt8] = []
+        relative.reserveCapacity(4096)
+        try walk(directory: fd, relative: &relative)
         skipped.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         // Removals first, so a file turned into a folder (or back) never collides in the index.
         let vanished = seen.indices.filter { !seen[$0] }.compactMap { git_index_get_byindex(index.pointer, $0).map { String(cString: $0.pointee.path) } }
@@ -41,46 +45,72 @@ struct WorktreeStaging {
         }
     }
 
-    private mutating func walk(_ relative: [UInt8]) throws {
-        let folder = Array(root.utf8) + (relative.isEmpty ? [] : [UInt8(ascii: "/")] + relative)
-        let entries = try FileSystem.entries(ofBytes: folder)
-        let dotGit = Array(".git".utf8)
-        if !relative.isEmpty, entries.contains(where: { $0.name == dotGit }) {
+    /// Walks one folder, given as an open descriptor (closed here), whose path relative to the
+    /// root is `relative`; `relative` is used as a scratch buffer and restored on return.
+    private mutating func walk(directory fd: Int32, relative: inout [UInt8]) throws {
+        guard let dir = fdopendir(fd) else {
+            close(fd)
+            throw GitError.posix("fdopendir", path: String(decoding: relative, as: UTF8.self), errno: errno)
+        }
+        defer { closedir(dir) }
+        if !relative.isEmpty, faccessat(fd, ".git", F_OK, AT_SYMLINK_NOFOLLOW) == 0 {
             skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self), reason: .nestedRepository))
             return
         }
-        for entry in entries where entry.name != dotGit {
-            let child = relative.isEmpty ? entry.name : relative + [UInt8(ascii: "/")] + entry.name
-            guard entry.utf8Name != nil else {
-                skipped.append(SkippedPath(path: String(decoding: child, as: UTF8.self), reason: .nameNotUTF8))
-                continue
-            }
-            var info = stat()
-            let rc = (folder + [UInt8(ascii: "/")] + entry.name + [0]).withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { lstat($0.baseAddress!, &info) }
-            }
-            if rc != 0 {
-                if errno == ENOENT { continue }  // removed while we walked
-                throw GitError.posix("lstat", path: String(decoding: child, as: UTF8.self), errno: errno)
-            }
-            let display = { String(decoding: child, as: UTF8.self) }
-            switch FileSystem.kind(mode: info.st_mode) {
-            case .directory: try walk(child)
-            case .file, .symlink: if try isChanged(child, info) { changed.append(child) }
-            case .fifo: skipped.append(SkippedPath(path: display(), reason: .fifo))
-            case .socket: skipped.append(SkippedPath(path: display(), reason: .socket))
-            case .characterDevice, .blockDevice: skipped.append(SkippedPath(path: display(), reason: .device))
-            case .unknown: skipped.append(SkippedPath(path: display(), reason: .unknownKind))
+        let base = relative.count
+        while let entry = readdir(dir) {
+            try withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                let name = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+                let length = strlen(name)
+                let bytes = UnsafeRawBufferPointer(start: raw.baseAddress, count: length)
+                if (length == 1 || length == 2) && bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { return }
+                if length == 4 && strcmp(name, ".git") == 0 { return }
+                defer { relative.removeSubrange(base...) }
+                if base > 0 { relative.append(UInt8(ascii: "/")) }
+                relative.append(contentsOf: bytes)
+                guard Self.isUTF8(bytes) else {
+                    skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self), reason: .nameNotUTF8))
+                    return
+                }
+                var info = stat()
+                if fstatat(dirfd(dir), name, &info, AT_SYMLINK_NOFOLLOW) != 0 {
+                    if errno == ENOENT { return }  // removed while we walked
+                    throw GitError.posix("fstatat", path: String(decoding: relative, as: UTF8.self), errno: errno)
+                }
+                let reason: SkippedPath.Reason
+                switch FileSystem.kind(mode: info.st_mode) {
+                case .directory:
+                    let sub = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    guard sub >= 0 else { throw GitError.posix("openat", path: String(decoding: relative, as: UTF8.self), errno: errno) }
+                    try walk(directory: sub, relative: &relative)
+                    return
+                case .file, .symlink:
+                    if try isChanged(&relative, info) { changed.append(relative) }
+                    return
+                case .fifo: reason = .fifo
+                case .socket: reason = .socket
+                case .characterDevice, .blockDevice: reason = .device
+                case .unknown: reason = .unknownKind
+                }
+                skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self), reason: reason))
             }
         }
     }
 
+    /// True when `bytes` are valid UTF-8 (checked quickly for plain ASCII).
+    private static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if !bytes.contains(where: { $0 >= 0x80 }) { return true }
+        return String(validating: bytes, as: UTF8.self) != nil
+    }
+
     /// True unless the index holds `path` with exactly this `lstat` data, written after it.
-    private mutating func isChanged(_ path: [UInt8], _ info: stat) throws -> Bool {
+    private mutating func isChanged(_ path: inout [UInt8], _ info: stat) throws -> Bool {
         var position = 0
-        let found = (path + [0]).withUnsafeBufferPointer { buffer in
+        path.append(0)
+        let found = path.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { git_index_find(&position, index.pointer, $0.baseAddress!) }
         }
+        path.removeLast()
         guard found == 0, position < seen.count, let entry = git_index_get_byindex(index.pointer, position)?.pointee else { return true }
         seen[position] = true
         let isLink = info.st_mode & S_IFMT == S_IFLNK
