@@ -41,7 +41,7 @@ public enum Fixture {
         try repository.bufferObjects()
         let tree = try repository.writeTree(directory: source)
         let commit = try repository.commit(tree: tree, message: message(name: name), author: signature, parents: [], updateRef: nil)
-        try repository.writeBufferedObjects(tip: commit, known: [])
+        try repository.writeBufferedObjects(tip: commit, known: nil)
         try repository.updateRef(branch, to: commit)
         try repository.setHead(branch)
         return commit

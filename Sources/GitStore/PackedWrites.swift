@@ -15,17 +15,67 @@ extension Repository {
         objectBuffer = backend
     }
 
-    /// Writes the buffered objects reachable from `tip` but not from `known` to disk as one pack
+    /// Writes the objects of the first-parent chain from `tip` back to `known` to disk as one pack
     /// (with its index), then empties the buffer.
     ///
+    /// Each commit contributes itself, its root tree, and the blobs and trees along the paths its
+    /// diff against its parent touches, so a step in a large tree packs only what changed.
     /// - Parameters:
     ///   - tip: the newest commit written since the last call.
-    ///   - known: commits whose objects are already on disk (the previous tip); their trees are
-    ///     read to leave their objects out, so a step in a large tree packs only what changed.
-    func writeBufferedObjects(tip: ObjectID, known: [ObjectID]) throws {
+    ///   - known: the newest commit already on disk; nil to write the whole history of `tip`.
+    func writeBufferedObjects(tip: ObjectID, known: ObjectID?) throws {
         guard let backend = objectBuffer else { return }
-        try copyObjects(reachableFrom: tip, excluding: known, into: self)
+        let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
+        git_packbuilder_set_threads(builder.pointer, 1)
+        var current: ObjectID? = tip
+        while let commit = current, commit != known {
+            let handle = try commitHandle(commit)
+            let parent = git_commit_parentcount(handle.pointer) > 0 ? ObjectID(git_commit_parent_id(handle.pointer, 0).pointee) : nil
+            if let parent, known != nil {
+                try insertChanges(of: commit, parent: parent, into: builder)
+            } else {
+                var oid = commit.oid
+                try check("git_packbuilder_insert_commit", git_packbuilder_insert_commit(builder.pointer, &oid), location: gitDirectory)
+            }
+            current = parent
+        }
+        try writePack(builder, into: self)
         try check("git_mempack_reset", git_mempack_reset(backend))
+    }
+
+    /// Adds a commit, its root tree and the blobs and trees its diff against `parent` touches.
+    private func insertChanges(of commit: ObjectID, parent: ObjectID, into builder: PackBuilderHandle) throws {
+        let newTree = try treeHandle(ofCommit: commit)
+        let oldTree = try treeHandle(ofCommit: parent)
+        var commitOid = commit.oid
+        try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, &commitOid, nil), location: gitDirectory)
+        try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, git_tree_id(newTree.pointer), nil), location: gitDirectory)
+        var options = git_diff_options()
+        try check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
+        let diff = DiffHandle(try make("git_diff_tree_to_tree", location: gitDirectory) {
+            git_diff_tree_to_tree(&$0, pointer, oldTree.pointer, newTree.pointer, &options)
+        })
+        var folders: Set<String> = []
+        for i in 0..<git_diff_num_deltas(diff.pointer) {
+            let delta = git_diff_get_delta(diff.pointer, i)!.pointee
+            if delta.status != GIT_DELTA_DELETED && delta.new_file.mode != UInt16(GIT_FILEMODE_COMMIT.rawValue) {
+                var blob = delta.new_file.id
+                try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, &blob, nil), location: gitDirectory)
+            }
+            for path in [String(cString: delta.old_file.path), String(cString: delta.new_file.path)] {
+                var folder = Substring(path)
+                while let slash = folder.lastIndex(of: "/") {
+                    folder = folder[..<slash]
+                    if !folders.insert(String(folder)).inserted { break }
+                }
+            }
+        }
+        for folder in folders {
+            var entry: OpaquePointer?
+            guard git_tree_entry_bypath(&entry, newTree.pointer, folder) == 0, let entry else { continue }  // the folder is gone
+            let owned = TreeEntryHandle(entry)
+            try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, git_tree_entry_id(owned.pointer), nil), location: folder)
+        }
     }
 
     /// Copies every object reachable from a commit into another repository, as one pack.
@@ -47,6 +97,11 @@ extension Repository {
         let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
         git_packbuilder_set_threads(builder.pointer, 1)
         try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(builder.pointer, walk.pointer), location: gitDirectory)
+        try writePack(builder, into: destination)
+    }
+
+    /// Writes what a pack builder holds into a repository's object database, with its index.
+    private func writePack(_ builder: PackBuilderHandle, into destination: Repository) throws {
         guard git_packbuilder_object_count(builder.pointer) > 0 else { return }
         var buffer = git_buf()
         defer { git_buf_dispose(&buffer) }

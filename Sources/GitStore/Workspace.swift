@@ -251,7 +251,7 @@ public final class Workspace {
     /// Writes the buffered objects, moves the branch to the tip and refreshes the index entries
     /// of `indexPaths` from the files (their blobs are the ones just committed).
     private func publish(indexPaths: Set<String>) throws {
-        try repository.writeBufferedObjects(tip: tip, known: [published])
+        try repository.writeBufferedObjects(tip: tip, known: published)
         published = tip
         try repository.updateRef(branch, to: tip)
         guard !indexPaths.isEmpty else { return }
@@ -310,7 +310,7 @@ public final class Workspace {
         let parent = tip
         let commit = try repository.commit(tree: ObjectID(treeOid), message: stamp.message(), author: stamp.signature, parents: [tip], updateRef: nil)
         tip = commit
-        try repository.writeBufferedObjects(tip: commit, known: [published])
+        try repository.writeBufferedObjects(tip: commit, known: published)
         published = commit
         try check("git_index_write", git_index_write(index.pointer), location: path)
         try repository.updateRef(branch, to: commit)

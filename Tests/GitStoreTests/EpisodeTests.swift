@@ -130,6 +130,20 @@ struct EpisodeTests {
         #expect(cli == ids.reversed().map(\.description).joined(separator: "\n"))
     }
 
+    @Test("every object an episode writes is on disk, as git fsck sees it")
+    func objectsOnDisk() throws {
+        let folder = try TemporaryFolder()
+        let (workspace, _) = try Self.runEpisode(in: folder, name: "ws")
+        try FileManager.default.removeItem(atPath: workspace.path + "/src")
+        try write("deep\n", to: workspace.path + "/a/b/c/d.txt")
+        try FileManager.default.removeItem(atPath: workspace.path + "/scripts")
+        try write("#!/bin/sh\n", to: workspace.path + "/scripts", executable: true)
+        let snapshot = try workspace.snapshot(StepStamp(episode: "ep-7", step: 3, task: "reshape"))
+        #expect(try workspace.diff(snapshot).files.map(\.path) == ["a/b/c/d.txt", "scripts", "scripts/check.py", "src/inventory.py", "src/report.py"])
+        #expect(try gitOutput(["fsck", "--strict", "--no-dangling"], in: workspace.path) == "")
+        #expect(try gitOutput(["count-objects", "-v"], in: workspace.path).hasPrefix("count: 0\n"))
+    }
+
     @Test("in a batch, a failing seed changes no file and the seeds before it stay landed")
     func failingSeedInBatch() throws {
         let folder = try TemporaryFolder()
