@@ -138,3 +138,10 @@ final class PackBuilderHandle {
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { git_packbuilder_free(pointer) }
 }
+
+/// Owns a `git_config`.
+final class ConfigHandle {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_config_free(pointer) }
+}

@@ -99,6 +99,16 @@ public final class Repository {
         })
     }
 
+    /// Sets a boolean in the repository's own configuration file.
+    /// - Parameters:
+    ///   - name: the variable (for example `core.logAllRefUpdates`).
+    ///   - value: its value.
+    /// - Throws: `GitError` when the configuration cannot be written.
+    public func setConfig(_ name: String, _ value: Bool) throws {
+        let config = ConfigHandle(try make("git_repository_config", location: gitDirectory) { git_repository_config(&$0, pointer) })
+        try check("git_config_set_bool", git_config_set_bool(config.pointer, name, value ? 1 : 0), location: gitDirectory + "config")
+    }
+
     /// Makes `HEAD` a symbolic reference to `branch` (for example `refs/heads/main`).
     /// - Parameter branch: the full name of the branch.
     /// - Throws: `GitError` when the name is invalid.

@@ -65,8 +65,7 @@ public struct SeedEdit: Sendable, Hashable, Codable {
         case .top:
             var index = 0
             if lines.first?.hasPrefix("#!") == true { index = 1 }
-            let coding = try Regex(#"^[ \t\f]*#.*?coding[:=]"#)
-            if index < lines.count, index < 2, lines[index].contains(coding) { index += 1 }
+            if index < lines.count, index < 2, Self.isCodingDeclaration(lines[index]) { index += 1 }
             return index
         case .bottom:
             return lines.count
@@ -80,6 +79,12 @@ public struct SeedEdit: Sendable, Hashable, Codable {
         case .beforeMatch(let pattern):
             return try matchingLine(pattern, lines)
         }
+    }
+
+    /// True for a Python source-encoding line (PEP 263): a comment naming `coding:` or `coding=`.
+    static func isCodingDeclaration(_ line: String) -> Bool {
+        let text = line.drop { $0 == " " || $0 == "\t" || $0 == "\u{0C}" }
+        return text.hasPrefix("#") && (text.contains("coding:") || text.contains("coding="))
     }
 
     private func matchingLine(_ pattern: String, _ lines: [String]) throws -> Int {

@@ -135,12 +135,14 @@ public final class Workspace {
         let repository: Repository
         if let packs = try source.packFilesIfFullyPacked() {
             repository = try Repository.create(at: path)
+            // No reflogs: the workspace's history is its commits; reflogs would only cost files.
+            try repository.setConfig("core.logAllRefUpdates", false)
             let packFolder = repository.gitDirectory + "objects/pack/"
             for pack in packs {
                 try FileSystem.linkOrCopy(source.gitDirectory + "objects/pack/" + pack, to: packFolder + pack)
             }
             try repository.updateRef(branch, to: tip)
-            try repository.setHead(branch)
+            if branch != "refs/heads/main" { try repository.setHead(branch) }
             try repository.checkout(tip, targetDirectory: nil)
         } else {
             var options = git_clone_options()
