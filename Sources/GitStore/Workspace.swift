@@ -13,7 +13,7 @@ public struct SkippedPath: Sendable, Hashable, Codable {
         case device
         /// A name that is not valid UTF-8 (the path shows it with replacement characters).
         case nameNotUTF8
-        /// A folder holding its own `.git`: another repository, not part of this one.
+        /// The `.git` of a nested repository (the folder's other files are stored).
         case nestedRepository
         /// A file of a kind the file system did not name.
         case unknownKind
@@ -297,9 +297,10 @@ public final class Workspace {
     ///
     /// Edits, new files (also in new folders, also ignored ones: ignore rules are not honoured,
     /// so nothing hides from the step's diff), deletions, renames, mode changes, symbolic links
-    /// (stored as links) and binary files all enter the commit; `.git` is never read. FIFOs,
-    /// sockets, devices, names that are not UTF-8 and nested repositories are left out and
-    /// listed. The index is written afterwards, so the next snapshot re-reads only changed files.
+    /// (stored as links) and binary files all enter the commit, also inside nested repositories;
+    /// no `.git` is ever read. FIFOs, sockets, devices, names that are not UTF-8 and the `.git`
+    /// of nested repositories are left out and listed. The index is written afterwards, so the
+    /// next snapshot re-reads only changed files.
     /// - Parameter stamp: the episode, step and task (signature, time and trailers follow).
     /// - Returns: the step commit, its parent and the skipped paths.
     /// - Throws: `GitError` when a file cannot be read or an object cannot be written.

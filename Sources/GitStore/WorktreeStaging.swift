@@ -5,7 +5,7 @@ import Foundation
 /// using the index's stat cache: a file whose `lstat` matches its index entry is not read again.
 ///
 /// The same pass lists what git cannot or must not store (FIFOs, sockets, devices, names that
-/// are not UTF-8, nested repositories); `.git` is never entered.
+/// are not UTF-8, the `.git` of nested repositories); no `.git` is ever entered.
 struct WorktreeStaging {
     let root: String
     let index: IndexHandle
@@ -53,9 +53,10 @@ struct WorktreeStaging {
             throw GitError.posix("fdopendir", path: String(decoding: relative, as: UTF8.self), errno: errno)
         }
         defer { closedir(dir) }
+        // A nested repository's files are stored like any others (nothing hides behind a `.git`);
+        // only its `.git` is left out, and listed.
         if !relative.isEmpty, faccessat(fd, ".git", F_OK, AT_SYMLINK_NOFOLLOW) == 0 {
-            skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self), reason: .nestedRepository))
-            return
+            skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self) + "/.git", reason: .nestedRepository))
         }
         let base = relative.count
         while let entry = readdir(dir) {
