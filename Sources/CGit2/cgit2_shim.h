@@ -3,6 +3,8 @@
 // The only header that includes git2.h. Helpers here wrap what Swift cannot import:
 // variadic functions (git_libgit2_opts) and function-like macros.
 #include <git2.h>
+#include <git2/sys/odb_backend.h>
+#include <git2/sys/mempack.h>
 
 /// Points libgit2's config search path for `level` (GIT_CONFIG_LEVEL_*) at `path`.
 static inline int cgit2_set_search_path(int level, const char *path) {

@@ -1,0 +1,98 @@
+import CGit2
+
+extension Repository {
+    /// The difference between two commits, as structured values plus `git diff` patch text.
+    ///
+    /// Uses git's indent heuristic, 3 lines of context and explicit rename detection (50 %
+    /// similarity), whatever any configuration says. For changes without renames the patch text
+    /// equals what `git diff from to` prints.
+    /// - Parameters:
+    ///   - from: the older commit; nil compares against the empty tree (every file added).
+    ///   - to: the newer commit.
+    /// - Returns: the files that differ, in git's path order, with hunks and numbered lines.
+    /// - Throws: `GitError` when a commit does not exist.
+    public func diff(from: ObjectID?, to: ObjectID) throws -> StepDiff {
+        let oldTree = try from.map { try treeHandle(ofCommit: $0) }
+        let newTree = try treeHandle(ofCommit: to)
+        var options = git_diff_options()
+        try check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
+        options.flags = GIT_DIFF_INDENT_HEURISTIC.rawValue
+        options.context_lines = 3
+        options.interhunk_lines = 0
+        options.id_abbrev = 7
+        let diff = DiffHandle(try make("git_diff_tree_to_tree", location: gitDirectory) {
+            git_diff_tree_to_tree(&$0, pointer, oldTree?.pointer, newTree.pointer, &options)
+        })
+        var find = git_diff_find_options()
+        try check("git_diff_find_options_init", git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)))
+        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
+        find.rename_threshold = 50
+        try check("git_diff_find_similar", git_diff_find_similar(diff.pointer, &find))
+
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        try check("git_diff_to_buf", git_diff_to_buf(&buffer, diff.pointer, GIT_DIFF_FORMAT_PATCH))
+        let patch = buffer.size > 0 ? String(decoding: UnsafeRawBufferPointer(start: buffer.ptr, count: buffer.size), as: UTF8.self) : ""
+
+        let files = try (0..<git_diff_num_deltas(diff.pointer)).map { try fileDiff(diff, index: $0) }
+        return StepDiff(files: files, patch: patch)
+    }
+
+    private func fileDiff(_ diff: DiffHandle, index: Int) throws -> FileDiff {
+        let patch = PatchHandle(try make("git_patch_from_diff") { git_patch_from_diff(&$0, diff.pointer, index) })
+        let delta = git_patch_get_delta(patch.pointer)!.pointee
+        let status: FileDiff.Status
+        switch delta.status {
+        case GIT_DELTA_ADDED: status = .added
+        case GIT_DELTA_DELETED: status = .deleted
+        case GIT_DELTA_RENAMED: status = .renamed
+        case GIT_DELTA_COPIED: status = .copied
+        case GIT_DELTA_TYPECHANGE: status = .typeChanged
+        default: status = .modified
+        }
+        let oldPath = status == .added ? nil : String(cString: delta.old_file.path)
+        let newPath = status == .deleted ? nil : String(cString: delta.new_file.path)
+        let isBinary = delta.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0
+        var hunks: [Hunk] = []
+        for h in 0..<git_patch_num_hunks(patch.pointer) {
+            var hunkPointer: UnsafePointer<git_diff_hunk>?
+            var lineCount = 0
+            try check("git_patch_get_hunk", git_patch_get_hunk(&hunkPointer, &lineCount, patch.pointer, h))
+            let hunk = hunkPointer!.pointee
+            var lines: [DiffLine] = []
+            for l in 0..<lineCount {
+                var linePointer: UnsafePointer<git_diff_line>?
+                try check("git_patch_get_line_in_hunk", git_patch_get_line_in_hunk(&linePointer, patch.pointer, h, l))
+                if let line = Self.diffLine(linePointer!.pointee) { lines.append(line) }
+            }
+            let header = withUnsafeBytes(of: hunk.header) { raw in
+                String(decoding: raw.prefix(hunk.header_len).prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+            }
+            hunks.append(Hunk(oldStart: Int(hunk.old_start), oldLines: Int(hunk.old_lines), newStart: Int(hunk.new_start),
+                              newLines: Int(hunk.new_lines), header: header, lines: lines))
+        }
+        return FileDiff(status: status, oldPath: oldPath, newPath: newPath,
+                        oldMode: FileMode(rawValue: status == .added ? 0 : UInt32(delta.old_file.mode)),
+                        newMode: FileMode(rawValue: status == .deleted ? 0 : UInt32(delta.new_file.mode)),
+                        isBinary: isBinary, hunks: hunks)
+    }
+
+    /// A line value, or nil for libgit2's "no newline at end of file" markers (the line before
+    /// them already says so through `hasNewline`).
+    private static func diffLine(_ line: git_diff_line) -> DiffLine? {
+        let origin: DiffLine.Origin
+        switch UInt8(bitPattern: line.origin) {
+        case UInt8(ascii: " "): origin = .context
+        case UInt8(ascii: "+"): origin = .addition
+        case UInt8(ascii: "-"): origin = .deletion
+        default: return nil
+        }
+        var bytes = UnsafeRawBufferPointer(start: line.content, count: line.content_len)[...]
+        let hasNewline = bytes.last == UInt8(ascii: "\n")
+        if hasNewline { bytes = bytes.dropLast() }
+        if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+        return DiffLine(origin: origin, oldLineNumber: line.old_lineno > 0 ? Int(line.old_lineno) : nil,
+                        newLineNumber: line.new_lineno > 0 ? Int(line.new_lineno) : nil,
+                        content: String(decoding: bytes, as: UTF8.self), hasNewline: hasNewline)
+    }
+}

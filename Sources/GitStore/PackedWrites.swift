@@ -1,0 +1,131 @@
+import CGit2
+
+// Every loose object costs a file (and often a folder) on disk, which is what makes commits slow.
+// While writes are buffered, new objects go to an in-memory store and reach the disk as one pack.
+
+extension Repository {
+    /// Sends every new object to memory until `writeBufferedObjects()` is called.
+    func bufferObjects() throws {
+        guard objectBuffer == nil else { return }
+        let database = ObjectDatabaseHandle(try make("git_repository_odb", location: gitDirectory) { git_repository_odb(&$0, pointer) })
+        var backend: UnsafeMutablePointer<git_odb_backend>?
+        try check("git_mempack_new", git_mempack_new(&backend))
+        // The database owns the backend from here on; the highest priority makes it take the writes.
+        try check("git_odb_add_backend", git_odb_add_backend(database.pointer, backend, 1000), location: gitDirectory)
+        objectBuffer = backend
+    }
+
+    /// Writes the objects of the first-parent chain from `tip` back to `known` to disk as one pack
+    /// (with its index), then empties the buffer.
+    ///
+    /// Each commit contributes itself, its root tree, and the blobs and trees along the paths its
+    /// diff against its parent touches, so a step in a large tree packs only what changed.
+    /// - Parameters:
+    ///   - tip: the newest commit written since the last call.
+    ///   - known: the newest commit already on disk; nil to write the whole history of `tip`.
+    func writeBufferedObjects(tip: ObjectID, known: ObjectID?) throws {
+        guard let backend = objectBuffer else { return }
+        let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
+        git_packbuilder_set_threads(builder.pointer, 1)
+        var current: ObjectID? = tip
+        while let commit = current, commit != known {
+            let handle = try commitHandle(commit)
+            let parent = git_commit_parentcount(handle.pointer) > 0 ? ObjectID(git_commit_parent_id(handle.pointer, 0).pointee) : nil
+            if let parent, known != nil {
+                try insertChanges(of: commit, parent: parent, into: builder)
+            } else {
+                var oid = commit.oid
+                try check("git_packbuilder_insert_commit", git_packbuilder_insert_commit(builder.pointer, &oid), location: gitDirectory)
+            }
+            current = parent
+        }
+        try writePack(builder, into: self)
+        try check("git_mempack_reset", git_mempack_reset(backend))
+    }
+
+    /// Adds a commit, its root tree and the blobs and trees its diff against `parent` touches.
+    private func insertChanges(of commit: ObjectID, parent: ObjectID, into builder: PackBuilderHandle) throws {
+        let newTree = try treeHandle(ofCommit: commit)
+        let oldTree = try treeHandle(ofCommit: parent)
+        var commitOid = commit.oid
+        try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, &commitOid, nil), location: gitDirectory)
+        try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, git_tree_id(newTree.pointer), nil), location: gitDirectory)
+        var options = git_diff_options()
+        try check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
+        let diff = DiffHandle(try make("git_diff_tree_to_tree", location: gitDirectory) {
+            git_diff_tree_to_tree(&$0, pointer, oldTree.pointer, newTree.pointer, &options)
+        })
+        var folders: Set<String> = []
+        for i in 0..<git_diff_num_deltas(diff.pointer) {
+            let delta = git_diff_get_delta(diff.pointer, i)!.pointee
+            if delta.status != GIT_DELTA_DELETED && delta.new_file.mode != UInt16(GIT_FILEMODE_COMMIT.rawValue) {
+                var blob = delta.new_file.id
+                try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, &blob, nil), location: gitDirectory)
+            }
+            for path in [String(cString: delta.old_file.path), String(cString: delta.new_file.path)] {
+                var folder = Substring(path)
+                while let slash = folder.lastIndex(of: "/") {
+                    folder = folder[..<slash]
+                    if !folders.insert(String(folder)).inserted { break }
+                }
+            }
+        }
+        for folder in folders {
+            var entry: OpaquePointer?
+            guard git_tree_entry_bypath(&entry, newTree.pointer, folder) == 0, let entry else { continue }  // the folder is gone
+            let owned = TreeEntryHandle(entry)
+            try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, git_tree_entry_id(owned.pointer), nil), location: folder)
+        }
+    }
+
+    /// Copies every object reachable from a commit into another repository, as one pack.
+    ///
+    /// This is how an episode's commits reach a run's repository: copy, then `updateRef` there.
+    /// - Parameters:
+    ///   - tip: the commit whose history to copy.
+    ///   - known: commits the destination already holds; their objects are left out.
+    ///   - destination: the repository to copy into (may be this one).
+    /// - Throws: `GitError` when an object is missing or the pack cannot be written.
+    public func copyObjects(reachableFrom tip: ObjectID, excluding known: [ObjectID] = [], into destination: Repository) throws {
+        let walk = RevwalkHandle(try make("git_revwalk_new", location: gitDirectory) { git_revwalk_new(&$0, pointer) })
+        var start = tip.oid
+        try check("git_revwalk_push", git_revwalk_push(walk.pointer, &start), location: tip.description)
+        for commit in known {
+            var hidden = commit.oid
+            try check("git_revwalk_hide", git_revwalk_hide(walk.pointer, &hidden), location: commit.description)
+        }
+        let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
+        git_packbuilder_set_threads(builder.pointer, 1)
+        try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(builder.pointer, walk.pointer), location: gitDirectory)
+        try writePack(builder, into: destination)
+    }
+
+    /// Writes what a pack builder holds into a repository's object database, with its index.
+    private func writePack(_ builder: PackBuilderHandle, into destination: Repository) throws {
+        guard git_packbuilder_object_count(builder.pointer) > 0 else { return }
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        try check("git_packbuilder_write_buf", git_packbuilder_write_buf(&buffer, builder.pointer), location: gitDirectory)
+        let target = destination.gitDirectory
+        let database = ObjectDatabaseHandle(try make("git_repository_odb", location: target) { git_repository_odb(&$0, destination.pointer) })
+        var writer: UnsafeMutablePointer<git_odb_writepack>?
+        try check("git_odb_write_pack", git_odb_write_pack(&writer, database.pointer, nil, nil), location: target)
+        guard let writer else { throw GitError(kind: .libgit2, function: "git_odb_write_pack", message: "no pack writer returned", location: target) }
+        defer { writer.pointee.free(writer) }
+        var progress = git_indexer_progress()
+        try check("git_odb_writepack.append", writer.pointee.append(writer, buffer.ptr, buffer.size, &progress), location: target)
+        try check("git_odb_writepack.commit", writer.pointee.commit(writer, &progress), location: target)
+    }
+
+    /// The files of `objects/pack` when every object of the repository is in a pack (no loose
+    /// objects, no alternates); nil otherwise.
+    func packFilesIfFullyPacked() throws -> [String]? {
+        let objects = gitDirectory + "objects"
+        for entry in try FileSystem.entries(of: objects) where entry.utf8Name != "pack" && entry.utf8Name != "info" {
+            return nil
+        }
+        if try FileSystem.status(objects + "/info/alternates") != nil { return nil }
+        let packs = try FileSystem.entries(of: objects + "/pack").compactMap(\.utf8Name)
+        return packs.contains { $0.hasSuffix(".pack") } ? packs : nil
+    }
+}

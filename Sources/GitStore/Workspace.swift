@@ -1,0 +1,360 @@
+import CGit2
+import Foundation
+
+/// A path the snapshot left out, and why.
+public struct SkippedPath: Sendable, Hashable, Codable {
+    /// Why a path was left out.
+    public enum Reason: String, Sendable, Hashable, Codable {
+        /// A named pipe.
+        case fifo
+        /// A Unix domain socket.
+        case socket
+        /// A character or block device.
+        case device
+        /// A name that is not valid UTF-8 (the path shows it with replacement characters).
+        case nameNotUTF8
+        /// The `.git` of a nested repository (the folder's other files are stored).
+        case nestedRepository
+        /// A file of a kind the file system did not name.
+        case unknownKind
+    }
+
+    /// The path relative to the workspace root (invalid UTF-8 shown as U+FFFD).
+    public var path: String
+    /// Why it was left out.
+    public var reason: Reason
+
+    /// Creates a skipped-path value.
+    public init(path: String, reason: Reason) {
+        self.path = path
+        self.reason = reason
+    }
+}
+
+/// The commit of one agent step.
+public struct Snapshot: Sendable, Hashable, Codable {
+    /// The step's commit.
+    public var commit: ObjectID
+    /// Its parent: the last commit before the step (a seed or the previous step).
+    public var parent: ObjectID
+    /// What was in the worktree but could not be committed.
+    public var skipped: [SkippedPath]
+
+    /// Creates a snapshot value (for example from a run's records).
+    /// - Parameters:
+    ///   - commit: the step's commit.
+    ///   - parent: the commit before the step.
+    ///   - skipped: the paths left out.
+    public init(commit: ObjectID, parent: ObjectID, skipped: [SkippedPath]) {
+        self.commit = commit
+        self.parent = parent
+        self.skipped = skipped
+    }
+}
+
+/// What a step commit records about its step (written as trailers).
+public struct StepStamp: Sendable, Hashable, Codable {
+    /// The episode's id.
+    public var episode: String
+    /// The step number (1-based).
+    public var step: Int
+    /// The task's id.
+    public var task: String
+
+    /// Creates a stamp.
+    /// - Parameters:
+    ///   - episode: the episode's id.
+    ///   - step: the step number, from 1.
+    ///   - task: the task's id.
+    public init(episode: String, step: Int, task: String) {
+        self.episode = episode
+        self.step = step
+        self.task = task
+    }
+
+    /// The step commit's author and committer: fixed name and e-mail, time = fixture time +
+    /// one hour per step.
+    public var signature: Signature {
+        Signature(name: "driftbox agent", email: "agent@driftbox.invalid", time: Fixture.signature.time + Int64(step) * 3600)
+    }
+
+    /// The step commit's message: `Step N: task` and the `Episode`, `Step` and `Task` trailers.
+    /// - Returns: the message, ending in a newline.
+    /// - Throws: `GitError` when the episode or task id is empty or spans several lines.
+    public func message() throws -> String {
+        try Trailer.message("Step \(step): \(task)", trailers: [
+            Trailer(key: "Episode", value: episode), Trailer(key: "Step", value: String(step)), Trailer(key: "Task", value: task),
+        ])
+    }
+}
+
+/// The working folder of one episode: a clone of a fixture repository in which seed commits land
+/// and each agent step is committed as a snapshot.
+///
+/// The workspace remembers its own tip, so whatever the agent does to `.git` (commits, branch
+/// switches, a broken index) does not change what a step's parent is.
+public final class Workspace {
+    /// The workspace folder (the working tree), without trailing slash.
+    public let path: String
+    /// The workspace's repository.
+    public let repository: Repository
+    /// The branch the workspace's commits go on.
+    public let branch: String
+    /// The last commit landed (fixture base, seed or step).
+    public private(set) var tip: ObjectID
+    /// The last commit whose objects are on disk.
+    private var published: ObjectID
+
+    private init(path: String, repository: Repository, branch: String, tip: ObjectID) {
+        self.path = path
+        self.repository = repository
+        self.branch = branch
+        self.tip = tip
+        published = tip
+    }
+
+    /// Clones a fixture repository into a new workspace folder.
+    ///
+    /// A fixture whose objects are all packed (as `Fixture.build` writes them) is cloned by
+    /// hard-linking its packs (copying them across file systems) into a fresh repository and
+    /// checking out its `HEAD`; any other repository goes through libgit2's local clone.
+    /// - Parameters:
+    ///   - fixtureRepository: the fixture repository (as `Fixture.build` writes it).
+    ///   - path: the new workspace folder; must not exist or be empty.
+    /// - Returns: the workspace, checked out at the fixture's `HEAD`, on the same branch.
+    /// - Throws: `GitError` when the fixture cannot be read or the folder cannot be written.
+    public static func create(from fixtureRepository: String, at path: String) throws -> Workspace {
+        if try FileSystem.status(path) != nil, try !FileSystem.entries(of: path).isEmpty {
+            throw GitError(kind: .invalidInput, function: "Workspace.create", message: "the workspace folder is not empty", location: path,
+                           hint: "give each episode a fresh folder")
+        }
+        let source = try Repository.open(at: fixtureRepository)
+        let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, source.pointer) })
+        let branch = String(cString: git_reference_name(head.pointer))
+        let tip = ObjectID(git_reference_target(head.pointer).pointee)
+        let repository: Repository
+        if let packs = try source.packFilesIfFullyPacked() {
+            repository = try Repository.create(at: path)
+            // No reflogs: the workspace's history is its commits; reflogs would only cost files.
+            try repository.setConfig("core.logAllRefUpdates", false)
+            let packFolder = repository.gitDirectory + "objects/pack/"
+            for pack in packs {
+                try FileSystem.linkOrCopy(source.gitDirectory + "objects/pack/" + pack, to: packFolder + pack)
+            }
+            try repository.updateRef(branch, to: tip)
+            if branch != "refs/heads/main" { try repository.setHead(branch) }
+            try repository.checkout(tip, targetDirectory: nil)
+        } else {
+            var options = git_clone_options()
+            try check("git_clone_options_init", git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)))
+            options.local = GIT_CLONE_LOCAL
+            options.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
+            repository = Repository(try make("git_clone", location: fixtureRepository) { git_clone(&$0, fixtureRepository, path, &options) })
+        }
+        try repository.bufferObjects()
+        let root = path.hasSuffix("/") ? String(path.dropLast()) : path
+        return Workspace(path: root, repository: repository, branch: branch, tip: tip)
+    }
+
+    // MARK: Seeds
+
+    /// Lands a seed commit: applies its edits to the files and commits exactly those files on
+    /// top of the tip, whatever else the worktree holds.
+    /// - Parameter seed: the edits, author, time and message.
+    /// - Returns: the seed commit's id (the new tip).
+    /// - Throws: `GitError` naming the file when a path is unsafe, a file is not UTF-8 text, or an
+    ///   anchor does not match exactly one line; the worktree is then left as it was.
+    @discardableResult
+    public func land(_ seed: Seed) throws -> ObjectID {
+        try land([seed])[0]
+    }
+
+    /// Lands several seed commits in order, one commit each, writing their objects as one pack.
+    ///
+    /// A seed that fails leaves the files as they were; the seeds before it stay landed.
+    /// - Parameter seeds: the seeds, oldest first.
+    /// - Returns: the seed commits' ids, in order.
+    /// - Throws: `GitError` as `land(_:)` does.
+    @discardableResult
+    public func land(_ seeds: [Seed]) throws -> [ObjectID] {
+        var written: Set<String> = []
+        var ids: [ObjectID] = []
+        do {
+            for seed in seeds {
+                let (id, paths) = try landOne(seed)
+                ids.append(id)
+                written.formUnion(paths)
+            }
+        } catch {
+            try? publish(indexPaths: written)
+            throw error
+        }
+        try publish(indexPaths: written)
+        return ids
+    }
+
+    /// Lands one seed; returns its commit and the files it wrote (their index entries are
+    /// refreshed only once the commit exists).
+    private func landOne(_ seed: Seed) throws -> (ObjectID, [String]) {
+        guard !seed.edits.isEmpty else {
+            throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the seed has no edits", hint: "give the seed at least one edit")
+        }
+        // Apply every edit in memory first, so a failing anchor changes no file.
+        var contents: [(path: String, text: String)] = []
+        for edit in seed.edits {
+            try Self.validate(relativePath: edit.path)
+            try refuseSymbolicLinks(on: edit.path)
+            let current = try contents.last { $0.path == edit.path }?.text ?? currentText(edit.path)
+            contents.removeAll { $0.path == edit.path }
+            contents.append((edit.path, try edit.apply(to: current)))
+        }
+        var updates: [(path: String, blob: ObjectID, mode: git_filemode_t)] = []
+        for (relative, text) in contents {
+            let file = path + "/" + relative
+            try FileSystem.makeDirectory((file as NSString).deletingLastPathComponent)
+            try FileSystem.replaceContents(of: file, with: Array(text.utf8))
+            var oid = git_oid()
+            try check("git_blob_create_from_buffer", git_blob_create_from_buffer(&oid, repository.pointer, text, text.utf8.count), location: relative)
+            let executable = try FileSystem.status(file).map { $0.st_mode & S_IXUSR != 0 } ?? false
+            updates.append((relative, ObjectID(oid), executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
+        }
+        let tree = try updatedTree(try repository.treeHandle(ofCommit: tip), updates)
+        let message = try Trailer.message(seed.message, trailers: seed.trailers)
+        tip = try repository.commit(tree: tree, message: message, author: seed.author, committer: seed.committer, parents: [tip], updateRef: nil)
+        return (tip, updates.map(\.path))
+    }
+
+    /// Refuses a seed path when the file or a folder on its way is a symbolic link: a seed
+    /// must never write through a link the agent may have planted, least of all outside the
+    /// workspace.
+    private func refuseSymbolicLinks(on relative: String) throws {
+        var current = path
+        for component in relative.split(separator: "/") {
+            current += "/" + component
+            guard let info = try FileSystem.status(current) else { return }
+            if FileSystem.kind(mode: info.st_mode) == .symlink {
+                throw GitError(kind: .invalidInput, function: "Workspace.land", message: "'\(current.dropFirst(path.count + 1))' is a symbolic link; a seed does not write through links",
+                               location: relative, hint: "seed the file the link points to, or replace the link with a file first")
+            }
+        }
+    }
+
+    /// The text of a worktree file, or nil when it does not exist.
+    private func currentText(_ relative: String) throws -> String? {
+        let file = path + "/" + relative
+        guard try FileSystem.status(file) != nil else { return nil }
+        guard let text = String(validating: try FileSystem.contents(of: file), as: UTF8.self) else {
+            throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the file is not UTF-8 text", location: relative,
+                           hint: "seed only text files")
+        }
+        return text
+    }
+
+    /// Writes the buffered objects, moves the branch to the tip and refreshes the index entries
+    /// of `indexPaths` from the files (their blobs are the ones just committed).
+    private func publish(indexPaths: Set<String>) throws {
+        try repository.writeBufferedObjects(tip: tip, known: published)
+        published = tip
+        try repository.updateRef(branch, to: tip)
+        guard !indexPaths.isEmpty else { return }
+        let index = try repositoryIndex()
+        let tree = try repository.treeHandle(ofCommit: tip)
+        for relative in indexPaths.sorted() {
+            guard let info = try FileSystem.status(path + "/" + relative) else { continue }
+            let entry = TreeEntryHandle(try make("git_tree_entry_bypath", location: relative) { git_tree_entry_bypath(&$0, tree.pointer, relative) })
+            try relative.withCString { cPath in
+                var record = git_index_entry()
+                record.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec), nanoseconds: UInt32(info.st_ctim.tv_nsec))
+                record.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_mtim.tv_sec), nanoseconds: UInt32(info.st_mtim.tv_nsec))
+                record.dev = UInt32(truncatingIfNeeded: info.st_dev)
+                record.ino = UInt32(truncatingIfNeeded: info.st_ino)
+                record.mode = git_tree_entry_filemode(entry.pointer).rawValue
+                record.uid = info.st_uid
+                record.gid = info.st_gid
+                record.file_size = UInt32(truncatingIfNeeded: info.st_size)
+                record.id = git_tree_entry_id(entry.pointer).pointee
+                record.path = cPath
+                try check("git_index_add", git_index_add(index.pointer, &record), location: relative)
+            }
+        }
+        try check("git_index_write", git_index_write(index.pointer), location: path)
+    }
+
+    private func updatedTree(_ base: TreeHandle, _ updates: [(path: String, blob: ObjectID, mode: git_filemode_t)]) throws -> ObjectID {
+        let paths = updates.map { strdup($0.path)! }
+        defer { paths.forEach { free($0) } }
+        var changes = updates.enumerated().map { i, update in
+            git_tree_update(action: GIT_TREE_UPDATE_UPSERT, id: update.blob.oid, filemode: update.mode, path: paths[i])
+        }
+        var oid = git_oid()
+        try check("git_tree_create_updated", git_tree_create_updated(&oid, repository.pointer, base.pointer, changes.count, &changes), location: path)
+        return ObjectID(oid)
+    }
+
+    // MARK: Steps
+
+    /// Commits everything in the worktree as the commit of one agent step.
+    ///
+    /// Edits, new files (also in new folders, also ignored ones: ignore rules are not honoured,
+    /// so nothing hides from the step's diff), deletions, renames, mode changes, symbolic links
+    /// (stored as links) and binary files all enter the commit, also inside nested repositories;
+    /// no `.git` is ever read. FIFOs, sockets, devices, names that are not UTF-8 and the `.git`
+    /// of nested repositories are left out and listed. The index is written afterwards, so the
+    /// next snapshot re-reads only changed files.
+    /// - Parameter stamp: the episode, step and task (signature, time and trailers follow).
+    /// - Returns: the step commit, its parent and the skipped paths.
+    /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
+    public func snapshot(_ stamp: StepStamp) throws -> Snapshot {
+        let index = try repositoryIndex()
+        var staging = try WorktreeStaging(root: path, index: index, indexFile: repository.gitDirectory + "index")
+        try staging.run()
+        var treeOid = git_oid()
+        try check("git_index_write_tree", git_index_write_tree(&treeOid, index.pointer), location: path)
+        let parent = tip
+        let commit = try repository.commit(tree: ObjectID(treeOid), message: stamp.message(), author: stamp.signature, parents: [tip], updateRef: nil)
+        tip = commit
+        try repository.writeBufferedObjects(tip: commit, known: published)
+        published = commit
+        try check("git_index_write", git_index_write(index.pointer), location: path)
+        try repository.updateRef(branch, to: commit)
+        try restoreHead()
+        return Snapshot(commit: commit, parent: parent, skipped: staging.skipped)
+    }
+
+    /// The diff of a step: its parent against its commit (agent changes only, never seeds).
+    /// - Parameter snapshot: the step's snapshot.
+    /// - Returns: the step's diff.
+    /// - Throws: `GitError` when a commit is missing.
+    public func diff(_ snapshot: Snapshot) throws -> StepDiff {
+        try repository.diff(from: snapshot.parent, to: snapshot.commit)
+    }
+
+    // MARK: Internals
+
+    /// Points `HEAD` back at the workspace's branch when the agent moved it.
+    private func restoreHead() throws {
+        let head = try? ReferenceHandle(make("git_reference_lookup") { git_reference_lookup(&$0, repository.pointer, "HEAD") })
+        if let head, git_reference_type(head.pointer) == GIT_REFERENCE_SYMBOLIC,
+           String(cString: git_reference_symbolic_target(head.pointer)) == branch { return }
+        try repository.setHead(branch)
+    }
+
+    /// The repository's index, re-read from disk when it changed; emptied when unreadable (every
+    /// file is then hashed again, which is slower but right).
+    private func repositoryIndex() throws -> IndexHandle {
+        let index = IndexHandle(try make("git_repository_index", location: path) { git_repository_index(&$0, repository.pointer) })
+        if git_index_read(index.pointer, 0) < 0 {
+            try check("git_index_clear", git_index_clear(index.pointer), location: path)
+        }
+        return index
+    }
+
+    /// Rejects paths that are absolute, climb out of the workspace or reach into `.git`.
+    static func validate(relativePath: String) throws {
+        let parts = relativePath.split(separator: "/", omittingEmptySubsequences: false)
+        guard !relativePath.isEmpty, !relativePath.hasPrefix("/"), !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty || $0 == ".git" }) else {
+            throw GitError(kind: .invalidInput, function: "Workspace.land", message: "'\(relativePath)' is not a plain relative path inside the workspace",
+                           location: relativePath, hint: "use a path such as 'src/module.py' without '..', '.git' or a leading '/'")
+        }
+    }
+}
