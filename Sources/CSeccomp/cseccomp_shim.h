@@ -1,11 +1,61 @@
 #ifndef CSECCOMP_SHIM_H
 #define CSECCOMP_SHIM_H
-// The only Swift-facing header that includes seccomp.h. Function-like macros are wrapped here.
+// The only Swift-facing header that includes seccomp.h. Function-like macros, variadic libc calls
+// and raw system calls the Sandbox module needs are wrapped here as static inline functions.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <seccomp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static inline uint32_t cseccomp_act_errno(uint32_t err) { return SCMP_ACT_ERRNO(err); }
 static inline uint32_t cseccomp_act_kill_process(void) { return SCMP_ACT_KILL_PROCESS; }
 static inline uint32_t cseccomp_act_allow(void) { return SCMP_ACT_ALLOW; }
 static inline uint32_t cseccomp_act_trap(void) { return SCMP_ACT_TRAP; }
+
+/// A sealed-later anonymous file for the exported BPF program; -1 with errno on failure.
+static inline int cseccomp_memfd(const char *name) {
+    return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+/// Seals a memfd against any further change; -1 with errno on failure.
+static inline int cseccomp_seal(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+}
+/// Duplicates fd to the lowest free number >= minimum, close-on-exec.
+static inline int cseccomp_dup_above(int fd, int minimum) { return fcntl(fd, F_DUPFD_CLOEXEC, minimum); }
+/// Sets O_NONBLOCK on fd.
+static inline int cseccomp_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+/// pipe2 with O_CLOEXEC.
+static inline int cseccomp_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+/// A pollable descriptor that becomes readable when the process exits.
+static inline int cseccomp_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+/// Default dispositions for every signal and an empty mask in the spawned process.
+static inline int cseccomp_spawnattr_defaults(posix_spawnattr_t *attr) {
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    if (posix_spawnattr_setsigdefault(attr, &all) != 0) return -1;
+    if (posix_spawnattr_setsigmask(attr, &none) != 0) return -1;
+    return posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+}
+/// Closes every fd >= lowest in the spawned process (glibc 2.34+).
+static inline int cseccomp_spawn_closefrom(posix_spawn_file_actions_t *fa, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(fa, lowest);
+}
+/// Decoded wait status: exit code, or -1.
+static inline int cseccomp_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+/// Decoded wait status: terminating signal, or -1.
+static inline int cseccomp_term_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : -1; }
 
 #endif

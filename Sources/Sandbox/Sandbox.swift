@@ -1,1 +1,260 @@
 import CSeccomp
+import Glibc
+
+/// One command to run in the sandbox, as an agent's step runs it.
+public struct SandboxCommand: Sendable {
+    /// The program (looked up in the sandbox's PATH when it has no slash).
+    public var executable: String
+    /// Arguments after the program name.
+    public var arguments: [String]
+    /// The workspace: an absolute directory, read-write inside, and the working directory.
+    public var workspace: String
+    /// An extra git directory mounted read-only (the workspace's own `.git` always is).
+    public var gitDirectory: String?
+    /// Variables set inside on top of the scrubbed HOME, TMPDIR, PATH and LANG.
+    public var environment: [String: String]
+    /// Names of the runner's variables passed through (nothing else is).
+    public var passEnvironment: [String]
+    /// Bytes written to the command's stdin (then closed).
+    public var stdin: [UInt8]
+    /// Wall-clock limit; the whole process tree is killed when it passes.
+    public var timeout: Duration
+
+    /// Creates a command.
+    /// - Parameters:
+    ///   - executable: the program.
+    ///   - arguments: its arguments.
+    ///   - workspace: absolute path of the workspace directory.
+    ///   - gitDirectory: an extra read-only git directory, if any.
+    ///   - environment: variables to set inside.
+    ///   - passEnvironment: names of the runner's variables to pass through.
+    ///   - stdin: bytes for stdin.
+    ///   - timeout: wall-clock limit.
+    public init(_ executable: String, _ arguments: [String] = [], workspace: String, gitDirectory: String? = nil,
+                environment: [String: String] = [:], passEnvironment: [String] = [], stdin: [UInt8] = [],
+                timeout: Duration = .seconds(60)) {
+        self.executable = executable
+        self.arguments = arguments
+        self.workspace = workspace
+        self.gitDirectory = gitDirectory
+        self.environment = environment
+        self.passEnvironment = passEnvironment
+        self.stdin = stdin
+        self.timeout = timeout
+    }
+}
+
+/// How a sandboxed command ended.
+public enum Termination: Sendable, Equatable, CustomStringConvertible {
+    /// It exited with this status.
+    case exited(Int32)
+    /// It was killed by this signal.
+    case signaled(Int32)
+
+    /// `exit N` or `signal N`.
+    public var description: String {
+        switch self {
+        case .exited(let code): "exit \(code)"
+        case .signaled(let signal): "signal \(signal)"
+        }
+    }
+
+    /// The shell's view of the status: the exit code, or 128 + the signal.
+    public var shellStatus: Int32 {
+        switch self {
+        case .exited(let code): code
+        case .signaled(let signal): 128 + signal
+        }
+    }
+}
+
+/// Captured bytes of one output stream, bounded.
+public struct CapturedOutput: Sendable, Equatable {
+    /// The first bytes, up to the cap.
+    public var bytes: [UInt8]
+    /// How many bytes the command wrote in total.
+    public var totalBytes: Int
+    /// Whether bytes were dropped because of the cap.
+    public var truncated: Bool { totalBytes > bytes.count }
+    /// The bytes as UTF-8 text (invalid sequences replaced).
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// The outcome of one sandboxed command. A non-zero exit is a result, not an error.
+public struct SandboxResult: Sendable {
+    /// How the command ended (a timeout shows as the kill signal).
+    public var termination: Termination
+    /// Whether the wall-clock timeout killed it.
+    public var timedOut: Bool
+    /// Its stdout.
+    public var stdout: CapturedOutput
+    /// Its stderr.
+    public var stderr: CapturedOutput
+    /// Wall-clock time from spawn to return.
+    public var wallTime: Duration
+    /// User plus system CPU time of the whole reaped tree.
+    public var cpuTime: Duration
+    /// Peak resident set size of the largest process, in bytes.
+    public var peakRSSBytes: Int
+    /// The mode it ran in.
+    public var mode: SandboxMode
+    /// The Landlock ABI applied (0: none).
+    public var landlockABI: Int
+    /// Whether the command was cut off from the host network.
+    public var networkIsolated: Bool
+}
+
+/// Which mode to ask for.
+public enum ModeRequest: String, Sendable {
+    /// Full when the host allows it, else reduced (declared in every result).
+    case automatic
+    /// Full or an error.
+    case full
+    /// Reduced even when full is possible (for comparison and testing).
+    case reduced
+}
+
+/// Options of a ``Sandbox``.
+public struct SandboxOptions: Sendable {
+    /// The policy.
+    public var policy: Policy
+    /// The requested mode.
+    public var mode: ModeRequest
+    /// Run without any sandbox when seccomp is missing instead of refusing. Never the default.
+    public var unsafeNoSandbox: Bool
+    /// The launcher's path; nil: `$DRIFTBOX_LAUNCHER` or next to the executable.
+    public var launcherPath: String?
+    /// Words put before the launcher, e.g. a `setpriv` call to run it as another user.
+    public var launcherPrefix: [String]
+    /// Host directories hidden behind an empty tmpfs in full mode (e.g. the run directory).
+    public var hiddenPaths: [String]
+    /// Bytes kept per output stream; the rest is counted and dropped.
+    public var outputLimit: Int
+
+    /// Creates options.
+    /// - Parameters:
+    ///   - policy: the policy.
+    ///   - mode: the requested mode.
+    ///   - unsafeNoSandbox: allow running unsandboxed when seccomp is missing.
+    ///   - launcherPath: the launcher's path, if not the default.
+    ///   - launcherPrefix: words put before the launcher.
+    ///   - hiddenPaths: host folders to hide in full mode.
+    ///   - outputLimit: bytes kept per stream.
+    public init(policy: Policy, mode: ModeRequest = .automatic, unsafeNoSandbox: Bool = false,
+                launcherPath: String? = nil, launcherPrefix: [String] = [], hiddenPaths: [String] = [],
+                outputLimit: Int = 1 << 20) {
+        self.policy = policy
+        self.mode = mode
+        self.unsafeNoSandbox = unsafeNoSandbox
+        self.launcherPath = launcherPath
+        self.launcherPrefix = launcherPrefix
+        self.hiddenPaths = hiddenPaths
+        self.outputLimit = outputLimit
+    }
+}
+
+/// Runs commands under one policy; the policy is compiled once, then any number of commands may
+/// run concurrently (each spawn costs a posix_spawn of the small C launcher, nothing more).
+public final class Sandbox: Sendable {
+    /// The options it was made with.
+    public let options: SandboxOptions
+    /// What the host offers.
+    public let capabilities: HostCapabilities
+    /// The mode every command runs in.
+    public let mode: SandboxMode
+    /// The launcher in use.
+    public let launcherPath: String
+    let compiled: CompiledPolicy?
+    let home: String
+
+    /// Probes the host, picks the mode and compiles the policy.
+    /// - Parameter options: the options.
+    /// - Throws: ``SandboxError`` if the launcher is missing, the host cannot give the requested
+    ///   mode, seccomp is missing (without `unsafeNoSandbox`), or the policy does not compile.
+    public init(_ options: SandboxOptions) throws {
+        self.options = options
+        launcherPath = try Launcher.locate(override: options.launcherPath)
+        capabilities = try HostCapabilities.probe(launcher: launcherPath, prefix: options.launcherPrefix)
+        mode = try Self.resolveMode(options, capabilities)
+        compiled = mode == .unsandboxed ? nil : try CompiledPolicy(options.policy, networkNamespace: mode == .full && options.policy.network == .off)
+        home = Self.runnerHome()
+    }
+
+    /// The number of BPF instructions of the compiled policy (0 when unsandboxed).
+    public var filterInstructionCount: Int { compiled?.instructionCount ?? 0 }
+
+    /// Picks the mode for `options` on a host with `caps`.
+    static func resolveMode(_ options: SandboxOptions, _ caps: HostCapabilities) throws -> SandboxMode {
+        guard caps.seccomp else {
+            if options.unsafeNoSandbox { return .unsandboxed }
+            throw SandboxError(.unsupportedHost, "seccomp is unavailable on this host; refusing to run agents unsandboxed (pass unsafeNoSandbox only if you accept that)")
+        }
+        switch options.mode {
+        case .reduced: return .reduced
+        case .automatic: return caps.userNamespaces ? .full : .reduced
+        case .full:
+            guard caps.userNamespaces else {
+                throw SandboxError(.unsupportedHost, "full mode needs user namespaces, which this host refuses (container or AppArmor userns restriction); request reduced or automatic mode")
+            }
+            return .full
+        }
+    }
+
+    static func runnerHome() -> String {
+        if let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir { return String(cString: dir) }
+        return "/"
+    }
+
+    /// Runs one command and waits for it, without blocking Swift's cooperative threads.
+    /// - Parameter command: the command.
+    /// - Returns: its result (exit status or signal, bounded output, resource usage, mode).
+    /// - Throws: ``SandboxError`` if the command is invalid or the sandbox could not be set up
+    ///   (the launcher fails closed: the command then never ran).
+    public func run(_ command: SandboxCommand) async throws -> SandboxResult {
+        let execution = try start(command)
+        return try await withCheckedThrowingContinuation { continuation in
+            execution.runOnDedicatedThread { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Runs one command on the calling thread (blocking it until the command ends).
+    /// - Parameter command: the command.
+    /// - Returns: its result.
+    /// - Throws: ``SandboxError`` as ``run(_:)``.
+    public func runBlocking(_ command: SandboxCommand) throws -> SandboxResult {
+        try start(command).waitForCompletion().get()
+    }
+
+    func start(_ command: SandboxCommand) throws -> Execution {
+        guard command.workspace.hasPrefix("/"), let workspace = realPath(command.workspace) else {
+            throw SandboxError(.invalidCommand, "workspace '\(command.workspace)' must be an existing absolute directory")
+        }
+        guard !command.executable.isEmpty else { throw SandboxError(.invalidCommand, "empty executable; name the program to run") }
+        let gitDirectory = try command.gitDirectory.map { path -> String in
+            guard let real = realPath(path) else { throw SandboxError(.invalidCommand, "git directory '\(path)' does not exist") }
+            return real
+        }
+        let scratch: String? = mode == .full ? nil : try makeScratchDirectory()
+        let hidden = options.hiddenPaths.compactMap(realPath)
+        let plan = LaunchPlan.make(command: command, workspace: workspace, mode: mode, policy: options.policy,
+                                   home: home, scratch: scratch, hiddenPaths: hidden, gitDirectory: gitDirectory)
+        return try Execution.spawn(argv: options.launcherPrefix + [launcherPath] + plan.arguments, environment: plan.environment,
+                                   policyFD: compiled?.fd, stdin: command.stdin, timeout: command.timeout,
+                                   outputLimit: options.outputLimit, mode: mode,
+                                   networkIsolated: mode == .full ? options.policy.network == .off : mode == .reduced && options.policy.network == .off,
+                                   scratch: scratch)
+    }
+
+    func makeScratchDirectory() throws -> String {
+        var template = Array("/tmp/driftbox-scratch-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SandboxError.system("mkdtemp", "creating the command's scratch folder") }
+        return String(cString: made)
+    }
+}
+
+/// The canonical absolute path of an existing file, or nil.
+func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
