@@ -78,6 +78,7 @@ final class CompiledPrograms: @unchecked Sendable {
     /// or the errno's name.
     static let prelude = """
     #define _GNU_SOURCE
+    #include <dirent.h>
     #include <errno.h>
     #include <fcntl.h>
     #include <pthread.h>
@@ -87,6 +88,7 @@ final class CompiledPrograms: @unchecked Sendable {
     #include <stdio.h>
     #include <stdlib.h>
     #include <string.h>
+    #include <time.h>
     #include <unistd.h>
     #include <arpa/inet.h>
     #include <netinet/in.h>
@@ -100,8 +102,17 @@ final class CompiledPrograms: @unchecked Sendable {
     #include <sys/uio.h>
     #include <sys/un.h>
     #include <sys/wait.h>
+    #include <stddef.h>
+    #include <sys/ptrace.h>
     #include <linux/sched.h>
     extern char **environ;
+    #define RUNNER atoi(argv[1])
+    #define HOME_DIR argv[2]
+    #define ESCAPE argv[3]
+    #define PORT atoi(argv[4])
+    #define ABSTRACT argv[5]
+    #define SOCKPATH argv[6]
+    static void *noop(void *a) { return a; }
     static void show(long r) { if (r < 0) printf("%s\\n", strerrorname_np(errno)); else printf("ok\\n"); fflush(stdout); }
 
     """

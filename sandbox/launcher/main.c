@@ -433,17 +433,18 @@ static int exit_code_of(int st) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-// Reduced mode: this process is the subreaper; kill every child, wait for it so its own children
-// are reparented here, and repeat until no descendant is left.
+// Reduced mode: this process is the subreaper; kill every child, wait for each so its own
+// children are reparented here, and repeat until no descendant is left.
 static void kill_descendants(void) {
     char path[300], buf[512];
     pid_t self = getpid();
+    static pid_t victims[4096];
     for (;;) {
         int found = 0;
         DIR *d = opendir("/proc");
         if (!d) return;
         struct dirent *e;
-        while ((e = readdir(d))) {
+        while ((e = readdir(d)) && found < 4096) {
             if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
             snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
             int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -455,12 +456,12 @@ static void kill_descendants(void) {
             char *rp = strrchr(buf, ')');
             int ppid;
             if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1 || ppid != self) continue;
-            pid_t pid = (pid_t)atoi(e->d_name);
-            kill(pid, SIGKILL);
-            found++;
+            victims[found] = (pid_t)atoi(e->d_name);
+            kill(victims[found++], SIGKILL);
         }
         closedir(d);
-        while (waitpid(-1, NULL, found ? 0 : WNOHANG) > 0) {}
+        for (int i = 0; i < found; i++) waitpid(victims[i], NULL, 0);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
         if (!found) return;
     }
 }
