@@ -18,3 +18,122 @@ struct SandboxBasicsTests {
         #expect(result.landlockABI > 0)
     }
 }
+
+@Suite("Sandbox runs", .serialized, .timeLimit(.minutes(3)))
+struct SandboxRunTests {
+    @Test("stdin is fed, named variables pass, others do not", arguments: Sandboxes.available)
+    func stdinAndEnvironment(mode: SandboxMode) async throws {
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        let command = SandboxCommand("/bin/sh", ["-c", "cat; echo \"[$GREETING][$SHELL_SECRET][${USER-unset}]\""], workspace: ws.path,
+                                     environment: ["GREETING": "hi", "SHELL_SECRET": "s3"], passEnvironment: ["USER_NOT_SET_ANYWHERE"],
+                                     stdin: Array("from stdin\n".utf8))
+        let result = try await Sandboxes.get(mode).run(command)
+        #expect(result.stdout.text == "from stdin\n[hi][s3][unset]\n")
+    }
+
+    @Test("a missing program is exit 127 with a message, not an error", arguments: Sandboxes.available)
+    func missingProgram(mode: SandboxMode) async throws {
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        let result = try await Sandboxes.get(mode).run(SandboxCommand("no-such-program-xyz", workspace: ws.path))
+        #expect(result.termination == .exited(127))
+        #expect(result.stderr.text == "driftbox-launcher: cannot run no-such-program-xyz: No such file or directory\n")
+    }
+
+    @Test("an invalid workspace is refused before spawning")
+    func invalidWorkspace() async throws {
+        let error = await #expect(throws: SandboxError.self) {
+            try await Sandboxes.reduced.run(SandboxCommand("/bin/true", workspace: "relative/ws"))
+        }
+        #expect(error?.code == .invalidCommand)
+    }
+
+    @Test("eight commands run concurrently, each with its own output", arguments: Sandboxes.available)
+    func concurrent(mode: SandboxMode) async throws {
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        let sandbox = Sandboxes.get(mode)
+        let outputs = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for i in 0..<8 {
+                group.addTask {
+                    let r = try await sandbox.run(SandboxCommand("/bin/sh", ["-c", "sleep 0.2; echo \(i)"], workspace: ws.path))
+                    return (i, r.stdout.text)
+                }
+            }
+            var all: [Int: String] = [:]
+            for try await (i, text) in group { all[i] = text }
+            return all
+        }
+        #expect(outputs == Dictionary(uniqueKeysWithValues: (0..<8).map { ($0, "\($0)\n") }))
+    }
+
+    @Test("the network policy reaches a host loopback service, recorded as not isolated")
+    func networkPolicy() async throws {
+        guard Sandboxes.full != nil else { return }
+        let sandbox = try Sandbox(SandboxOptions(policy: try shippedPolicy("network"), mode: .full))
+        let targets = try HostTargets()
+        defer { targets.cleanup() }
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        let script = "exec 3<>/dev/tcp/127.0.0.1/\(targets.port) && echo connected"
+        let result = try await sandbox.run(SandboxCommand("/bin/bash", ["-c", script], workspace: ws.path))
+        #expect(result.stdout.text == "connected\n")
+        #expect(!result.networkIsolated)
+        #expect(result.mode == .full)
+    }
+
+    @Test("hidden paths are empty inside in full mode")
+    func hiddenPaths() async throws {
+        guard Sandboxes.full != nil else { return }
+        let hiddenUnderBuild = packageRoot + "/.build/driftbox-run-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: hiddenUnderBuild, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: hiddenUnderBuild) }
+        try "x".write(toFile: hiddenUnderBuild + "/manifest.json", atomically: false, encoding: .utf8)
+        let sandbox = try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [hiddenUnderBuild]))
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        let result = try await sandbox.run(SandboxCommand("/bin/ls", ["-A", hiddenUnderBuild], workspace: ws.path))
+        #expect(result.termination == .exited(0))
+        #expect(result.stdout.text == "")
+        #expect(FileManager.default.fileExists(atPath: hiddenUnderBuild + "/manifest.json"))
+    }
+}
+
+@Suite("Launcher", .serialized, .timeLimit(.minutes(2)))
+struct LauncherTests {
+    @Test("a broken seccomp program fails closed: the command never runs")
+    func failsClosed() throws {
+        let dir = try TempDir("closed")
+        defer { dir.cleanup() }
+        try dir.write("bad.bpf", "12345")
+        let launcher = try Launcher.locate()
+        let script = "exec 3<\(dir.file("bad.bpf")); exec \(launcher) --mode reduced --seccomp-fd 3 -- /bin/touch \(dir.file("ran")); "
+        let result = try host(["/bin/sh", "-c", script + "echo unreachable"])
+        #expect(result.status == 125)
+        #expect(result.output == "error seccomp: fd 3 holds 5 bytes, not a BPF program: Invalid argument\n")
+        #expect(access(dir.file("ran"), F_OK) != 0)
+    }
+
+    @Test("unknown options are refused")
+    func unknownOption() throws {
+        let result = try host([try Launcher.locate(), "--frobnicate", "x", "--", "/bin/true"])
+        #expect(result.status == 125)
+        #expect(result.output == "error args: unknown option '--frobnicate': Invalid argument\n")
+    }
+
+    @Test("the launcher works for an unprivileged user (setpriv to nobody)")
+    func unprivileged() async throws {
+        guard getuid() == 0, access("/usr/bin/setpriv", X_OK) == 0 else { return }
+        let prefix = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        let sandbox = try Sandbox(SandboxOptions(policy: Sandboxes.policy, launcherPrefix: prefix))
+        #expect(sandbox.capabilities.uid == 65534)
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        chown(ws.path, 65534, 65534)
+        let result = try await sandbox.run(SandboxCommand("/bin/sh", ["-c", "id -u; touch made && echo wrote; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status | tr -s '\\t' ' '"], workspace: ws.path))
+        #expect(result.mode == sandbox.capabilities.bestMode)
+        #expect(result.stdout.text == "65534\nwrote\nCapEff: 0000000000000000\nNoNewPrivs: 1\n")
+        #expect(access(ws.file("made"), F_OK) == 0)
+    }
+}

@@ -466,22 +466,25 @@ static void kill_descendants(void) {
     }
 }
 
-// Waits for `main_pid` while watching termination requests and the lifeline.
+// The outer launcher: waits for `main_pid` (the init of the pid namespace in full mode, the
+// command in reduced mode) while watching termination requests and the lifeline.
 static int supervise(pid_t main_pid, int sfd, int is_init_parent) {
-    int status = -1;
+    int status = -1, terminating = 0;
     struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { cfg.lifeline_fd, POLLIN, 0 } };
     int nfds = cfg.lifeline_fd >= 0 ? 2 : 1;
     for (;;) {
-        int killed = 0;
-        if (poll(pfd, nfds, -1) < 0) { if (errno == EINTR) continue; fail("supervise", "poll"); }
-        if (nfds == 2 && (pfd[1].revents & (POLLHUP | POLLERR | POLLIN))) killed = 1;
+        int request = 0;
+        // Full mode: init gets 300 ms to kill and reap the namespace (so its usage is counted).
+        if (poll(pfd, nfds, terminating ? 300 : -1) == 0 && terminating) kill(main_pid, SIGKILL);
+        if (nfds == 2 && (pfd[1].revents & (POLLHUP | POLLERR | POLLIN))) { request = 1; nfds = 1; }
         if (pfd[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) == sizeof si)
-                if (si.ssi_signo != SIGCHLD) killed = 1;
+                if (si.ssi_signo != SIGCHLD) request = 1;
         }
-        if (killed) {
-            if (is_init_parent) kill(main_pid, SIGKILL);
+        if (request && !terminating) {
+            terminating = 1;
+            if (is_init_parent) kill(main_pid, SIGTERM);
             else kill_descendants();
         }
         pid_t p;
@@ -495,23 +498,39 @@ static int supervise(pid_t main_pid, int sfd, int is_init_parent) {
     }
 }
 
-// pid 1 of the new pid namespace: forks the command, reaps everything, exits with its status.
+// pid 1 of the new pid namespace: forks the command and reaps everything. When the command ends,
+// or on SIGTERM from the outer launcher, it kills every process left in the namespace, reaps
+// them (so their CPU time is counted) and exits with the command's status.
 __attribute__((noreturn)) static void run_init(void) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
     build_root();
     if (!cfg.host_net) loopback_up();
     if (sethostname("driftbox", 8) < 0) fail("uts", "sethostname");
     if (cfg.lifeline_fd >= 0) close(cfg.lifeline_fd);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0) fail("init", "signalfd");
     pid_t child = fork();
     if (child < 0) fail("process", "fork command");
-    if (child == 0) exec_command();
-    for (;;) {
+    if (child == 0) { close(sfd); exec_command(); }
+    int status = -1, terminate = 0;
+    while (status == -1 && !terminate) {
+        struct signalfd_siginfo si;
+        ssize_t n = read(sfd, &si, sizeof si);
+        if (n == sizeof si && si.ssi_signo == SIGTERM) terminate = 1;
+        pid_t p;
         int st;
-        pid_t p = waitpid(-1, &st, 0);
-        if (p < 0 && errno == EINTR) continue;
-        if (p < 0) fail("init", "waitpid");
-        if (p == child) { report_status(st); _exit(exit_code_of(st)); }
+        while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+            if (p == child) status = st;
     }
+    kill(-1, SIGKILL);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
+    if (status == -1) _exit(128 + SIGKILL);
+    report_status(status);
+    _exit(exit_code_of(status));
 }
 
 // ---- probe ----
