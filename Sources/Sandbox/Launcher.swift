@@ -55,7 +55,7 @@ struct LaunchPlan: Equatable {
     var environment: [String]
 
     /// Builds the launcher's arguments for `command` in `mode`.
-    static func make(command: SandboxCommand, workspace: String, mode: SandboxMode, policy: Policy,
+    static func make(command: SandboxedCommand, workspace: String, mode: SandboxMode, policy: Policy,
                      home: String, scratch: String?, hiddenPaths: [String], gitDirectory: String?) -> LaunchPlan {
         var args = ["--mode", mode == .unsandboxed ? "none" : mode.rawValue, "--workdir", workspace]
         var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]

@@ -2,7 +2,7 @@ import CSeccomp
 import Glibc
 
 /// One command to run in the sandbox, as an agent's step runs it.
-public struct SandboxCommand: Sendable {
+public struct SandboxedCommand: Sendable {
     /// The program (looked up in the sandbox's PATH when it has no slash).
     public var executable: String
     /// Arguments after the program name.
@@ -210,7 +210,7 @@ public final class Sandbox: Sendable {
     /// - Returns: its result (exit status or signal, bounded output, resource usage, mode).
     /// - Throws: ``SandboxError`` if the command is invalid or the sandbox could not be set up
     ///   (the launcher fails closed: the command then never ran).
-    public func run(_ command: SandboxCommand) async throws -> SandboxResult {
+    public func run(_ command: SandboxedCommand) async throws -> SandboxResult {
         let execution = try start(command)
         return try await withCheckedThrowingContinuation { continuation in
             execution.runOnDedicatedThread { continuation.resume(with: $0) }
@@ -221,11 +221,11 @@ public final class Sandbox: Sendable {
     /// - Parameter command: the command.
     /// - Returns: its result.
     /// - Throws: ``SandboxError`` as ``run(_:)``.
-    public func runBlocking(_ command: SandboxCommand) throws -> SandboxResult {
+    public func runBlocking(_ command: SandboxedCommand) throws -> SandboxResult {
         try start(command).waitForCompletion().get()
     }
 
-    func start(_ command: SandboxCommand) throws -> Execution {
+    func start(_ command: SandboxedCommand) throws -> Execution {
         guard command.workspace.hasPrefix("/"), let workspace = realPath(command.workspace) else {
             throw SandboxError(.invalidCommand, "workspace '\(command.workspace)' must be an existing absolute directory")
         }

@@ -93,10 +93,10 @@ struct HostileAgentTests {
         if case .c(let body) = hostile.program { binary = try CompiledPrograms.shared.binary(body) } else { binary = nil }
         let ws = try gitWorkspace(with: binary)
         defer { ws.cleanup() }
-        let command: SandboxCommand
+        let command: SandboxedCommand
         switch hostile.program {
-        case .c: command = SandboxCommand("./prog", targets.arguments, workspace: ws.path, timeout: .seconds(30))
-        case .sh(let script): command = SandboxCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(30))
+        case .c: command = SandboxedCommand("./prog", targets.arguments, workspace: ws.path, timeout: .seconds(30))
+        case .sh(let script): command = SandboxedCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(30))
         }
         let result = try await Sandboxes.get(mode).run(command)
         #expect(!result.timedOut)
@@ -122,10 +122,10 @@ struct HostileAgentTests {
         let ws = try workspace()
         defer { ws.cleanup() }
         let sandbox = Sandboxes.get(mode)
-        let plant = try await sandbox.run(SandboxCommand("/bin/ln", ["-s", "/", "x"], workspace: ws.path))
+        let plant = try await sandbox.run(SandboxedCommand("/bin/ln", ["-s", "/", "x"], workspace: ws.path))
         #expect(plant.termination == .exited(0))
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: ws.file("x"))) == "/")
-        let write = try await sandbox.run(SandboxCommand("/bin/sh", ["-c", "echo pwned > x\(targets.escape)/escaped; echo $?"], workspace: ws.path))
+        let write = try await sandbox.run(SandboxedCommand("/bin/sh", ["-c", "echo pwned > x\(targets.escape)/escaped; echo $?"], workspace: ws.path))
         #expect(write.stdout.text == "2\n")
         #expect(write.stderr.text.contains(mode == .full ? "Read-only file system" : "Permission denied"))
         #expect(targets.escapeUntouched())
@@ -139,7 +139,7 @@ struct HostileAgentTests {
         let binary = try CompiledPrograms.shared.binary(#"static char b[65536]; int fd = open("big", O_CREAT|O_WRONLY, 0644); for (int i = 0; i < 1000; i++) write(fd, b, sizeof b); printf("not stopped\n");"#)
         let ws = try workspace(with: binary)
         defer { ws.cleanup() }
-        let result = try await sandbox.run(SandboxCommand("./prog", workspace: ws.path))
+        let result = try await sandbox.run(SandboxedCommand("./prog", workspace: ws.path))
         #expect(result.termination == .signaled(SIGXFSZ))
         let size = try FileManager.default.attributesOfItem(atPath: ws.file("big"))[.size] as? Int
         #expect(size == 10 << 20)
@@ -153,7 +153,7 @@ struct HostileAgentTests {
         let binary = try CompiledPrograms.shared.binary(#"char *p = malloc(1UL << 30); if (!p) { show(-1); return 0; } memset(p, 1, 1UL << 30); printf("allocated\n");"#)
         let ws = try workspace(with: binary)
         defer { ws.cleanup() }
-        let result = try await sandbox.run(SandboxCommand("./prog", workspace: ws.path))
+        let result = try await sandbox.run(SandboxedCommand("./prog", workspace: ws.path))
         #expect(result.termination == .exited(0))
         #expect(result.stdout.text == "ENOMEM\n")
         #expect(result.peakRSSBytes < 64 << 20)
@@ -176,7 +176,7 @@ struct HostileAgentTests {
         os.wait()'
         echo started
         """
-        let result = try await Sandboxes.get(mode).run(SandboxCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(30)))
+        let result = try await Sandboxes.get(mode).run(SandboxedCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(30)))
         #expect(result.termination == .exited(0))
         #expect(result.stdout.text == "started\n")
         #expect(result.wallTime < .seconds(5))
@@ -190,7 +190,7 @@ struct HostileAgentTests {
         defer { ws.cleanup() }
         try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: ws.file("sleeper-\(token)"))
         let script = "(while :; do :; done) & setsid ./sleeper-\(token) 1000 & yes flood"
-        let result = try await Sandboxes.get(mode).run(SandboxCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(2)))
+        let result = try await Sandboxes.get(mode).run(SandboxedCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(2)))
         #expect(result.timedOut)
         #expect(result.termination == .signaled(SIGKILL))
         #expect(result.wallTime < .seconds(3))
@@ -217,7 +217,7 @@ struct ResourceUsageTests {
             """)
         let ws = try workspace(with: binary)
         defer { ws.cleanup() }
-        let result = try await Sandboxes.get(mode).run(SandboxCommand("./prog", workspace: ws.path))
+        let result = try await Sandboxes.get(mode).run(SandboxedCommand("./prog", workspace: ws.path))
         #expect(result.termination == .exited(0))
         #expect(result.stdout.text == "1\n")
         #expect(result.cpuTime >= .milliseconds(300))

@@ -8,7 +8,7 @@ struct SandboxBasicsTests {
     func shellRuns(mode: SandboxMode) async throws {
         let ws = try workspace()
         defer { ws.cleanup() }
-        let result = try await Sandboxes.get(mode).run(SandboxCommand("/bin/sh", ["-c", "echo hello; pwd; env | sort | cut -d= -f1 | tr '\\n' ' '; exit 3"], workspace: ws.path))
+        let result = try await Sandboxes.get(mode).run(SandboxedCommand("/bin/sh", ["-c", "echo hello; pwd; env | sort | cut -d= -f1 | tr '\\n' ' '; exit 3"], workspace: ws.path))
         #expect(result.termination == .exited(3))
         #expect(result.mode == mode)
         let lines = result.stdout.text.split(separator: "\n")
@@ -25,7 +25,7 @@ struct SandboxRunTests {
     func stdinAndEnvironment(mode: SandboxMode) async throws {
         let ws = try workspace()
         defer { ws.cleanup() }
-        let command = SandboxCommand("/bin/sh", ["-c", "cat; echo \"[$GREETING][$SHELL_SECRET][${USER-unset}]\""], workspace: ws.path,
+        let command = SandboxedCommand("/bin/sh", ["-c", "cat; echo \"[$GREETING][$SHELL_SECRET][${USER-unset}]\""], workspace: ws.path,
                                      environment: ["GREETING": "hi", "SHELL_SECRET": "s3"], passEnvironment: ["USER_NOT_SET_ANYWHERE"],
                                      stdin: Array("from stdin\n".utf8))
         let result = try await Sandboxes.get(mode).run(command)
@@ -36,7 +36,7 @@ struct SandboxRunTests {
     func missingProgram(mode: SandboxMode) async throws {
         let ws = try workspace()
         defer { ws.cleanup() }
-        let result = try await Sandboxes.get(mode).run(SandboxCommand("no-such-program-xyz", workspace: ws.path))
+        let result = try await Sandboxes.get(mode).run(SandboxedCommand("no-such-program-xyz", workspace: ws.path))
         #expect(result.termination == .exited(127))
         #expect(result.stderr.text == "driftbox-launcher: cannot run no-such-program-xyz: No such file or directory\n")
     }
@@ -44,7 +44,7 @@ struct SandboxRunTests {
     @Test("an invalid workspace is refused before spawning")
     func invalidWorkspace() async throws {
         let error = await #expect(throws: SandboxError.self) {
-            try await Sandboxes.reduced.run(SandboxCommand("/bin/true", workspace: "relative/ws"))
+            try await Sandboxes.reduced.run(SandboxedCommand("/bin/true", workspace: "relative/ws"))
         }
         #expect(error?.code == .invalidCommand)
     }
@@ -57,7 +57,7 @@ struct SandboxRunTests {
         let outputs = try await withThrowingTaskGroup(of: (Int, String).self) { group in
             for i in 0..<8 {
                 group.addTask {
-                    let r = try await sandbox.run(SandboxCommand("/bin/sh", ["-c", "sleep 0.2; echo \(i)"], workspace: ws.path))
+                    let r = try await sandbox.run(SandboxedCommand("/bin/sh", ["-c", "sleep 0.2; echo \(i)"], workspace: ws.path))
                     return (i, r.stdout.text)
                 }
             }
@@ -77,7 +77,7 @@ struct SandboxRunTests {
         let ws = try workspace()
         defer { ws.cleanup() }
         let script = "exec 3<>/dev/tcp/127.0.0.1/\(targets.port) && echo connected"
-        let result = try await sandbox.run(SandboxCommand("/bin/bash", ["-c", script], workspace: ws.path))
+        let result = try await sandbox.run(SandboxedCommand("/bin/bash", ["-c", script], workspace: ws.path))
         #expect(result.stdout.text == "connected\n")
         #expect(!result.networkIsolated)
         #expect(result.mode == .full)
@@ -93,7 +93,7 @@ struct SandboxRunTests {
         let sandbox = try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [hiddenUnderBuild]))
         let ws = try workspace()
         defer { ws.cleanup() }
-        let result = try await sandbox.run(SandboxCommand("/bin/ls", ["-A", hiddenUnderBuild], workspace: ws.path))
+        let result = try await sandbox.run(SandboxedCommand("/bin/ls", ["-A", hiddenUnderBuild], workspace: ws.path))
         #expect(result.termination == .exited(0))
         #expect(result.stdout.text == "")
         #expect(FileManager.default.fileExists(atPath: hiddenUnderBuild + "/manifest.json"))
@@ -131,7 +131,7 @@ struct LauncherTests {
         let ws = try workspace()
         defer { ws.cleanup() }
         chown(ws.path, 65534, 65534)
-        let result = try await sandbox.run(SandboxCommand("/bin/sh", ["-c", "id -u; touch made && echo wrote; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status | tr -s '\\t' ' '"], workspace: ws.path))
+        let result = try await sandbox.run(SandboxedCommand("/bin/sh", ["-c", "id -u; touch made && echo wrote; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status | tr -s '\\t' ' '"], workspace: ws.path))
         #expect(result.mode == sandbox.capabilities.bestMode)
         #expect(result.stdout.text == "65534\nwrote\nCapEff: 0000000000000000\nNoNewPrivs: 1\n")
         #expect(access(ws.file("made"), F_OK) == 0)

@@ -435,7 +435,8 @@ static int exit_code_of(int st) {
 
 // Reduced mode: this process is the subreaper; kill every child, wait for each so its own
 // children are reparented here, and repeat until no descendant is left.
-static void kill_descendants(void) {
+// The main child's wait status is stored in *main_status if it is reaped here.
+static void kill_descendants(pid_t main_pid, int *main_status) {
     char path[300], buf[512];
     pid_t self = getpid();
     static pid_t victims[4096];
@@ -460,8 +461,12 @@ static void kill_descendants(void) {
             kill(victims[found++], SIGKILL);
         }
         closedir(d);
-        for (int i = 0; i < found; i++) waitpid(victims[i], NULL, 0);
-        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+        int st;
+        for (int i = 0; i < found; i++)
+            if (waitpid(victims[i], &st, 0) == main_pid) *main_status = st;
+        pid_t p;
+        while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+            if (p == main_pid) *main_status = st;
         if (!found) return;
     }
 }
@@ -485,14 +490,14 @@ static int supervise(pid_t main_pid, int sfd, int is_init_parent) {
         if (request && !terminating) {
             terminating = 1;
             if (is_init_parent) kill(main_pid, SIGTERM);
-            else kill_descendants();
+            else kill_descendants(main_pid, &status);
         }
         pid_t p;
         int st;
         while ((p = waitpid(-1, &st, WNOHANG)) > 0)
             if (p == main_pid) status = st;
         if (status != -1) {
-            if (!is_init_parent) { report_status(status); kill_descendants(); }
+            if (!is_init_parent) { int ignored; report_status(status); kill_descendants(main_pid, &ignored); }
             return status;
         }
     }
