@@ -8,6 +8,8 @@
 #include <seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -57,5 +59,16 @@ static inline int cseccomp_spawn_closefrom(posix_spawn_file_actions_t *fa, int l
 static inline int cseccomp_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
 /// Decoded wait status: terminating signal, or -1.
 static inline int cseccomp_term_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : -1; }
+
+/// nftw callback of cseccomp_remove_tree.
+static inline int cseccomp_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
+}
+/// Removes a folder and everything under it, never following symlinks; 0 or -1 with errno.
+/// (FTW_PHYS = 1, FTW_DEPTH = 8: the flag macros need _XOPEN_SOURCE before the first libc header.)
+static inline int cseccomp_remove_tree(const char *path) {
+    return nftw(path, cseccomp_remove_entry, 16, 1 | 8);
+}
 
 #endif

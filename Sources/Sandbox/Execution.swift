@@ -1,5 +1,4 @@
 import CSeccomp
-import Foundation
 import Glibc
 
 /// One spawned launcher and the loop that feeds its stdin, captures its output, enforces the
@@ -83,7 +82,7 @@ final class Execution: @unchecked Sendable {
             while sigtimedwait(&pipeMask, nil, &zero) == SIGPIPE {}
             pthread_sigmask(SIG_SETMASK, &oldMask, nil)
         }
-        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        defer { if let scratch { removeTree(scratch) } }
         var out = Capture(limit: outputLimit), err = Capture(limit: outputLimit), report = Capture(limit: 1 << 16)
         let pidfd = cseccomp_pidfd_open(pid)
         defer { if pidfd >= 0 { close(pidfd) } }
@@ -196,6 +195,12 @@ struct Capture {
 
     var output: CapturedOutput { CapturedOutput(bytes: bytes, totalBytes: total) }
     var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// Removes a folder and everything under it without following symlinks (a command may have
+/// planted links to the host in its scratch folder).
+func removeTree(_ path: String) {
+    _ = cseccomp_remove_tree(path)
 }
 
 func makePipe() throws -> (read: Int32, write: Int32) {

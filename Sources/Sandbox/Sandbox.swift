@@ -183,6 +183,10 @@ public final class Sandbox: Sendable {
     /// The number of BPF instructions of the compiled policy (0 when unsandboxed).
     public var filterInstructionCount: Int { compiled?.instructionCount ?? 0 }
 
+    /// The compiled seccomp program (an array of `struct sock_filter`, native byte order), as
+    /// the launcher installs it; empty when unsandboxed. Useful to audit or to hand to other tools.
+    public var filterProgram: [UInt8] { compiled?.programBytes() ?? [] }
+
     /// Picks the mode for `options` on a host with `caps`.
     static func resolveMode(_ options: SandboxOptions, _ caps: HostCapabilities) throws -> SandboxMode {
         guard caps.seccomp else {
@@ -245,8 +249,11 @@ public final class Sandbox: Sendable {
                                    scratch: scratch)
     }
 
+    /// A fresh HOME/TMPDIR for one reduced-mode command: on /dev/shm when it is writable (tmpfs:
+    /// creating and removing it costs no disk I/O), else /tmp.
     func makeScratchDirectory() throws -> String {
-        var template = Array("/tmp/driftbox-scratch-XXXXXX".utf8CString)
+        let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+        var template = Array("\(base)/driftbox-scratch-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SandboxError.system("mkdtemp", "creating the command's scratch folder") }
         return String(cString: made)
     }
