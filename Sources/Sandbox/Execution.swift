@@ -1,5 +1,6 @@
 import CSeccomp
 import Glibc
+import Synchronization
 
 /// One spawned launcher and the loop that feeds its stdin, captures its output, enforces the
 /// wall-clock timeout and reaps it. Used by exactly one thread from spawn to completion.
@@ -17,6 +18,8 @@ final class Execution: @unchecked Sendable {
     var stdoutFD: Int32
     var stderrFD: Int32
     var reportFD: Int32
+    /// Whether the launcher has been reaped (after which its pid must not be signalled).
+    let reaped = Mutex(false)
 
     private init(pid: pid_t, start: UInt64, timeout: Duration, outputLimit: Int, mode: SandboxMode, networkIsolated: Bool,
                  scratch: String?, stdin: (Int32, [UInt8]), stdout: Int32, stderr: Int32, report: Int32) {
@@ -66,6 +69,12 @@ final class Execution: @unchecked Sendable {
                          scratch: scratch, stdin: (stdinFD, stdin), stdout: pipes[1].read, stderr: pipes[2].read, report: pipes[3].read)
     }
 
+    /// Asks the launcher to kill the whole tree (it is SIGKILLed at the timeout if it does not
+    /// exit). Safe from any thread; does nothing once the launcher has been reaped.
+    func terminate() {
+        reaped.withLock { isReaped in if !isReaped { kill(pid, SIGTERM) } }
+    }
+
     /// Runs ``waitForCompletion()`` on a new thread and hands the result to `done`.
     func runOnDedicatedThread(_ done: @escaping @Sendable (Result<SandboxResult, SandboxError>) -> Void) {
         startThread { done(self.waitForCompletion()) }
@@ -98,7 +107,12 @@ final class Execution: @unchecked Sendable {
                 if now >= deadline && !timedOut { timedOut = true; kill(pid, SIGTERM); killAt = now + 500_000_000 }
                 if now >= killAt && !killed { killed = true; kill(pid, SIGKILL) }
                 var status: Int32 = 0
-                if wait4(pid, &status, WNOHANG, &usage) == pid { exitStatus = status; drainUntil = now + 500_000_000 }
+                let done = reaped.withLock { isReaped in
+                    guard wait4(pid, &status, WNOHANG, &usage) == pid else { return false }
+                    isReaped = true
+                    return true
+                }
+                if done { exitStatus = status; drainUntil = now + 500_000_000 }
             }
             let open = [stdoutFD, stderrFD, reportFD].filter { $0 >= 0 }
             if exitStatus != nil && (open.isEmpty || now >= drainUntil) { break }

@@ -214,11 +214,18 @@ public final class Sandbox: Sendable {
     /// - Returns: its result (exit status or signal, bounded output, resource usage, mode).
     /// - Throws: ``SandboxError`` if the command is invalid or the sandbox could not be set up
     ///   (the launcher fails closed: the command then never ran).
+    ///   If the calling task is cancelled, the process tree is killed and `CancellationError` thrown.
     public func run(_ command: SandboxedCommand) async throws -> SandboxResult {
         let execution = try start(command)
-        return try await withCheckedThrowingContinuation { continuation in
-            execution.runOnDedicatedThread { continuation.resume(with: $0) }
+        let result = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                execution.runOnDedicatedThread { continuation.resume(with: $0) }
+            }
+        } onCancel: {
+            execution.terminate()
         }
+        try Task.checkCancellation()
+        return result
     }
 
     /// Runs one command on the calling thread (blocking it until the command ends).

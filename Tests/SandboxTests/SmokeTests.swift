@@ -137,3 +137,22 @@ struct LauncherTests {
         #expect(access(ws.file("made"), F_OK) == 0)
     }
 }
+
+@Suite("Cancellation", .serialized, .timeLimit(.minutes(1)))
+struct CancellationTests {
+    @Test("cancelling the calling task kills the tree and throws CancellationError", arguments: Sandboxes.available)
+    func cancel(mode: SandboxMode) async throws {
+        let token = UUID().uuidString
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: ws.file("sleeper-\(token)"))
+        let sandbox = Sandboxes.get(mode)
+        let start = ContinuousClock.now
+        let task = Task { try await sandbox.run(SandboxedCommand("./sleeper-\(token)", ["100"], workspace: ws.path)) }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(processes(containing: token).isEmpty)
+    }
+}
