@@ -56,12 +56,11 @@ struct LaunchPlan: Equatable {
 
     /// Builds the launcher's arguments for `command` in `mode`.
     static func make(command: SandboxedCommand, workspace: String, mode: SandboxMode, policy: Policy,
-                     home: String, scratch: String?, hiddenPaths: [String], gitDirectory: String?) -> LaunchPlan {
+                     home: String, scratch: String?, hiddenPaths: [String], readOnlyPaths: [String]) -> LaunchPlan {
         var args = ["--mode", mode == .unsandboxed ? "none" : mode.rawValue, "--workdir", workspace]
         var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
         let workspaceGit = workspace + "/.git"
-        var gitTargets = [gitDirectory].compactMap { $0 }
-        if access(workspaceGit, F_OK) == 0 { gitTargets.insert(workspaceGit, at: 0) }
+        let readOnly = (access(workspaceGit, F_OK) == 0 ? [workspaceGit] : []) + readOnlyPaths
         switch mode {
         case .full:
             if policy.network == .on { args.append("--host-net") }
@@ -70,14 +69,14 @@ struct LaunchPlan: Equatable {
             for hidden in hiddenPaths where !tmpfs.contains(hidden) { tmpfs.append(hidden) }
             for path in tmpfs { args += ["--tmpfs", path] }
             args += ["--bind-rw", workspace]
-            for git in gitTargets { args += ["--bind-ro", git] }
+            for git in readOnly { args += ["--bind-ro", git] }
             args += ["--landlock-ro", "/"]
             for path in [workspace, "/tmp", "/run", "/dev", home] { args += ["--landlock-rw", path] }
             env["HOME"] = home
             env["TMPDIR"] = "/tmp"
         case .reduced, .unsandboxed:
             let systemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys", "/var/lib"]
-            for path in systemPaths + gitTargets { args += ["--landlock-ro", path] }
+            for path in systemPaths + readOnly { args += ["--landlock-ro", path] }
             for path in [workspace, "/dev"] + [scratch].compactMap({ $0 }) { args += ["--landlock-rw", path] }
             env["HOME"] = scratch ?? workspace
             env["TMPDIR"] = scratch ?? workspace

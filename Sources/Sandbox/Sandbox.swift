@@ -9,8 +9,9 @@ public struct SandboxedCommand: Sendable {
     public var arguments: [String]
     /// The workspace: an absolute directory, read-write inside, and the working directory.
     public var workspace: String
-    /// An extra git directory mounted read-only (the workspace's own `.git` always is).
-    public var gitDirectory: String?
+    /// Host paths made visible read-only at their own path, e.g. the git directory of a worktree
+    /// workspace or an alternates object store (the workspace's own `.git` always is read-only).
+    public var readOnlyPaths: [String]
     /// Variables set inside on top of the scrubbed HOME, TMPDIR, PATH and LANG.
     public var environment: [String: String]
     /// Names of the runner's variables passed through (nothing else is).
@@ -25,18 +26,18 @@ public struct SandboxedCommand: Sendable {
     ///   - executable: the program.
     ///   - arguments: its arguments.
     ///   - workspace: absolute path of the workspace directory.
-    ///   - gitDirectory: an extra read-only git directory, if any.
+    ///   - readOnlyPaths: extra host paths visible read-only (git directories, object stores).
     ///   - environment: variables to set inside.
     ///   - passEnvironment: names of the runner's variables to pass through.
     ///   - stdin: bytes for stdin.
     ///   - timeout: wall-clock limit.
-    public init(_ executable: String, _ arguments: [String] = [], workspace: String, gitDirectory: String? = nil,
+    public init(_ executable: String, _ arguments: [String] = [], workspace: String, readOnlyPaths: [String] = [],
                 environment: [String: String] = [:], passEnvironment: [String] = [], stdin: [UInt8] = [],
                 timeout: Duration = .seconds(60)) {
         self.executable = executable
         self.arguments = arguments
         self.workspace = workspace
-        self.gitDirectory = gitDirectory
+        self.readOnlyPaths = readOnlyPaths
         self.environment = environment
         self.passEnvironment = passEnvironment
         self.stdin = stdin
@@ -241,14 +242,16 @@ public final class Sandbox: Sendable {
             throw SandboxError(.invalidCommand, "workspace '\(command.workspace)' must be an existing absolute directory")
         }
         guard !command.executable.isEmpty else { throw SandboxError(.invalidCommand, "empty executable; name the program to run") }
-        let gitDirectory = try command.gitDirectory.map { path -> String in
-            guard let real = realPath(path) else { throw SandboxError(.invalidCommand, "git directory '\(path)' does not exist") }
+        let readOnly = try command.readOnlyPaths.map { path -> String in
+            guard path.hasPrefix("/"), let real = realPath(path) else {
+                throw SandboxError(.invalidCommand, "read-only path '\(path)' must be an existing absolute path")
+            }
             return real
         }
         let scratch: String? = mode == .full ? nil : try makeScratchDirectory()
         let hidden = options.hiddenPaths.compactMap(realPath)
         let plan = LaunchPlan.make(command: command, workspace: workspace, mode: mode, policy: options.policy,
-                                   home: home, scratch: scratch, hiddenPaths: hidden, gitDirectory: gitDirectory)
+                                   home: home, scratch: scratch, hiddenPaths: hidden, readOnlyPaths: readOnly)
         return try Execution.spawn(argv: options.launcherPrefix + [launcherPath] + plan.arguments, environment: plan.environment,
                                    policyFD: compiled?.fd, stdin: command.stdin, timeout: command.timeout,
                                    outputLimit: options.outputLimit, mode: mode,
@@ -262,6 +265,8 @@ public final class Sandbox: Sendable {
         let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
         var template = Array("\(base)/driftbox-scratch-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SandboxError.system("mkdtemp", "creating the command's scratch folder") }
+        // The launcher may run as another user (launcherPrefix); the folder must be theirs.
+        if capabilities.uid != getuid() { chown(made, capabilities.uid, gid_t.max) }
         return String(cString: made)
     }
 }

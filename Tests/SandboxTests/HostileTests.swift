@@ -234,3 +234,25 @@ func processes(containing text: String) -> [Int32] {
         return String(decoding: data, as: UTF8.self).contains(text) ? pid : nil
     }
 }
+
+@Suite("Git directories", .serialized, .timeLimit(.minutes(2)))
+struct GitDirectoryTests {
+    @Test("a worktree workspace reads its history through a read-only git dir inside a hidden run folder", arguments: Sandboxes.available)
+    func worktree(mode: SandboxMode) async throws {
+        let run = try TempDir("run")
+        defer { run.cleanup() }
+        try run.write("events.jsonl", "{}\n")
+        let main = try gitWorkspace(with: nil)
+        defer { main.cleanup() }
+        let runRepo = run.file("repo")
+        try host(["/usr/bin/git", "clone", "-q", main.path, runRepo])
+        try host(["/usr/bin/git", "-C", runRepo, "worktree", "add", "-q", run.file("ws"), "HEAD"])
+        let sandbox = mode == .full ? try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [run.path])) : Sandboxes.reduced
+        let script = "git log --format=%s; echo x >> \(runRepo)/.git/config && echo wrote-config; ls \(run.path)"
+        let result = try await sandbox.run(SandboxedCommand("/bin/sh", ["-c", script], workspace: run.file("ws"), readOnlyPaths: [runRepo + "/.git"]))
+        let listing = mode == .full ? "repo\nws" : ""  // full: the hidden folder holds only the mount points
+        #expect(result.stdout.text == "second\nfirst\n" + (listing.isEmpty ? "" : listing + "\n"))
+        #expect(result.stderr.text.contains(mode == .full ? "Read-only file system" : "Permission denied"))
+        #expect(try String(contentsOfFile: runRepo + "/.git/config", encoding: .utf8).contains("x\n") == false)
+    }
+}
