@@ -39,10 +39,13 @@ final class Execution: @unchecked Sendable {
     /// posix_spawns the launcher with its fds in place (0-2 pipes, 3 policy, 4 report, 5 lifeline).
     static func spawn(argv: [String], environment: [String], policyFD: Int32?, stdin: [UInt8], timeout: Duration,
                       outputLimit: Int, mode: SandboxMode, networkIsolated: Bool, scratch: String?) throws -> Execution {
-        let pipes = try (0..<4).map { _ in try makePipe() }  // stdin, stdout, stderr, report
-        var childEnds = [pipes[0].read, pipes[1].write, pipes[2].write, pipes[3].write]
-        if let policyFD { childEnds.append(policyFD) }
-        childEnds.append(lifelineReadFD)
+        var pipes: [(read: Int32, write: Int32)] = []  // stdin, stdout, stderr, report
+        do {
+            for _ in 0..<4 { pipes.append(try makePipe()) }
+        } catch {
+            for p in pipes { close(p.read); close(p.write) }
+            throw error
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -69,7 +72,7 @@ final class Execution: @unchecked Sendable {
                          scratch: scratch, stdin: (stdinFD, stdin), stdout: pipes[1].read, stderr: pipes[2].read, report: pipes[3].read)
     }
 
-    /// Asks the launcher to kill the whole tree (it is SIGKILLed at the timeout if it does not
+    /// Asks the launcher to kill the whole tree (the timeout's SIGKILL still applies should it not
     /// exit). Safe from any thread; does nothing once the launcher has been reaped.
     func terminate() {
         reaped.withLock { isReaped in if !isReaped { kill(pid, SIGTERM) } }
@@ -167,9 +170,10 @@ final class Execution: @unchecked Sendable {
                                       networkIsolated: networkIsolated))
     }
 
+    /// Reads what is available, at most 1 MiB per call so a flood cannot starve the timeout check.
     private func pump(_ fd: inout Int32, into capture: inout Capture) {
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
+        for _ in 0..<16 {
             let n = read(fd, &buffer, buffer.count)
             if n > 0 { capture.append(buffer[0..<n]); continue }
             if n < 0 && errno == EINTR { continue }

@@ -215,7 +215,7 @@ extension Policy {
             let path = dir + "/" + name + ".policy"
             if access(path, R_OK) == 0 { return try load(path: path) }
         }
-        throw SandboxError(.invalidPolicy, "no policy '\(name)' in \(policyDirectories()); set DRIFTBOX_POLICY_DIR to the folder holding \(name).policy")
+        throw SandboxError(.invalidPolicy, "no policy '\(name)' in \(policyDirectories().joined(separator: ", ")); set DRIFTBOX_POLICY_DIR to the folder holding \(name).policy")
     }
 
     /// Candidate policy directories, most specific first.

@@ -252,11 +252,15 @@ public final class Sandbox: Sendable {
         let hidden = options.hiddenPaths.compactMap(realPath)
         let plan = LaunchPlan.make(command: command, workspace: workspace, mode: mode, policy: options.policy,
                                    home: home, scratch: scratch, hiddenPaths: hidden, readOnlyPaths: readOnly)
-        return try Execution.spawn(argv: options.launcherPrefix + [launcherPath] + plan.arguments, environment: plan.environment,
-                                   policyFD: compiled?.fd, stdin: command.stdin, timeout: command.timeout,
-                                   outputLimit: options.outputLimit, mode: mode,
-                                   networkIsolated: mode == .full ? options.policy.network == .off : mode == .reduced && options.policy.network == .off,
-                                   scratch: scratch)
+        do {
+            return try Execution.spawn(argv: options.launcherPrefix + [launcherPath] + plan.arguments, environment: plan.environment,
+                                       policyFD: compiled?.fd, stdin: command.stdin, timeout: command.timeout,
+                                       outputLimit: options.outputLimit, mode: mode,
+                                       networkIsolated: mode != .unsandboxed && options.policy.network == .off, scratch: scratch)
+        } catch {
+            if let scratch { removeTree(scratch) }
+            throw error
+        }
     }
 
     /// A fresh HOME/TMPDIR for one reduced-mode command: on /dev/shm when it is writable (tmpfs:
