@@ -49,6 +49,10 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePo
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
+/// Without a private /dev (reduced mode), Landlock grants only these device files: never /dev as
+/// a whole, where uid 0 could open host disks or /dev/kmsg.
+let deviceFiles = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx", "/dev/pts"]
+
 /// The mounts and Landlock rules the launcher is told to set up for one command.
 struct LaunchPlan: Equatable {
     var arguments: [String]
@@ -64,7 +68,7 @@ struct LaunchPlan: Equatable {
         switch mode {
         case .full:
             if policy.network == .on { args.append("--host-net") }
-            var tmpfs = ["/tmp", "/run", "/dev/shm"]
+            var tmpfs = ["/tmp", "/run"]  // the launcher builds a private /dev with its own /dev/shm
             if home != "/" && !tmpfs.contains(home) { tmpfs.append(home) }
             for hidden in hiddenPaths where !tmpfs.contains(hidden) { tmpfs.append(hidden) }
             for path in tmpfs { args += ["--tmpfs", path] }
@@ -77,7 +81,7 @@ struct LaunchPlan: Equatable {
         case .reduced, .unsandboxed:
             let systemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys", "/var/lib"]
             for path in systemPaths + readOnly { args += ["--landlock-ro", path] }
-            for path in [workspace, "/dev"] + [scratch].compactMap({ $0 }) { args += ["--landlock-rw", path] }
+            for path in [workspace] + deviceFiles + [scratch].compactMap({ $0 }) { args += ["--landlock-rw", path] }
             env["HOME"] = scratch ?? workspace
             env["TMPDIR"] = scratch ?? workspace
         }

@@ -194,9 +194,16 @@ public final class Sandbox: Sendable {
             if options.unsafeNoSandbox { return .unsandboxed }
             throw SandboxError(.unsupportedHost, "seccomp is unavailable on this host; refusing to run agents unsandboxed (pass unsafeNoSandbox only if you accept that)")
         }
+        let reducedAllowed = caps.landlockABI > 0 || options.unsafeNoSandbox
+        let noLandlock = SandboxError(.unsupportedHost, "reduced mode needs Landlock to confine files (without it a command could write wherever the runner can); enable Landlock or user namespaces, or pass unsafeNoSandbox to accept seccomp and rlimits alone")
         switch options.mode {
-        case .reduced: return .reduced
-        case .automatic: return caps.userNamespaces ? .full : .reduced
+        case .reduced:
+            guard reducedAllowed else { throw noLandlock }
+            return .reduced
+        case .automatic:
+            if caps.userNamespaces { return .full }
+            guard reducedAllowed else { throw noLandlock }
+            return .reduced
         case .full:
             guard caps.userNamespaces else {
                 throw SandboxError(.unsupportedHost, "full mode needs user namespaces, which this host refuses (container or AppArmor userns restriction); request reduced or automatic mode")

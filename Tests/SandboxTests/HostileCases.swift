@@ -84,6 +84,13 @@ let hostileCases: [HostileCase] = [
     HostileCase("files", "read the runner's /proc/<pid>/mem", .c(#"char p[64]; snprintf(p, sizeof p, "/proc/%d/mem", RUNNER); show(open(p, O_RDONLY));"#),
                 full: .prints("ENOENT"), reduced: .prints("EACCES")),
 
+    HostileCase("files", "read and write a host disk", .c("show(open(BLOCK_DEVICE, O_RDONLY)); show(open(BLOCK_DEVICE, O_RDWR));"),
+                full: .prints("ENOENT\nENOENT"), reduced: .prints(access(HostTargets.blockDevice, F_OK) == 0 ? "EACCES\nEACCES" : "ENOENT\nENOENT")),
+    HostileCase("files", "read the kernel log through /dev/kmsg", .c(#"show(open("/dev/kmsg", O_RDONLY));"#),
+                full: .prints("ENOENT"), reduced: .prints(access("/dev/kmsg", F_OK) == 0 ? "EACCES" : "ENOENT")),
+    HostileCase("controls", "/dev/null, /dev/urandom, a pty and /dev/fd work", .sh("echo x > /dev/null && head -c 4 /dev/urandom | wc -c && python3 -c 'import pty, os; m, s = pty.openpty(); print(os.ttyname(s).startswith(\"/dev/pts/\"))' && bash -c 'cat <(echo via-dev-fd)'"),
+                both: .prints("4\nTrue\nvia-dev-fd")),
+
     // Processes.
     HostileCase("processes", "ptrace the runner", .c("show(ptrace(PTRACE_ATTACH, RUNNER, 0, 0));"), both: .prints("EPERM")),
     HostileCase("processes", "signal the runner", .c("show(kill(RUNNER, 0));"), full: .prints("ESRCH"), reduced: .prints("EPERM")),

@@ -24,8 +24,18 @@ struct HostTargets {
 
     /// The case program's argv after the program name.
     var arguments: [String] {
-        [String(getpid()), Sandbox.runnerHome(), escape, String(port), abstract.name, pathname.path]
+        [String(getpid()), Sandbox.runnerHome(), escape, String(port), abstract.name, pathname.path, Self.blockDevice]
     }
+
+    /// A block device of this host (a disk or loop device), or /dev/null-disk if there is none.
+    static let blockDevice: String = {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? []).sorted()
+        for name in names {
+            var st = stat()
+            if stat("/dev/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFBLK { return "/dev/" + name }
+        }
+        return "/dev/null-disk"
+    }()
 
     /// The outside folder still holds only what the test put there.
     func escapeUntouched() -> Bool {

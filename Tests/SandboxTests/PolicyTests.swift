@@ -119,10 +119,10 @@ struct ModeTests {
     @Test("automatic picks full with namespaces and reduced without")
     func automatic() throws {
         #expect(try Sandbox.resolveMode(Self.options, HostCapabilities(userNamespaces: true, landlockABI: 6, seccomp: true, uid: 0)) == .full)
-        #expect(try Sandbox.resolveMode(Self.options, HostCapabilities(userNamespaces: false, landlockABI: 0, seccomp: true, uid: 0)) == .reduced)
+        #expect(try Sandbox.resolveMode(Self.options, HostCapabilities(userNamespaces: false, landlockABI: 1, seccomp: true, uid: 0)) == .reduced)
     }
 
-    @Test("full is refused without namespaces; no seccomp is refused unless unsafeNoSandbox")
+    @Test("full is refused without namespaces; no seccomp, or reduced without Landlock, is refused unless unsafeNoSandbox")
     func refusals() throws {
         var full = Self.options
         full.mode = .full
@@ -133,6 +133,11 @@ struct ModeTests {
         var unsafe = Self.options
         unsafe.unsafeNoSandbox = true
         #expect(try Sandbox.resolveMode(unsafe, noSeccomp) == .unsandboxed)
+        let noLandlock = HostCapabilities(userNamespaces: false, landlockABI: 0, seccomp: true, uid: 0)
+        let refused = try #require(throws: SandboxError.self) { try Sandbox.resolveMode(Self.options, noLandlock) }
+        #expect(refused.code == .unsupportedHost)
+        #expect(refused.message.hasPrefix("reduced mode needs Landlock to confine files"))
+        #expect(try Sandbox.resolveMode(unsafe, noLandlock) == .reduced)
     }
 
     @Test("the probe of this host reports seccomp and a Landlock ABI")

@@ -112,6 +112,7 @@ final class CompiledPrograms: @unchecked Sendable {
     #define PORT atoi(argv[4])
     #define ABSTRACT argv[5]
     #define SOCKPATH argv[6]
+    #define BLOCK_DEVICE argv[7]
     static void *noop(void *a) { return a; }
     static void show(long r) { if (r < 0) printf("%s\\n", strerrorname_np(errno)); else printf("ok\\n"); fflush(stdout); }
 

@@ -293,6 +293,49 @@ static void loopback_up(void) {
     close(s);
 }
 
+// A minimal /dev like bubblewrap's: a private tmpfs with the harmless character devices bound from
+// the host, a fresh devpts, a private /dev/shm and the usual links. Host disks, /dev/kmsg, kvm,
+// loop devices and the rest stay out of reach (uid 0 in the namespace is uid 0 to device files).
+static void build_dev(void) {
+    static const char *nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+    static const char *links[][2] = { { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+                                      { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+                                      { "ptmx", "pts/ptmx" } };
+    char src[64], dst[64];
+    if (mount("tmpfs", "/newroot/dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0) fail("mount", "tmpfs on /dev");
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        snprintf(src, sizeof src, "/oldroot/dev/%s", nodes[i]);
+        snprintf(dst, sizeof dst, "/newroot/dev/%s", nodes[i]);
+        if (access(src, F_OK) < 0) continue;
+        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0) fail("mount", "create %s", dst);
+        close(fd);
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0) fail("mount", "bind /dev/%s", nodes[i]);
+    }
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        snprintf(dst, sizeof dst, "/newroot/dev/%s", links[i][0]);
+        if (symlink(links[i][1], dst) < 0) fail("mount", "symlink %s", dst);
+    }
+    if (mkdir("/newroot/dev/pts", 0755) < 0 || mkdir("/newroot/dev/shm", 01777) < 0) fail("mount", "mkdir in /dev");
+    // Best effort: without devpts only pseudo-terminals are missing.
+    mount("devpts", "/newroot/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620");
+    if (mount("tmpfs", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m") < 0) fail("mount", "tmpfs on /dev/shm");
+}
+
+// A fresh /proc for the new pid namespace, with the kernel-tuning files covered read-only as
+// bubblewrap does (uid 0 in the namespace owns them by DAC; Landlock covers them too when present).
+static void build_proc(void) {
+    static const char *covered[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+    char path[64];
+    if (mount("proc", "/newroot/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("mount", "fresh /proc");
+    for (size_t i = 0; i < sizeof covered / sizeof covered[0]; i++) {
+        snprintf(path, sizeof path, "/newroot/proc/%s", covered[i]);
+        if (access(path, F_OK) < 0) continue;
+        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) fail("mount", "cover %s", path);
+        set_recursive(path, MATTR_RDONLY | MATTR_NOSUID);
+    }
+}
+
 // Builds the new root (bubblewrap's pivot technique) and switches into it. Runs as pid 1.
 static void build_root(void) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("mount", "make / private");
@@ -303,6 +346,7 @@ static void build_root(void) {
     if (chdir("/") < 0) fail("mount", "chdir /");
     if (mount("/oldroot", "/newroot", NULL, MS_BIND | MS_REC, NULL) < 0) fail("mount", "bind old root");
     set_recursive("/newroot", MATTR_RDONLY | MATTR_NOSUID);
+    build_dev();
     char dst[4096], src[4096];
     for (int i = 0; i < cfg.n_mounts; i++) {
         const struct mount_op *m = &cfg.mounts[i];
@@ -319,7 +363,7 @@ static void build_root(void) {
         if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0) fail("mount", "bind %s", m->path);
         set_recursive(dst, m->kind == M_BIND_RO ? (MATTR_RDONLY | MATTR_NOSUID) : MATTR_NOSUID);
     }
-    if (mount("proc", "/newroot/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("mount", "fresh /proc");
+    build_proc();
     if (chdir("/newroot") < 0) fail("mount", "chdir new root");
     if (syscall(SYS_pivot_root, ".", ".") < 0) fail("mount", "pivot_root to new root");
     if (umount2(".", MNT_DETACH) < 0) fail("mount", "detach old root");
