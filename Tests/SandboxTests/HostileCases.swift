@@ -36,18 +36,27 @@ struct HostileCase: CustomStringConvertible, Sendable {
     let full: Outcome?
     let reduced: Outcome?
 
+    /// Host tools the case's script runs (checked in /usr/bin and /bin).
+    let requires: [String]
+
     var description: String { "\(area): \(name)" }
 
-    init(_ area: String, _ name: String, _ program: Program, full: Outcome?, reduced: Outcome?) {
+    init(_ area: String, _ name: String, _ program: Program, full: Outcome?, reduced: Outcome?, requires: [String] = []) {
         self.area = area
         self.name = name
         self.program = program
         self.full = full
         self.reduced = reduced
+        self.requires = requires
     }
 
-    init(_ area: String, _ name: String, _ program: Program, both: Outcome) {
-        self.init(area, name, program, full: both, reduced: both)
+    init(_ area: String, _ name: String, _ program: Program, both: Outcome, requires: [String] = []) {
+        self.init(area, name, program, full: both, reduced: both, requires: requires)
+    }
+
+    /// The tools this case needs that the host lacks.
+    var missingTools: [String] {
+        requires.filter { access("/usr/bin/" + $0, X_OK) != 0 && access("/bin/" + $0, X_OK) != 0 }
     }
 }
 
@@ -89,7 +98,7 @@ let hostileCases: [HostileCase] = [
     HostileCase("files", "read the kernel log through /dev/kmsg", .c(#"show(open("/dev/kmsg", O_RDONLY));"#),
                 full: .prints("ENOENT"), reduced: .prints(access("/dev/kmsg", F_OK) == 0 ? "EACCES" : "ENOENT")),
     HostileCase("controls", "/dev/null, /dev/urandom, a pty and /dev/fd work", .sh("echo x > /dev/null && head -c 4 /dev/urandom | wc -c && python3 -c 'import pty, os; m, s = pty.openpty(); print(os.ttyname(s).startswith(\"/dev/pts/\"))' && bash -c 'cat <(echo via-dev-fd)'"),
-                both: .prints("4\nTrue\nvia-dev-fd")),
+                both: .prints("4\nTrue\nvia-dev-fd"), requires: ["python3", "bash"]),
 
     // Processes.
     HostileCase("processes", "ptrace the runner", .c("show(ptrace(PTRACE_ATTACH, RUNNER, 0, 0));"), both: .prints("EPERM")),
@@ -126,15 +135,15 @@ let hostileCases: [HostileCase] = [
     HostileCase("processes", "int 0x80 (i386) system call", .c(#"long r; __asm__ volatile("int $0x80" : "=a"(r) : "a"(20)); printf("survived %ld\n", r);"#), both: .signal(SIGSYS)),
     HostileCase("processes", "TIOCSTI and TIOCLINUX (also with upper bits)", .c("char c = 'x'; show(ioctl(0, TIOCSTI, &c)); show(syscall(SYS_ioctl, 0, 0x100005412UL, &c)); show(ioctl(0, TIOCLINUX, &c)); show(ioctl(0, FIONREAD, &c));"),
                 both: .prints("EPERM\nEPERM\nEPERM\nok")),
-    HostileCase("processes", "su to another user", .sh("su nobody -s /bin/sh -c 'id -u' 2>/dev/null; echo \"su=$?\""), both: .prints("su=1")),
+    HostileCase("processes", "su to another user", .sh("su nobody -s /bin/sh -c 'id -u' 2>/dev/null; echo \"su=$?\""), both: .prints("su=1"), requires: ["su"]),
     HostileCase("processes", "NoNewPrivs = 1, no capabilities, seccomp on", .sh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t' ' '"),
                 both: .prints("CapInh: 0000000000000000\nCapPrm: 0000000000000000\nCapEff: 0000000000000000\nCapBnd: 0000000000000000\nCapAmb: 0000000000000000\nNoNewPrivs: 1\nSeccomp: 2")),
 
     // Network.
-    HostileCase("network", "curl a public address", .sh("curl -sS -m 5 http://1.1.1.1/ >/dev/null 2>&1; echo \"curl=$?\""), both: .prints("curl=7")),
-    HostileCase("network", "wget a public address", .sh("wget -q -T 5 -t 1 -O /dev/null http://1.1.1.1/ 2>/dev/null; echo \"wget=$?\""), both: .prints("wget=4")),
+    HostileCase("network", "curl a public address", .sh("curl -sS -m 5 http://1.1.1.1/ >/dev/null 2>&1; echo \"curl=$?\""), both: .prints("curl=7"), requires: ["curl"]),
+    HostileCase("network", "wget a public address", .sh("wget -q -T 5 -t 1 -O /dev/null http://1.1.1.1/ 2>/dev/null; echo \"wget=$?\""), both: .prints("wget=4"), requires: ["wget"]),
     HostileCase("network", "bash /dev/tcp", .sh("bash -c 'echo x > /dev/tcp/1.1.1.1/80' 2>&1 | head -1 | sed 's/.*: //'"),
-                full: .prints("Network is unreachable"), reduced: .prints("Address family not supported by protocol")),
+                full: .prints("Network is unreachable"), reduced: .prints("Address family not supported by protocol"), requires: ["bash"]),
     HostileCase("network", "UDP to a public address (DNS exfiltration)", .c("""
         int s = socket(AF_INET, SOCK_DGRAM, 0); if (s < 0) { show(-1); return 0; }
         struct sockaddr_in a = {AF_INET, htons(53)}; inet_pton(AF_INET, "8.8.8.8", &a.sin_addr);
@@ -177,9 +186,9 @@ let hostileCases: [HostileCase] = [
 
     // Positive controls.
     HostileCase("controls", "python3 with a thread", .sh("python3 -c 'import sys, threading; t = threading.Thread(target=print, args=(\"thread\",)); t.start(); t.join(); print(sys.version_info.major)'"),
-                both: .prints("thread\n3")),
+                both: .prints("thread\n3"), requires: ["python3"]),
     HostileCase("controls", "a shell script in the workspace", .sh("printf '#!/bin/sh\\necho $((6 * 7))\\n' > run.sh && chmod +x run.sh && ./run.sh"), both: .prints("42")),
-    HostileCase("controls", "git log and git diff read the history", .sh("git log --format=%s && git diff --name-only HEAD~1 HEAD"), both: .prints("second\nfirst\nb.txt")),
+    HostileCase("controls", "git log and git diff read the history", .sh("git log --format=%s && git diff --name-only HEAD~1 HEAD"), both: .prints("second\nfirst\nb.txt"), requires: ["git"]),
     HostileCase("controls", "cc writes into the workspace", .sh("printf '#include <stdio.h>\\nint main(void) { puts(\"built\"); return 0; }\\n' > hello.c && cc -o hello hello.c && ./hello"),
-                both: .prints("built")),
+                both: .prints("built"), requires: ["cc"]),
 ]

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Testing
 @testable import Sandbox
@@ -154,5 +155,35 @@ struct ModeTests {
         let error = try #require(throws: SandboxError.self) { try Launcher.locate(override: "/nonexistent/driftbox-launcher") }
         #expect(error.code == .launcherUnavailable)
         #expect(error.message == "no executable launcher at /nonexistent/driftbox-launcher; build it with 'swift build --product driftbox-launcher' or set DRIFTBOX_LAUNCHER")
+    }
+}
+
+@Suite("Launch plan")
+struct LaunchPlanTests {
+    @Test("full mode hides home and hidden paths before binding the workspace and its git dir read-only")
+    func fullPlan() throws {
+        let ws = try TempDir("plan")
+        defer { ws.cleanup() }
+        try FileManager.default.createDirectory(atPath: ws.file(".git"), withIntermediateDirectories: true)
+        let command = SandboxedCommand("make", ["test"], workspace: ws.path, environment: ["CI": "1"])
+        let plan = LaunchPlan.make(command: command, workspace: ws.path, mode: .full, policy: Sandboxes.policy, home: "/home/runner",
+                                   scratch: nil, hiddenPaths: ["/srv/runs"], readOnlyPaths: ["/srv/cache.git"])
+        let args = plan.arguments.joined(separator: " ")
+        #expect(args.hasPrefix("--mode full --workdir \(ws.path) --tmpfs /tmp --tmpfs /run --tmpfs /home/runner --tmpfs /srv/runs --bind-rw \(ws.path) --bind-ro \(ws.path)/.git --bind-ro /srv/cache.git --landlock-ro / "))
+        #expect(args.contains("--rlimit core=0 --rlimit nofile=1024 --rlimit fsize=1073741824 --rlimit nproc=512 --rlimit cpu=600 --rlimit as=inf"))
+        #expect(args.hasSuffix("--seccomp-fd 3 --report-fd 4 --lifeline-fd 5 -- make test"))
+        #expect(!args.contains("--host-net"))
+        #expect(plan.environment == ["CI=1", "HOME=/home/runner", "LANG=C.UTF-8", "PATH=/usr/local/bin:/usr/bin:/bin", "TMPDIR=/tmp"])
+    }
+
+    @Test("reduced mode grants device files one by one, never /dev as a whole")
+    func reducedPlan() throws {
+        let command = SandboxedCommand("true", workspace: "/w")
+        let plan = LaunchPlan.make(command: command, workspace: "/w", mode: .reduced, policy: Sandboxes.policy, home: "/root",
+                                   scratch: "/dev/shm/s", hiddenPaths: [], readOnlyPaths: [])
+        let rw = zip(plan.arguments, plan.arguments.dropFirst()).filter { $0.0 == "--landlock-rw" }.map(\.1)
+        #expect(rw == ["/w"] + deviceFiles + ["/dev/shm/s"])
+        #expect(!plan.arguments.contains("--tmpfs"))
+        #expect(plan.environment.contains("HOME=/dev/shm/s"))
     }
 }
