@@ -60,7 +60,8 @@ struct LaunchPlan: Equatable {
 
     /// Builds the launcher's arguments for `command` in `mode`.
     static func make(command: SandboxedCommand, workspace: String, mode: SandboxMode, policy: Policy,
-                     home: String, scratch: String?, hiddenPaths: [String], readOnlyPaths: [String]) -> LaunchPlan {
+                     home: String, scratch: String?, hiddenPaths: [String], readOnlyPaths: [String],
+                     readablePaths: [String] = SandboxOptions.systemPaths) -> LaunchPlan {
         var args = ["--mode", mode == .unsandboxed ? "none" : mode.rawValue, "--workdir", workspace]
         var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
         let workspaceGit = workspace + "/.git"
@@ -74,13 +75,12 @@ struct LaunchPlan: Equatable {
             for path in tmpfs { args += ["--tmpfs", path] }
             args += ["--bind-rw", workspace]
             for git in readOnly { args += ["--bind-ro", git] }
-            args += ["--landlock-ro", "/"]
+            for path in readablePaths + readOnly { args += ["--landlock-ro", path] }
             for path in [workspace, "/tmp", "/run", "/dev", home] { args += ["--landlock-rw", path] }
             env["HOME"] = home
             env["TMPDIR"] = "/tmp"
         case .reduced, .unsandboxed:
-            let systemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys", "/var/lib"]
-            for path in systemPaths + readOnly { args += ["--landlock-ro", path] }
+            for path in readablePaths + readOnly { args += ["--landlock-ro", path] }
             for path in [workspace] + deviceFiles + [scratch].compactMap({ $0 }) { args += ["--landlock-rw", path] }
             env["HOME"] = scratch ?? workspace
             env["TMPDIR"] = scratch ?? workspace

@@ -131,6 +131,14 @@ public struct SandboxOptions: Sendable {
     public var hiddenPaths: [String]
     /// Bytes kept per output stream; the rest is counted and dropped.
     public var outputLimit: Int
+    /// Host folders commands may read (and execute from) through Landlock, besides the workspace,
+    /// its `.git`, `readOnlyPaths` and their private /tmp, /run and home. Everything else on the host
+    /// (other users' homes, /srv, /work, /mnt, other runs) stays unreadable even to a root runner.
+    public var readablePaths: [String]
+
+    /// The system folders tools need: ``readablePaths``'s default.
+    public static let systemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
+                                     "/proc", "/sys", "/var/lib"]
 
     /// Creates options.
     /// - Parameters:
@@ -141,9 +149,10 @@ public struct SandboxOptions: Sendable {
     ///   - launcherPrefix: words put before the launcher.
     ///   - hiddenPaths: host folders to hide in full mode.
     ///   - outputLimit: bytes kept per stream.
+    ///   - readablePaths: host folders readable inside (Landlock), by default ``systemPaths``.
     public init(policy: Policy, mode: ModeRequest = .automatic, unsafeNoSandbox: Bool = false,
                 launcherPath: String? = nil, launcherPrefix: [String] = [], hiddenPaths: [String] = [],
-                outputLimit: Int = 1 << 20) {
+                outputLimit: Int = 1 << 20, readablePaths: [String] = SandboxOptions.systemPaths) {
         self.policy = policy
         self.mode = mode
         self.unsafeNoSandbox = unsafeNoSandbox
@@ -151,6 +160,7 @@ public struct SandboxOptions: Sendable {
         self.launcherPrefix = launcherPrefix
         self.hiddenPaths = hiddenPaths
         self.outputLimit = outputLimit
+        self.readablePaths = readablePaths
     }
 }
 
@@ -258,7 +268,8 @@ public final class Sandbox: Sendable {
         let scratch: String? = mode == .full ? nil : try makeScratchDirectory()
         let hidden = options.hiddenPaths.compactMap(realPath)
         let plan = LaunchPlan.make(command: command, workspace: workspace, mode: mode, policy: options.policy,
-                                   home: home, scratch: scratch, hiddenPaths: hidden, readOnlyPaths: readOnly)
+                                   home: home, scratch: scratch, hiddenPaths: hidden, readOnlyPaths: readOnly,
+                                   readablePaths: options.readablePaths)
         do {
             return try Execution.spawn(argv: options.launcherPrefix + [launcherPath] + plan.arguments, environment: plan.environment,
                                        policyFD: compiled?.fd, stdin: command.stdin, timeout: command.timeout,

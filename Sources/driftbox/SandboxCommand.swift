@@ -16,13 +16,17 @@ struct SandboxCommand: AsyncParsableCommand {
         @Option(name: .long, help: "automatic, full or reduced.")
         var mode: String = "automatic"
 
+        @Option(name: .long, help: "Also let commands read this host folder (repeatable; system folders always are).")
+        var read: [String] = []
+
         func validate() throws {
             guard ModeRequest(rawValue: mode) != nil else { throw ValidationError("--mode must be automatic, full or reduced") }
         }
 
         func makeSandbox() throws -> Sandbox {
             let loaded = policy.contains("/") || policy.hasSuffix(".policy") ? try Policy.load(path: policy) : try Policy.named(policy)
-            return try Sandbox(SandboxOptions(policy: loaded, mode: ModeRequest(rawValue: mode) ?? .automatic, outputLimit: 64 << 20))
+            return try Sandbox(SandboxOptions(policy: loaded, mode: ModeRequest(rawValue: mode) ?? .automatic, outputLimit: 64 << 20,
+                                              readablePaths: SandboxOptions.systemPaths + read.map { URL(fileURLWithPath: $0).path }))
         }
     }
 

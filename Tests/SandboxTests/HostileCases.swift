@@ -76,6 +76,8 @@ let hostileCases: [HostileCase] = [
                 both: .prints("EXDEV")),
     HostileCase("files", "rename a workspace file out", .c(#"char p[4096]; close(open("mine", O_CREAT|O_WRONLY, 0644)); snprintf(p, sizeof p, "%s/escaped", ESCAPE); show(rename("mine", p));"#),
                 full: .prints("EXDEV"), reduced: .prints("EACCES")),
+    HostileCase("files", "read a host folder outside the system paths (another run, a checkout)", .c(#"char p[4096]; snprintf(p, sizeof p, "%s/secret", ESCAPE); show(open(p, O_RDONLY));"#),
+                both: .prints("EACCES")),
     HostileCase("files", "write a .git hook", .c(#"show(open(".git/hooks/pre-commit", O_CREAT|O_WRONLY, 0755));"#),
                 full: .prints("EROFS"), reduced: .prints("ok")),
     HostileCase("files", "write .git/config", .c(#"show(open(".git/config", O_WRONLY|O_APPEND));"#),

@@ -169,7 +169,8 @@ struct LaunchPlanTests {
         let plan = LaunchPlan.make(command: command, workspace: ws.path, mode: .full, policy: Sandboxes.policy, home: "/home/runner",
                                    scratch: nil, hiddenPaths: ["/srv/runs"], readOnlyPaths: ["/srv/cache.git"])
         let args = plan.arguments.joined(separator: " ")
-        #expect(args.hasPrefix("--mode full --workdir \(ws.path) --tmpfs /tmp --tmpfs /run --tmpfs /home/runner --tmpfs /srv/runs --bind-rw \(ws.path) --bind-ro \(ws.path)/.git --bind-ro /srv/cache.git --landlock-ro / "))
+        #expect(args.hasPrefix("--mode full --workdir \(ws.path) --tmpfs /tmp --tmpfs /run --tmpfs /home/runner --tmpfs /srv/runs --bind-rw \(ws.path) --bind-ro \(ws.path)/.git --bind-ro /srv/cache.git --landlock-ro /usr "))
+        #expect(args.contains("--landlock-ro /var/lib --landlock-ro \(ws.path)/.git --landlock-ro /srv/cache.git --landlock-rw \(ws.path) --landlock-rw /tmp --landlock-rw /run --landlock-rw /dev --landlock-rw /home/runner "))
         #expect(args.contains("--rlimit core=0 --rlimit nofile=1024 --rlimit fsize=1073741824 --rlimit nproc=512 --rlimit cpu=600 --rlimit as=inf"))
         #expect(args.hasSuffix("--seccomp-fd 3 --report-fd 4 --lifeline-fd 5 -- make test"))
         #expect(!args.contains("--host-net"))

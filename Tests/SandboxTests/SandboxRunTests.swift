@@ -90,7 +90,8 @@ struct SandboxRunTests {
         try FileManager.default.createDirectory(atPath: hiddenUnderBuild, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: hiddenUnderBuild) }
         try "x".write(toFile: hiddenUnderBuild + "/manifest.json", atomically: false, encoding: .utf8)
-        let sandbox = try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [hiddenUnderBuild]))
+        let sandbox = try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [hiddenUnderBuild],
+                                                 readablePaths: SandboxOptions.systemPaths + [hiddenUnderBuild]))
         let ws = try workspace()
         defer { ws.cleanup() }
         let result = try await sandbox.run(SandboxedCommand("/bin/ls", ["-A", hiddenUnderBuild], workspace: ws.path))
