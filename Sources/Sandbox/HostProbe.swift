@@ -81,7 +81,7 @@ public enum SandboxMode: String, Sendable, Equatable, CaseIterable {
             "no network namespace: INET/INET6 sockets are denied outright (no loopback)",
             "signals and abstract unix sockets are scoped only with Landlock ABI 6 or newer",
             "host pathname unix sockets in readable folders stay connectable",
-            "as root, RLIMIT_NPROC does not apply (a fork bomb is bounded only by the timeout); as another user it counts all of that user's processes",
+            "as another user than root, RLIMIT_NPROC counts all of that user's processes on the host",
         ]
         case .unsandboxed: ["no isolation at all: rlimits only"]
         }

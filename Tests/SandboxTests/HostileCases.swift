@@ -179,10 +179,6 @@ let hostileCases: [HostileCase] = [
                 both: .prints("EAFNOSUPPORT\nok")),
 
     // Resources.
-    HostileCase("resources", "fork bomb", .c("""
-        int n = 0; for (;;) { pid_t p = fork(); if (p == 0) { pause(); _exit(0); }
-        if (p < 0) { printf("%s after more than 100: %d\\n", strerrorname_np(errno), n > 100); return 0; } n++; }
-        """), full: .prints("EAGAIN after more than 100: 1"), reduced: nil),
     HostileCase("resources", "only fds 0-2 are inherited", .c(#"int n = 0; for (int fd = 0; fd < 4096; fd++) if (fcntl(fd, F_GETFD) >= 0) n++; printf("%d open\n", n);"#),
                 both: .prints("3 open")),
 

@@ -145,6 +145,30 @@ struct HostileAgentTests {
         #expect(targets.escapeUntouched())
     }
 
+    @Test("a fork bomb stops at the process limit and dies with the command", arguments: Sandboxes.available)
+    func forkBomb(mode: SandboxMode) async throws {
+        // Root is exempt from RLIMIT_NPROC; the launcher then needs the pids cgroup. Never run an
+        // unbounded bomb on a shared host.
+        guard getuid() != 0 || access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0 else {
+            Issue.record("running as root without a pids cgroup: the process limit cannot be enforced here")
+            return
+        }
+        var policy = Sandboxes.policy
+        policy.limits.processes = 64
+        let sandbox = try Sandboxes.make(mode == .full ? .full : .reduced, policy: policy)
+        let binary = try CompiledPrograms.shared.binary("""
+            int n = 0; for (;;) { pid_t p = fork(); if (p == 0) { pause(); _exit(0); }
+            if (p < 0) { printf("%s after %d forks\\n", strerrorname_np(errno), n); return 0; } n++; }
+            """)
+        let ws = try workspace(with: binary)
+        defer { ws.cleanup() }
+        let result = try await sandbox.run(SandboxedCommand("./prog", workspace: ws.path, timeout: .seconds(20)))
+        #expect(result.termination == .exited(0))
+        // 64 processes in all: the outer launcher, (full mode) the namespace's init, the bomb, its children.
+        #expect(result.stdout.text == "EAGAIN after \(mode == .full ? 61 : 62) forks\n")
+        #expect(result.wallTime < .seconds(5))
+    }
+
     @Test("a huge file stops at the file-size limit with SIGXFSZ", arguments: Sandboxes.available)
     func hugeFile(mode: SandboxMode) async throws {
         var policy = Sandboxes.policy

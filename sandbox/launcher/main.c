@@ -480,6 +480,53 @@ __attribute__((noreturn)) static void exec_command(void) {
     _exit(e == ENOENT ? 127 : 126);
 }
 
+// ---- process limit for root ----
+// The kernel exempts uid 0 from RLIMIT_NPROC (also uid 0 mapped into a user namespace), so for a
+// root runner the nproc limit is enforced with a pids cgroup (cgroup v1 "pids" hierarchy) that the
+// outer launcher enters before creating the sandbox and leaves (and removes) at the end.
+static char pids_name[64];
+static int pids_base_fd = -1, pids_parent_procs_fd = -1;
+
+static int write_text_at(int dirfd, const char *path, const char *text) {
+    int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = (ssize_t)strlen(text);
+    int ok = write(fd, text, n) == n;
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+// Enters a fresh pids cgroup. The hierarchy is kept open by fd: in full mode this process's root
+// later becomes the sandbox's read-only root, and leaving must still work.
+static void enter_pids_cgroup(void) {
+    char path[128], text[32];
+    rlim_t max = RLIM_INFINITY;
+    for (int i = 0; i < cfg.n_rlims; i++)
+        if (cfg.rlims[i].resource == RLIMIT_NPROC) max = cfg.rlims[i].value;
+    if (getuid() != 0 || max == RLIM_INFINITY) return;
+    pids_base_fd = open("/sys/fs/cgroup/pids", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    pids_parent_procs_fd = pids_base_fd < 0 ? -1 : openat(pids_base_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (pids_parent_procs_fd < 0) { report("pids-cgroup none"); return; }
+    snprintf(pids_name, sizeof pids_name, "driftbox-%d", getpid());
+    if (mkdirat(pids_base_fd, pids_name, 0755) < 0) fail("cgroup", "mkdir /sys/fs/cgroup/pids/%s", pids_name);
+    snprintf(path, sizeof path, "%s/pids.max", pids_name);
+    snprintf(text, sizeof text, "%llu", (unsigned long long)max);
+    if (write_text_at(pids_base_fd, path, text) < 0) fail("cgroup", "write %s", path);
+    snprintf(path, sizeof path, "%s/cgroup.procs", pids_name);
+    snprintf(text, sizeof text, "%d", getpid());
+    if (write_text_at(pids_base_fd, path, text) < 0) fail("cgroup", "join %s", pids_name);
+    report("pids-cgroup /sys/fs/cgroup/pids/%s", pids_name);
+}
+
+static void leave_pids_cgroup(void) {
+    char text[32];
+    if (!pids_name[0]) return;
+    snprintf(text, sizeof text, "%d", getpid());
+    if (write(pids_parent_procs_fd, text, strlen(text)) < 0) return;
+    // Killed members are uncharged when they are released, which can trail their reaping.
+    for (int i = 0; i < 200 && unlinkat(pids_base_fd, pids_name, AT_REMOVEDIR) < 0 && errno == EBUSY; i++) usleep(1000);
+}
+
 // ---- supervision ----
 static void report_status(int st) {
     if (WIFEXITED(st)) report("status exit %d", WEXITSTATUS(st));
@@ -643,12 +690,14 @@ int main(int argc, char **argv) {
     if (cfg.lifeline_fd >= 0 && fcntl(cfg.lifeline_fd, F_SETFD, FD_CLOEXEC) < 0) fail("fds", "lifeline fd %d", cfg.lifeline_fd);
     report("mode %s", cfg.mode == MODE_FULL ? "full" : cfg.mode == MODE_REDUCED ? "reduced" : "none");
     pid_t child;
+    enter_pids_cgroup();
     if (cfg.mode == MODE_FULL) {
         enter_namespaces();
         child = fork();
         if (child < 0) fail("process", "fork init");
         if (child == 0) { close(sfd); run_init(); }
         int st = supervise(child, sfd, 1);
+        leave_pids_cgroup();
         return exit_code_of(st);
     }
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail("process", "PR_SET_CHILD_SUBREAPER");
@@ -656,5 +705,6 @@ int main(int argc, char **argv) {
     if (child < 0) fail("process", "fork command");
     if (child == 0) { close(sfd); if (cfg.lifeline_fd >= 0) close(cfg.lifeline_fd); exec_command(); }
     int st = supervise(child, sfd, 0);
+    leave_pids_cgroup();
     return exit_code_of(st);
 }
