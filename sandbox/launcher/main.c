@@ -22,6 +22,12 @@
 //   --seccomp-fd N             fd holding a classic BPF program (struct sock_filter array)
 //   --report-fd N              where setup facts, errors and the final status are written
 //   --lifeline-fd N            read end of a pipe; when it hangs up the whole tree is killed
+//
+// Report lines: "mode M", "pids-cgroup PATH|none" (root runners), "landlock ABI",
+// "status exit N" / "status signal N", "exec-failed ERRNO", "error STAGE: MESSAGE".
+// Processes: this outer launcher supervises (signalfd + lifeline); in full mode it creates the
+// namespaces and forks pid 1 of the new pid namespace, which builds the root and forks the
+// command; in reduced mode it is a subreaper and forks the command directly.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
