@@ -113,7 +113,7 @@ struct PolicyCompilingTests {
     }
 }
 
-@Suite("Modes")
+@Suite("Modes", .serialized, .timeLimit(.minutes(1)))
 struct ModeTests {
     static let options = SandboxOptions(policy: Policy(name: "p"))
 
