@@ -2,7 +2,7 @@ import CSeccomp
 import Glibc
 
 /// What the host offers the sandbox, as measured by running the launcher's probe.
-public struct HostCapabilities: Sendable, Equatable, CustomStringConvertible {
+public struct HostCapabilities: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Whether an unprivileged process can create user, mount, pid and net namespaces and mount in them.
     public var userNamespaces: Bool
     /// The Landlock ABI version (0: no Landlock).
@@ -62,7 +62,7 @@ public struct HostCapabilities: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// How strongly commands are isolated.
-public enum SandboxMode: String, Sendable, Equatable, CaseIterable {
+public enum SandboxMode: String, Sendable, Equatable, Codable, CaseIterable {
     /// Namespaces (user, mount, pid, net, ipc, uts), private root, Landlock, seccomp, rlimits.
     case full
     /// No namespaces (host refuses them): seccomp, Landlock and rlimits only; declared.

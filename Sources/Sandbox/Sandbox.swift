@@ -191,6 +191,12 @@ public final class Sandbox: Sendable {
         home = Self.runnerHome()
     }
 
+    /// What this sandbox gives up compared with full isolation, one line each (empty: nothing);
+    /// for the run manifest and `driftbox sandbox check`.
+    public var isolationGaps: [String] {
+        mode.givenUp + (options.policy.network == .on ? ["the host network is reachable (policy '\(options.policy.name)' opens it)"] : [])
+    }
+
     /// The number of BPF instructions of the compiled policy (0 when unsandboxed).
     public var filterInstructionCount: Int { compiled?.instructionCount ?? 0 }
 

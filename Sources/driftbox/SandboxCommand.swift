@@ -39,7 +39,7 @@ struct SandboxCommand: AsyncParsableCommand {
             let sandbox = try orExit { try options.makeSandbox() }
             print(sandbox.capabilities.description)
             print("mode: \(sandbox.mode.rawValue)")
-            for line in sandbox.mode.givenUp { print("  gives up: \(line)") }
+            for line in sandbox.isolationGaps { print("  gives up: \(line)") }
             print("policy: \(sandbox.options.policy.name) (\(sandbox.filterInstructionCount) BPF instructions, network \(sandbox.options.policy.network.rawValue))")
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-check-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)

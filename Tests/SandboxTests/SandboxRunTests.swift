@@ -81,6 +81,7 @@ struct SandboxRunTests {
         #expect(result.stdout.text == "connected\n")
         #expect(!result.networkIsolated)
         #expect(result.mode == .full)
+        #expect(sandbox.isolationGaps == ["the host network is reachable (policy 'network' opens it)"])
     }
 
     @Test("hidden paths are empty inside in full mode")
