@@ -159,3 +159,23 @@ struct CancellationTests {
         #expect(processes(containing: token).isEmpty)
     }
 }
+
+@Suite("Limits", .serialized, .timeLimit(.minutes(1)))
+struct LimitTests {
+    @Test("limits only tighten: unlimited keeps the inherited limit, too high a value is clamped", arguments: Sandboxes.available)
+    func tightenOnly(mode: SandboxMode) async throws {
+        var policy = Sandboxes.policy
+        policy.limits.openFiles = 1 << 40
+        policy.limits.cpuSeconds = nil
+        policy.limits.fileSize = 5 << 20
+        let sandbox = try Sandboxes.make(mode == .full ? .full : .reduced, policy: policy)
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        var nofile = rlimit(), cpu = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &nofile)
+        getrlimit(__rlimit_resource_t(RLIMIT_CPU.rawValue), &cpu)
+        let result = try await sandbox.run(SandboxedCommand("/bin/sh", ["-c", "ulimit -Hn; ulimit -t; ulimit -f; ulimit -c"], workspace: ws.path))
+        let cpuText = cpu.rlim_cur == rlim_t.max ? "unlimited" : String(cpu.rlim_cur)
+        #expect(result.stdout.text == "\(nofile.rlim_max)\n\(cpuText)\n10240\n0\n")
+    }
+}

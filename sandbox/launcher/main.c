@@ -422,9 +422,16 @@ static void apply_landlock(void) {
     close(rs);
 }
 
+// Limits only ever tighten: "inf" keeps the inherited limit, and a value above the inherited hard
+// limit is clamped to it (raising it would need a capability the sandbox does not have).
 static void apply_rlimits(void) {
     for (int i = 0; i < cfg.n_rlims; i++) {
-        struct rlimit r = { cfg.rlims[i].value, cfg.rlims[i].value };
+        struct rlimit cur;
+        rlim_t v = cfg.rlims[i].value;
+        if (v == RLIM_INFINITY) continue;
+        if (getrlimit(cfg.rlims[i].resource, &cur) < 0) fail("rlimit", "getrlimit %d", cfg.rlims[i].resource);
+        if (cur.rlim_max != RLIM_INFINITY && v > cur.rlim_max) v = cur.rlim_max;
+        struct rlimit r = { v, v };
         if (setrlimit(cfg.rlims[i].resource, &r) < 0) fail("rlimit", "setrlimit %d", cfg.rlims[i].resource);
     }
 }
