@@ -2,7 +2,7 @@ import Glibc
 @testable import Sandbox
 
 /// What a hostile case must produce.
-enum Outcome: Equatable, CustomStringConvertible {
+enum Outcome: Equatable, Sendable, CustomStringConvertible {
     /// Exit 0 and exactly this stdout (trailing newline trimmed).
     case prints(String)
     /// Killed by this signal.
@@ -20,7 +20,7 @@ enum Outcome: Equatable, CustomStringConvertible {
 }
 
 /// How the case's program is given.
-enum Program {
+enum Program: Sendable {
     /// Statements of a C `main`, compiled with `CompiledPrograms.prelude`.
     case c(String)
     /// A /bin/sh script (stderr folded into stdout).
@@ -60,8 +60,6 @@ struct HostileCase: CustomStringConvertible, Sendable {
     }
 }
 
-extension Program: @unchecked Sendable {}
-extension Outcome: @unchecked Sendable {}
 
 /// Whether the runner's home has `name` (decides ENOENT vs EACCES for reduced mode).
 func homeHas(_ name: String) -> Bool { access(Sandbox.runnerHome() + "/" + name, F_OK) == 0 }

@@ -285,7 +285,7 @@ struct GitDirectoryTests {
         let runRepo = run.file("repo")
         try host(["/usr/bin/git", "clone", "-q", main.path, runRepo])
         try host(["/usr/bin/git", "-C", runRepo, "worktree", "add", "-q", run.file("ws"), "HEAD"])
-        let sandbox = mode == .full ? try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [run.path])) : Sandboxes.reduced
+        let sandbox = mode == .full ? try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [run.path])) : Sandboxes.get(.reduced)
         let script = "git log --format=%s; echo x >> \(runRepo)/.git/config && echo wrote-config; ls \(run.path)"
         let result = try await sandbox.run(SandboxedCommand("/bin/sh", ["-c", script], workspace: run.file("ws"), readOnlyPaths: [runRepo + "/.git"]))
         let listing = mode == .full ? "repo\nws" : ""  // full: the hidden folder holds only the mount points

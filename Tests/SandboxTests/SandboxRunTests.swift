@@ -44,7 +44,7 @@ struct SandboxRunTests {
     @Test("an invalid workspace is refused before spawning")
     func invalidWorkspace() async throws {
         let error = await #expect(throws: SandboxError.self) {
-            try await Sandboxes.reduced.run(SandboxedCommand("/bin/true", workspace: "relative/ws"))
+            try await Sandboxes.get(Sandboxes.available[0]).run(SandboxedCommand("/bin/true", workspace: "relative/ws"))
         }
         #expect(error?.code == .invalidCommand)
     }
