@@ -145,11 +145,14 @@ final class Execution: @unchecked Sendable {
         var termination: Termination?
         var landlock = 0
         var errors: [String] = []
+        var warnings: [String] = []
         for line in report.split(separator: "\n") {
             let words = line.split(separator: " ", maxSplits: 2).map(String.init)
             switch words.first {
             case "error": errors.append(String(line.dropFirst(6)))
             case "landlock": landlock = Int(words.last ?? "") ?? 0
+            case "pids-cgroup" where words.last == "none":
+                warnings.append("no process limit: the launcher runs as root (exempt from RLIMIT_NPROC) and no pids cgroup is available")
             case "status" where words.count == 3:
                 let value = Int32(words[2]) ?? 0
                 termination = words[1] == "exit" ? .exited(value) : .signaled(value)
@@ -167,7 +170,7 @@ final class Execution: @unchecked Sendable {
             + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
         return .success(SandboxResult(termination: termination!, timedOut: timedOut, stdout: stdout, stderr: stderr, wallTime: wall,
                                       cpuTime: cpu, peakRSSBytes: usage.ru_maxrss * 1024, mode: mode, landlockABI: landlock,
-                                      networkIsolated: networkIsolated))
+                                      networkIsolated: networkIsolated, isolationWarnings: warnings))
     }
 
     /// Reads what is available, at most 1 MiB per call so a flood cannot starve the timeout check.

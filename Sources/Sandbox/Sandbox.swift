@@ -103,6 +103,8 @@ public struct SandboxResult: Sendable {
     public var landlockABI: Int
     /// Whether the command was cut off from the host network.
     public var networkIsolated: Bool
+    /// Protections the launcher could not apply to this command (empty when all held).
+    public var isolationWarnings: [String]
 }
 
 /// Which mode to ask for.

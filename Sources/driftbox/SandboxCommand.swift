@@ -86,6 +86,7 @@ struct SandboxCommand: AsyncParsableCommand {
             if result.stdout.truncated || result.stderr.truncated { warn("output truncated at 64 MiB per stream") }
             if result.timedOut { warn("timed out after \(timeout) s; the process tree was killed") }
             if result.mode != .full { warn("ran in \(result.mode.rawValue) mode") }
+            for line in result.isolationWarnings { warn(line) }
             let status = result.termination.shellStatus
             if status != 0 { throw ExitCode(status) }
         }

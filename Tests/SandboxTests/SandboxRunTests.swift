@@ -16,6 +16,7 @@ struct SandboxBasicsTests {
         #expect(lines.dropFirst().first.map(String.init) == realPath(ws.path))
         #expect(lines.last == "HOME LANG PATH PWD TMPDIR ")
         #expect(result.landlockABI > 0)
+        #expect(result.isolationWarnings.isEmpty)
     }
 }
 
