@@ -33,6 +33,16 @@ struct SandboxRunTests {
         #expect(result.stdout.text == "from stdin\n[hi][s3][unset]\n")
     }
 
+    @Test("megabytes of stdin arrive whole while output is captured", arguments: Sandboxes.available)
+    func largeStdin(mode: SandboxMode) async throws {
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        let input = [UInt8](repeating: UInt8(ascii: "x"), count: 3 << 20)
+        let result = try await Sandboxes.get(mode).run(SandboxedCommand("/bin/sh", ["-c", "tee copy | wc -c"], workspace: ws.path, stdin: input))
+        #expect(result.stdout.text == "3145728\n")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: ws.file("copy"))) == Data(input))
+    }
+
     @Test("a missing program is exit 127 with a message, not an error", arguments: Sandboxes.available)
     func missingProgram(mode: SandboxMode) async throws {
         let ws = try workspace()
