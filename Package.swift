@@ -28,7 +28,11 @@ let package = Package(
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
 
         // The launcher: a small single-threaded C program; no Swift runs between fork and exec.
-        .executableTarget(name: "driftbox-launcher", path: "sandbox/launcher"),
+        // Linked as a static executable: SwiftPM would otherwise link the Swift runtime into this
+        // libc-only program, and loading it costs milliseconds on every sandboxed spawn.
+        .executableTarget(
+            name: "driftbox-launcher", path: "sandbox/launcher", exclude: ["README.md"],
+            linkerSettings: [.unsafeFlags(["-static-executable"])]),
 
         // Thin executables.
         .executableTarget(

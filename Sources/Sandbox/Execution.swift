@@ -1,0 +1,254 @@
+import CSeccomp
+import Glibc
+import Synchronization
+
+/// One spawned launcher and the loop that feeds its stdin, captures its output, enforces the
+/// wall-clock timeout and reaps it. Used by exactly one thread from spawn to completion.
+final class Execution: @unchecked Sendable {
+    let pid: pid_t
+    let startNanos: UInt64
+    let timeout: Duration
+    let outputLimit: Int
+    let mode: SandboxMode
+    let networkIsolated: Bool
+    let scratch: String?
+    var stdinFD: Int32
+    var stdinBytes: [UInt8]
+    var stdinOffset = 0
+    var stdoutFD: Int32
+    var stderrFD: Int32
+    var reportFD: Int32
+    /// Whether the launcher has been reaped (after which its pid must not be signalled).
+    let reaped = Mutex(false)
+
+    private init(pid: pid_t, start: UInt64, timeout: Duration, outputLimit: Int, mode: SandboxMode, networkIsolated: Bool,
+                 scratch: String?, stdin: (Int32, [UInt8]), stdout: Int32, stderr: Int32, report: Int32) {
+        self.pid = pid
+        self.startNanos = start
+        self.timeout = timeout
+        self.outputLimit = outputLimit
+        self.mode = mode
+        self.networkIsolated = networkIsolated
+        self.scratch = scratch
+        (stdinFD, stdinBytes) = stdin
+        stdoutFD = stdout
+        stderrFD = stderr
+        reportFD = report
+    }
+
+    /// posix_spawns the launcher with its fds in place (0-2 pipes, 3 policy, 4 report, 5 lifeline).
+    static func spawn(argv: [String], environment: [String], policyFD: Int32?, stdin: [UInt8], timeout: Duration,
+                      outputLimit: Int, mode: SandboxMode, networkIsolated: Bool, scratch: String?) throws -> Execution {
+        var pipes: [(read: Int32, write: Int32)] = []  // stdin, stdout, stderr, report
+        do {
+            for _ in 0..<4 { pipes.append(try makePipe()) }
+        } catch {
+            for p in pipes { close(p.read); close(p.write) }
+            throw error
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let targets: [Int32] = [0, 1, 2, LauncherFD.report] + (policyFD == nil ? [] : [LauncherFD.seccomp]) + [LauncherFD.lifeline]
+        let sources = [pipes[0].read, pipes[1].write, pipes[2].write, pipes[3].write] + (policyFD.map { [$0] } ?? []) + [lifelineReadFD]
+        for (source, target) in zip(sources, targets) { posix_spawn_file_actions_adddup2(&actions, source, target) }
+        cseccomp_spawn_closefrom(&actions, LauncherFD.lifeline + 1)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        guard cseccomp_spawnattr_defaults(&attr) == 0 else { throw SandboxError.system("posix_spawnattr", "preparing the launcher's signal state") }
+        var pid: pid_t = 0
+        let start = monotonicNanos()
+        let rc = withCStrings(argv) { cargv in withCStrings(environment) { cenv in posix_spawn(&pid, argv[0], &actions, &attr, cargv, cenv) } }
+        for fd in [pipes[0].read, pipes[1].write, pipes[2].write, pipes[3].write] { close(fd) }
+        guard rc == 0 else {
+            for fd in [pipes[0].write, pipes[1].read, pipes[2].read, pipes[3].read] { close(fd) }
+            throw SandboxError(.launcherUnavailable, "cannot start the launcher \(argv[0]); build it or set DRIFTBOX_LAUNCHER", errno: rc)
+        }
+        for fd in [pipes[0].write, pipes[1].read, pipes[2].read, pipes[3].read] { _ = cseccomp_set_nonblocking(fd) }
+        var stdinFD = pipes[0].write
+        if stdin.isEmpty { close(stdinFD); stdinFD = -1 }
+        return Execution(pid: pid, start: start, timeout: timeout, outputLimit: outputLimit, mode: mode, networkIsolated: networkIsolated,
+                         scratch: scratch, stdin: (stdinFD, stdin), stdout: pipes[1].read, stderr: pipes[2].read, report: pipes[3].read)
+    }
+
+    /// Asks the launcher to kill the whole tree (the timeout's SIGKILL still applies should it not
+    /// exit). Safe from any thread; does nothing once the launcher has been reaped.
+    func terminate() {
+        reaped.withLock { isReaped in if !isReaped { kill(pid, SIGTERM) } }
+    }
+
+    /// Runs ``waitForCompletion()`` on a new thread and hands the result to `done`.
+    func runOnDedicatedThread(_ done: @escaping @Sendable (Result<SandboxResult, SandboxError>) -> Void) {
+        startThread { done(self.waitForCompletion()) }
+    }
+
+    /// Pumps the pipes until the launcher has exited and the output is drained.
+    func waitForCompletion() -> Result<SandboxResult, SandboxError> {
+        var pipeMask = sigset_t(), oldMask = sigset_t()
+        sigemptyset(&pipeMask)
+        sigaddset(&pipeMask, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeMask, &oldMask)
+        defer {
+            var zero = timespec()
+            while sigtimedwait(&pipeMask, nil, &zero) == SIGPIPE {}
+            pthread_sigmask(SIG_SETMASK, &oldMask, nil)
+        }
+        defer { if let scratch { removeTree(scratch) } }
+        var out = Capture(limit: outputLimit), err = Capture(limit: outputLimit), report = Capture(limit: 1 << 16)
+        let pidfd = cseccomp_pidfd_open(pid)
+        defer { if pidfd >= 0 { close(pidfd) } }
+        let deadline = startNanos + UInt64(max(0, timeout.components.seconds)) * 1_000_000_000 + UInt64(max(0, timeout.components.attoseconds / 1_000_000_000))
+        var killAt: UInt64 = .max
+        var timedOut = false, killed = false
+        var exitStatus: Int32?
+        var usage = rusage()
+        var drainUntil: UInt64 = .max
+        while true {
+            let now = monotonicNanos()
+            if exitStatus == nil {
+                if now >= deadline && !timedOut { timedOut = true; kill(pid, SIGTERM); killAt = now + 500_000_000 }
+                if now >= killAt && !killed { killed = true; kill(pid, SIGKILL) }
+                var status: Int32 = 0
+                let done = reaped.withLock { isReaped in
+                    guard wait4(pid, &status, WNOHANG, &usage) == pid else { return false }
+                    isReaped = true
+                    return true
+                }
+                if done { exitStatus = status; drainUntil = now + 500_000_000 }
+            }
+            let open = [stdoutFD, stderrFD, reportFD].filter { $0 >= 0 }
+            if exitStatus != nil && (open.isEmpty || now >= drainUntil) { break }
+            var pfds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if stdinFD >= 0 { pfds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+            if exitStatus == nil && pidfd >= 0 { pfds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
+            let wake = min(exitStatus == nil ? min(deadline, killAt) : drainUntil, pidfd >= 0 ? .max : now + 10_000_000)
+            let waitMs = wake == .max ? -1 : Int32(clamping: (wake > now ? wake - now : 0) / 1_000_000 + 1)
+            if poll(&pfds, nfds_t(pfds.count), waitMs) < 0 && errno != EINTR {
+                return .failure(SandboxError.system("poll", "waiting for the sandboxed command"))
+            }
+            for p in pfds where p.revents != 0 {
+                if p.fd == stdoutFD { pump(&stdoutFD, into: &out) }
+                else if p.fd == stderrFD { pump(&stderrFD, into: &err) }
+                else if p.fd == reportFD { pump(&reportFD, into: &report) }
+                else if p.fd == stdinFD { feedStdin() }
+            }
+        }
+        for fd in [stdinFD, stdoutFD, stderrFD, reportFD] where fd >= 0 { close(fd) }
+        let wall = Duration.nanoseconds(Int64(monotonicNanos() - startNanos))
+        return interpret(report: report.text, launcherStatus: exitStatus ?? 0, timedOut: timedOut, usage: usage,
+                         stdout: out.output, stderr: err.output, wall: wall)
+    }
+
+    private func interpret(report: String, launcherStatus: Int32, timedOut: Bool, usage: rusage,
+                           stdout: CapturedOutput, stderr: CapturedOutput, wall: Duration) -> Result<SandboxResult, SandboxError> {
+        var termination: Termination?
+        var landlock = 0
+        var errors: [String] = []
+        var warnings: [String] = []
+        for line in report.split(separator: "\n") {
+            let words = line.split(separator: " ", maxSplits: 2).map(String.init)
+            switch words.first {
+            case "error": errors.append(String(line.dropFirst(6)))
+            case "landlock": landlock = Int(words.last ?? "") ?? 0
+            case "pids-cgroup" where words.last == "none":
+                warnings.append("no process limit: the launcher runs as root (exempt from RLIMIT_NPROC) and no pids cgroup is available")
+            case "status" where words.count == 3:
+                let value = Int32(words[2]) ?? 0
+                termination = words[1] == "exit" ? .exited(value) : .signaled(value)
+            default: break
+            }
+        }
+        if !errors.isEmpty && !timedOut {
+            return .failure(SandboxError(.setupFailed, "the launcher failed closed and the command did not run: \(errors.joined(separator: "; "))"))
+        }
+        if termination == nil {
+            let code = cseccomp_exit_code(launcherStatus)
+            termination = timedOut ? .signaled(SIGKILL) : code >= 0 ? .exited(code) : .signaled(cseccomp_term_signal(launcherStatus))
+        }
+        let cpu = Duration.seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+        return .success(SandboxResult(termination: termination!, timedOut: timedOut, stdout: stdout, stderr: stderr, wallTime: wall,
+                                      cpuTime: cpu, peakRSSBytes: usage.ru_maxrss * 1024, mode: mode, landlockABI: landlock,
+                                      networkIsolated: networkIsolated, isolationWarnings: warnings))
+    }
+
+    /// Reads what is available, at most 1 MiB per call so a flood cannot starve the timeout check.
+    private func pump(_ fd: inout Int32, into capture: inout Capture) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        for _ in 0..<16 {
+            let n = read(fd, &buffer, buffer.count)
+            if n > 0 { capture.append(buffer[0..<n]); continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
+            close(fd)
+            fd = -1
+            return
+        }
+    }
+
+    private func feedStdin() {
+        while stdinOffset < stdinBytes.count {
+            let n = stdinBytes[stdinOffset...].withUnsafeBytes { write(stdinFD, $0.baseAddress, $0.count) }
+            if n > 0 { stdinOffset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
+            break  // EPIPE: the command closed its stdin
+        }
+        close(stdinFD)
+        stdinFD = -1
+    }
+}
+
+/// Output kept up to a limit; the rest counted.
+struct Capture {
+    let limit: Int
+    var bytes: [UInt8] = []
+    var total = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func append(_ chunk: ArraySlice<UInt8>) {
+        total += chunk.count
+        let room = limit - bytes.count
+        if room > 0 { bytes += chunk.prefix(room) }
+    }
+
+    var output: CapturedOutput { CapturedOutput(bytes: bytes, totalBytes: total) }
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// Removes a folder and everything under it without following symlinks (a command may have
+/// planted links to the host in its scratch folder).
+func removeTree(_ path: String) {
+    _ = cseccomp_remove_tree(path)
+}
+
+func makePipe() throws -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [0, 0]
+    guard cseccomp_pipe(&fds) == 0 else { throw SandboxError.system("pipe2", "creating the command's pipes") }
+    // Keep every fd we hand to posix_spawn above the fixed target numbers 0...5.
+    let read = cseccomp_dup_above(fds[0], 10), write = cseccomp_dup_above(fds[1], 10)
+    close(fds[0])
+    close(fds[1])
+    guard read >= 0, write >= 0 else { throw SandboxError.system("fcntl(F_DUPFD_CLOEXEC)", "creating the command's pipes") }
+    return (read, write)
+}
+
+func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Runs `body` on a new detached thread.
+func startThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+    let raw = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { arg in
+        Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+        return nil
+    }, raw)
+    if rc == 0 { pthread_detach(thread) } else { Unmanaged<Box>.fromOpaque(raw).takeRetainedValue().body() }
+}

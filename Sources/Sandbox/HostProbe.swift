@@ -1,0 +1,115 @@
+import CSeccomp
+import Glibc
+
+/// What the host offers the sandbox, as measured by running the launcher's probe.
+public struct HostCapabilities: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Whether an unprivileged process can create user, mount, pid and net namespaces and mount in them.
+    public var userNamespaces: Bool
+    /// The Landlock ABI version (0: no Landlock).
+    public var landlockABI: Int
+    /// Whether seccomp filters are available.
+    public var seccomp: Bool
+    /// The uid the launcher ran as.
+    public var uid: UInt32
+
+    /// Creates a capability record.
+    /// - Parameters:
+    ///   - userNamespaces: namespaces usable.
+    ///   - landlockABI: Landlock ABI, 0 for none.
+    ///   - seccomp: seccomp filters usable.
+    ///   - uid: the launcher's uid.
+    public init(userNamespaces: Bool, landlockABI: Int, seccomp: Bool, uid: UInt32) {
+        self.userNamespaces = userNamespaces
+        self.landlockABI = landlockABI
+        self.seccomp = seccomp
+        self.uid = uid
+    }
+
+    /// One line per capability, e.g. `user namespaces: yes`.
+    public var description: String {
+        """
+        user namespaces: \(userNamespaces ? "yes" : "no")
+        landlock ABI: \(landlockABI)
+        seccomp: \(seccomp ? "yes" : "no")
+        uid: \(uid)
+        """
+    }
+
+    /// The best mode this host supports.
+    public var bestMode: SandboxMode? {
+        guard seccomp else { return nil }
+        return userNamespaces ? .full : .reduced
+    }
+
+    /// Probes the host by running `launcher --probe` (as the launcher will run for real commands).
+    /// - Parameters:
+    ///   - launcher: the launcher's path (see ``Launcher/locate(override:)``).
+    ///   - prefix: words put before the launcher (e.g. a `setpriv` invocation).
+    /// - Returns: the capabilities.
+    /// - Throws: ``SandboxError`` if the launcher cannot run or prints something unexpected.
+    public static func probe(launcher: String, prefix: [String] = []) throws -> HostCapabilities {
+        let output = try runToCompletion(prefix + [launcher, "--probe"])
+        var values: [String: Int] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let v = Int(parts[1]) { values[String(parts[0])] = v }
+        }
+        guard let seccomp = values["seccomp"], let landlock = values["landlock"], let userns = values["userns"], let uid = values["uid"] else {
+            throw SandboxError(.launcherUnavailable, "\(launcher) --probe printed '\(output)'; rebuild the launcher (swift build --product driftbox-launcher)")
+        }
+        return HostCapabilities(userNamespaces: userns == 1, landlockABI: landlock, seccomp: seccomp == 1, uid: UInt32(uid))
+    }
+}
+
+/// How strongly commands are isolated.
+public enum SandboxMode: String, Sendable, Equatable, Codable, CaseIterable {
+    /// Namespaces (user, mount, pid, net, ipc, uts), private root, Landlock, seccomp, rlimits.
+    case full
+    /// No namespaces (host refuses them): seccomp, Landlock and rlimits only; declared.
+    case reduced
+    /// Nothing but rlimits: only when seccomp is missing and the caller explicitly allowed it.
+    case unsandboxed
+
+    /// What this mode gives up compared with `full`, one line each.
+    public var givenUp: [String] {
+        switch self {
+        case .full: []
+        case .reduced: [
+            "no private root: the file system view is the host's, restricted by Landlock only (best effort)",
+            "the repository's .git is writable if it lies inside the workspace",
+            "no pid namespace: processes are reaped through a subreaper; a killed runner can leave orphans",
+            "no network namespace: INET/INET6 sockets are denied outright (no loopback)",
+            "signals and abstract unix sockets are scoped only with Landlock ABI 6 or newer",
+            "host pathname unix sockets in readable folders stay connectable",
+            "as another user than root, RLIMIT_NPROC counts all of that user's processes on the host",
+        ]
+        case .unsandboxed: ["no isolation at all: rlimits only"]
+        }
+    }
+}
+
+/// Runs argv to completion and returns its stdout (for the probe).
+func runToCompletion(_ argv: [String]) throws -> String {
+    var fds: [Int32] = [0, 0]
+    guard cseccomp_pipe(&fds) == 0 else { throw SandboxError.system("pipe2", "probing the host") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    var pid: pid_t = 0
+    let rc = withCStrings(argv) { cargv in posix_spawn(&pid, argv[0], &actions, nil, cargv, Glibc.environ) }
+    close(fds[1])
+    defer { close(fds[0]) }
+    guard rc == 0 else { throw SandboxError(.launcherUnavailable, "cannot start \(argv[0]); build it or set DRIFTBOX_LAUNCHER", errno: rc) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fds[0], &buffer, buffer.count)
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes += buffer[0..<n]
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -1,0 +1,98 @@
+import CSeccomp
+import Glibc
+
+/// Finding the launcher executable and turning a command into its argument list.
+public enum Launcher {
+    /// The launcher's file name.
+    public static let executableName = "driftbox-launcher"
+
+    /// Finds the launcher: `override`, else `$DRIFTBOX_LAUNCHER`, else next to the running
+    /// executable (which, under `swift test`, is the test bundle in the build folder).
+    /// - Parameter override: an explicit path, if any.
+    /// - Returns: the launcher's absolute path.
+    /// - Throws: ``SandboxError`` `.launcherUnavailable` if there is no executable file there.
+    public static func locate(override: String? = nil) throws -> String {
+        let candidate: String
+        if let override { candidate = override }
+        else if let env = getenv("DRIFTBOX_LAUNCHER") { candidate = String(cString: env) }
+        else { candidate = executableDirectory() + "/" + executableName }
+        guard access(candidate, X_OK) == 0 else {
+            throw SandboxError(.launcherUnavailable, "no executable launcher at \(candidate); build it with 'swift build --product driftbox-launcher' or set DRIFTBOX_LAUNCHER", errno: errno)
+        }
+        return candidate
+    }
+}
+
+/// The fixed fd numbers the launcher receives.
+enum LauncherFD {
+    static let seccomp: Int32 = 3
+    static let report: Int32 = 4
+    static let lifeline: Int32 = 5
+}
+
+/// The read end of a pipe whose write end lives as long as this process: when the runner dies,
+/// every launcher sees the pipe hang up and kills its sandbox.
+let lifelineReadFD: Int32 = {
+    var fds: [Int32] = [0, 0]
+    guard cseccomp_pipe(&fds) == 0 else { return -1 }
+    let high = cseccomp_dup_above(fds[0], 10)
+    close(fds[0])
+    _ = cseccomp_dup_above(fds[1], 10)  // the write end, kept open (close-on-exec) forever
+    close(fds[1])
+    return high
+}()
+
+/// Calls `body` with a NULL-terminated C array of the strings.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Without a private /dev (reduced mode), Landlock grants only these device files: never /dev as
+/// a whole, where uid 0 could open host disks or /dev/kmsg.
+let deviceFiles = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx", "/dev/pts"]
+
+/// The mounts and Landlock rules the launcher is told to set up for one command.
+struct LaunchPlan: Equatable {
+    var arguments: [String]
+    var environment: [String]
+
+    /// Builds the launcher's arguments for `command` in `mode`.
+    static func make(command: SandboxedCommand, workspace: String, mode: SandboxMode, policy: Policy,
+                     home: String, scratch: String?, hiddenPaths: [String], readOnlyPaths: [String],
+                     readablePaths: [String] = SandboxOptions.systemPaths) -> LaunchPlan {
+        var args = ["--mode", mode == .unsandboxed ? "none" : mode.rawValue, "--workdir", workspace]
+        var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
+        let workspaceGit = workspace + "/.git"
+        let readOnly = (access(workspaceGit, F_OK) == 0 ? [workspaceGit] : []) + readOnlyPaths
+        switch mode {
+        case .full:
+            if policy.network == .on { args.append("--host-net") }
+            var tmpfs = ["/tmp", "/run"]  // the launcher builds a private /dev with its own /dev/shm
+            if home != "/" && !tmpfs.contains(home) { tmpfs.append(home) }
+            for hidden in hiddenPaths where !tmpfs.contains(hidden) { tmpfs.append(hidden) }
+            for path in tmpfs { args += ["--tmpfs", path] }
+            args += ["--bind-rw", workspace]
+            for git in readOnly { args += ["--bind-ro", git] }
+            for path in readablePaths + readOnly { args += ["--landlock-ro", path] }
+            for path in [workspace, "/tmp", "/run", "/dev", home] { args += ["--landlock-rw", path] }
+            env["HOME"] = home
+            env["TMPDIR"] = "/tmp"
+        case .reduced, .unsandboxed:
+            for path in readablePaths + readOnly { args += ["--landlock-ro", path] }
+            for path in [workspace] + deviceFiles + [scratch].compactMap({ $0 }) { args += ["--landlock-rw", path] }
+            env["HOME"] = scratch ?? workspace
+            env["TMPDIR"] = scratch ?? workspace
+        }
+        args += policy.limits.launcherArguments
+        if mode != .unsandboxed { args += ["--seccomp-fd", String(LauncherFD.seccomp)] }
+        args += ["--report-fd", String(LauncherFD.report), "--lifeline-fd", String(LauncherFD.lifeline)]
+        args += ["--", command.executable] + command.arguments
+        for name in command.passEnvironment {
+            if let value = getenv(name) { env[name] = String(cString: value) }
+        }
+        for (name, value) in command.environment { env[name] = value }
+        return LaunchPlan(arguments: args, environment: env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+    }
+}

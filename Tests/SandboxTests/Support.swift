@@ -1,0 +1,147 @@
+import Foundation
+import Glibc
+import Testing
+@testable import Sandbox
+
+/// The package checkout, found from this file's path.
+let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// The shipped policies.
+func shippedPolicy(_ name: String) throws -> Policy {
+    try Policy.load(path: packageRoot + "/sandbox/policies/\(name).policy")
+}
+
+/// A per-test temporary folder, removed by `cleanup()`.
+struct TempDir {
+    let path: String
+
+    init(_ label: String = "t") throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-\(label)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func write(_ name: String, _ text: String, executable: Bool = false) throws {
+        try text.write(toFile: file(name), atomically: false, encoding: .utf8)
+        if executable { chmod(file(name), 0o755) }
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Sandboxes shared by the tests, one per mode (the policy is compiled once each).
+enum Sandboxes {
+    static let policy: Policy = { try! shippedPolicy("default") }()
+
+    static func make(_ mode: ModeRequest, policy: Policy = policy, outputLimit: Int = 1 << 20) throws -> Sandbox {
+        try Sandbox(SandboxOptions(policy: policy, mode: mode, outputLimit: outputLimit))
+    }
+
+    static let full: Sandbox? = try? make(.full)
+    static let reduced: Sandbox? = try? make(.reduced)
+
+    /// The modes this host can run, for parameterised tests.
+    static var available: [SandboxMode] { (full == nil ? [] : [.full]) + (reduced == nil ? [] : [.reduced]) }
+
+    /// The shared sandbox of an available mode.
+    static func get(_ mode: SandboxMode) -> Sandbox { (mode == .full ? full : reduced)! }
+}
+
+/// Runs a host program to completion (compilers, git) and returns its status and output.
+@discardableResult
+func host(_ argv: [String], in dir: String? = nil) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: argv[0])
+    p.arguments = Array(argv.dropFirst())
+    if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// C programs compiled once per test process, keyed by source.
+final class CompiledPrograms: @unchecked Sendable {
+    static let shared = CompiledPrograms()
+    private let lock = NSLock()
+    private var cache: [String: String] = [:]
+    private static let dir: TempDir = {
+        let dir = try! TempDir("cc")
+        atexit { CompiledPrograms.dir.cleanup() }
+        return dir
+    }()
+    private var dir: TempDir { Self.dir }
+
+    /// The prelude every hostile C case starts with: headers and `show(r)`, which prints `ok`
+    /// or the errno's name.
+    static let prelude = """
+    #define _GNU_SOURCE
+    #include <dirent.h>
+    #include <errno.h>
+    #include <fcntl.h>
+    #include <pthread.h>
+    #include <sched.h>
+    #include <signal.h>
+    #include <spawn.h>
+    #include <stdio.h>
+    #include <stdlib.h>
+    #include <string.h>
+    #include <time.h>
+    #include <unistd.h>
+    #include <arpa/inet.h>
+    #include <netinet/in.h>
+    #include <sys/ioctl.h>
+    #include <sys/mman.h>
+    #include <sys/mount.h>
+    #include <sys/personality.h>
+    #include <sys/socket.h>
+    #include <sys/stat.h>
+    #include <sys/syscall.h>
+    #include <sys/uio.h>
+    #include <sys/un.h>
+    #include <sys/wait.h>
+    #include <stddef.h>
+    #include <sys/ptrace.h>
+    #include <linux/sched.h>
+    extern char **environ;
+    #define RUNNER atoi(argv[1])
+    #define HOME_DIR argv[2]
+    #define ESCAPE argv[3]
+    #define PORT atoi(argv[4])
+    #define ABSTRACT argv[5]
+    #define SOCKPATH argv[6]
+    #define BLOCK_DEVICE argv[7]
+    static void *noop(void *a) { return a; }
+    static void show(long r) { if (r < 0) printf("%s\\n", strerrorname_np(errno)); else printf("ok\\n"); fflush(stdout); }
+
+    """
+
+    /// Compiles `body` (statements of `main(int argc, char **argv)`) and returns the binary's path.
+    func binary(_ body: String) throws -> String {
+        let source = Self.prelude + "int main(int argc, char **argv) {\n" + body + "\nreturn 0; }\n"
+        lock.lock()
+        defer { lock.unlock() }
+        if let path = cache[source] { return path }
+        let name = "case\(cache.count)"
+        try source.write(toFile: dir.file(name + ".c"), atomically: false, encoding: .utf8)
+        let result = try host(["/usr/bin/cc", "-O1", "-pthread", "-o", dir.file(name), dir.file(name + ".c")])
+        guard result.status == 0 else { throw SandboxError(.invalidCommand, "cc failed: \(result.output)") }
+        cache[source] = dir.file(name)
+        return dir.file(name)
+    }
+}
+
+/// A workspace folder with a copy of `binary` in it as `./prog`.
+func workspace(with binary: String? = nil) throws -> TempDir {
+    let ws = try TempDir("ws")
+    if let binary { try FileManager.default.copyItem(atPath: binary, toPath: ws.file("prog")) }
+    return ws
+}
