@@ -36,3 +36,21 @@ struct CorpusTests {
         #expect(found == corpusCase.expected.evidence, "\(corpusCase.id)")
     }
 }
+
+extension CorpusTests {
+    /// The package root, found from this source file.
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func documentedAccuracyTableIsCurrent() throws {
+        let rows = try CorpusCase.all().map { AccuracyTable.Row(corpusCase: $0, verdict: try Self.verdict(for: $0).kind) }
+        let table = AccuracyTable(rows: rows).markdown
+        let doc = try String(contentsOf: Self.packageRoot.appendingPathComponent("docs/checks.md"), encoding: .utf8)
+        let begin = "<!-- accuracy-table:begin -->\n"
+        let end = "<!-- accuracy-table:end -->"
+        let start = try #require(doc.range(of: begin), "docs/checks.md lacks the accuracy-table markers")
+        let stop = try #require(doc.range(of: end, range: start.upperBound..<doc.endIndex))
+        let documented = String(doc[start.upperBound..<stop.lowerBound])
+        #expect(documented == table + "\n", "docs/checks.md is out of date; replace the table between the markers with:\n\(table)")
+    }
+}
