@@ -98,8 +98,11 @@ struct CommentScanner {
     }
 
     private func matches(_ index: Int, _ text: String) -> Bool {
-        for (offset, scalar) in text.unicodeScalars.enumerated() where !isASCII(index + offset, scalar) {
-            return false
+        guard index + text.utf16.count <= units.count else { return false }
+        var position = index
+        for unit in text.utf16 {
+            if units[position] != unit { return false }
+            position += 1
         }
         return true
     }
