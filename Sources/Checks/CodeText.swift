@@ -53,11 +53,11 @@ public struct CodeText: Sendable, Hashable {
     /// The number of lines (a final line break does not start another line).
     public var lineCount: Int { source.isEmpty ? 0 : lineStarts.count }
 
-    /// The code of each line, comments blanked, without line breaks.
-    public var codeLines: [String] { Self.lines(of: code) }
+    /// The code of each line, comments blanked, without its `\n` (a `\r` before it stays).
+    public var codeLines: [String] { lines(of: code) }
 
-    /// The source of each line, without line breaks.
-    public var sourceLines: [String] { Self.lines(of: source) }
+    /// The source of each line, without its `\n` (a `\r` before it stays).
+    public var sourceLines: [String] { lines(of: source) }
 
     /// The 1-based line that holds a UTF-16 offset of the text.
     func line(atUTF16Offset offset: Int) -> Int {
@@ -70,17 +70,22 @@ public struct CodeText: Sendable, Hashable {
         return low + 1
     }
 
-    private static func lines(of text: String) -> [String] {
-        guard !text.isEmpty else { return [] }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if text.hasSuffix("\n") { lines.removeLast() }
-        return lines
+    /// Splits on `\n` code units (a `Character` split would keep `\r\n` together).
+    private func lines(of text: String) -> [String] {
+        let units = Array(text.utf16)
+        return (0..<lineCount).map { index in
+            let start = lineStarts[index]
+            var end = index + 1 < lineStarts.count ? lineStarts[index + 1] - 1 : units.count
+            if index + 1 == lineStarts.count, end > start, units[end - 1] == CommentScanner.newline { end -= 1 }
+            return String(decoding: units[start..<end], as: UTF16.self)
+        }
     }
 }
 
 /// Marks comment code units of a text as spaces, one pass per language family.
 struct CommentScanner {
     static let newline = UInt16(UInt8(ascii: "\n"))
+    private static let carriageReturn = UInt16(UInt8(ascii: "\r"))
     private static let space = UInt16(UInt8(ascii: " "))
 
     let units: [UInt16]
@@ -107,9 +112,11 @@ struct CommentScanner {
         return true
     }
 
-    /// Blanks `range`, keeping line breaks.
+    /// Blanks `range`, keeping line breaks (`\n` and `\r`).
     private mutating func blank(_ range: Range<Int>) {
-        for index in range where units[index] != Self.newline { output[index] = Self.space }
+        for index in range where units[index] != Self.newline && units[index] != Self.carriageReturn {
+            output[index] = Self.space
+        }
     }
 
     /// The end of the line that holds `index` (the offset of its line break, or the text's end).

@@ -141,10 +141,10 @@ private struct StepUnderCheck {
                 let last = text.line(atUTF16Offset: range.location + range.length - 1)
                 guard let line = (first...last).first(where: { addedLines?.contains($0) ?? true }) else { return nil }
                 let matched = Range(range, in: text.source).map { String(text.source[$0]) }
-                let where_ = addedLines == nil ? "code after the step" : "added code"
+                let region = addedLines == nil ? "code after the step" : "added code"
                 return Evidence(
                     detector: detector.id, kind: .forbid, path: path, line: line, lineText: lines[line - 1],
-                    matchedText: matched, note: "forbidden form in \(where_): `\(matched ?? "")`")
+                    matchedText: matched, note: "forbidden form in \(region): `\(matched ?? "")`")
             }
         case .require:
             guard matches.isEmpty else { return [] }

@@ -130,3 +130,20 @@ struct CodeTextTests {
         #expect(code("# heading\n// x\n", .plain) == ["# heading", "// x"])
     }
 }
+
+extension CodeTextTests {
+    @Test func cCharacterLiteralsAndEscapedQuotes() {
+        let source = "char q = '\"'; // gone\nconst char *s = \"a\\\"/* b\"; /* gone */ int x;\n"
+        #expect(code(source, .c) == ["char q = '\"';", "const char *s = \"a\\\"/* b\";            int x;"])
+    }
+
+    @Test func javascriptEscapedQuoteInSingleQuotes() {
+        #expect(code("const s = 'it\\'s // here'; // gone\n", .javascript) == ["const s = 'it\\'s // here';"])
+    }
+
+    @Test func crlfLinesKeepTheirCarriageReturnInCode() {
+        let text = CodeText(source: "a = 1 # c\r\nb = 2\r\n", language: .python)
+        #expect(text.lineCount == 2)
+        #expect(text.codeLines == ["a = 1    \r", "b = 2\r"])
+    }
+}
