@@ -176,7 +176,7 @@ private struct StepUnderCheck {
         return text
     }
 
-    private func read(_ path: String, with reader: @Sendable (String) throws -> String?, side: String) throws(ChecksError) -> String? {
+    private func read(_ path: String, with reader: (String) throws -> String?, side: String) throws(ChecksError) -> String? {
         do { return try reader(path) } catch {
             throw ChecksError(.unreadableFile, "\(path): reading the file \(side) the step failed: \(error); check that the path exists in that commit or workspace")
         }

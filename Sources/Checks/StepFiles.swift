@@ -4,14 +4,15 @@ import Foundation
 ///
 /// The caller decides where texts come from: blobs of the step's commits, a checked-out
 /// workspace folder, or values in a test. A reader returns nil when the file does not exist on
-/// that side.
-public struct StepFiles: Sendable {
+/// that side. The readers are called synchronously during `DetectorSet.verdict`, on the caller's
+/// thread, so they may capture a repository handle that is confined to that thread.
+public struct StepFiles {
     /// Reads a file's text after the step; nil when it does not exist then.
-    public var after: @Sendable (String) throws -> String?
+    public var after: (String) throws -> String?
     /// Reads a file's text before the step; nil when it does not exist then.
-    public var before: @Sendable (String) throws -> String?
+    public var before: (String) throws -> String?
     /// Lists every file path after the step; needed only by `cumulative` detectors with globs.
-    public var pathsAfter: (@Sendable () throws -> [String])?
+    public var pathsAfter: (() throws -> [String])?
 
     /// Creates a reader from closures.
     ///
@@ -21,9 +22,9 @@ public struct StepFiles: Sendable {
     ///   - pathsAfter: Lists all repository paths after the step; nil when not available (then
     ///     cumulative glob detectors see only the files the step changed).
     public init(
-        after: @escaping @Sendable (String) throws -> String?,
-        before: @escaping @Sendable (String) throws -> String?,
-        pathsAfter: (@Sendable () throws -> [String])? = nil
+        after: @escaping (String) throws -> String?,
+        before: @escaping (String) throws -> String?,
+        pathsAfter: (() throws -> [String])? = nil
     ) {
         self.after = after
         self.before = before
