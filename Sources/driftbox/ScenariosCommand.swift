@@ -1,5 +1,162 @@
 import ArgumentParser
+import Foundation
+import Scenarios
 
 struct ScenariosCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "scenarios", abstract: "List, show and validate scenarios.")
+    static let configuration = CommandConfiguration(
+        commandName: "scenarios", abstract: "List, show, validate and import scenarios.",
+        subcommands: [List.self, Show.self, Validate.self, Import.self])
+
+    static var currentDirectory: URL { URL(fileURLWithPath: FileManager.default.currentDirectoryPath) }
+
+    /// Prints every diagnostic of an error to standard error.
+    static func report(_ error: ScenarioError) {
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the bundled scenarios: id, value pair, condition, tasks.")
+
+        func run() async throws {
+            let catalog: Catalog
+            do { catalog = try Catalog.locate(from: ScenariosCommand.currentDirectory) } catch {
+                ScenariosCommand.report(error)
+                throw ExitCode.failure
+            }
+            var rows = [["ID", "PAIR", "CONDITION", "TASKS", "FILE"]]
+            for file in catalog.scenarioFiles() {
+                let relative = String(file.path.dropFirst(catalog.fixtures.deletingLastPathComponent().path.count + 1))
+                switch ScenarioLoader().result(file) {
+                case .success(let scenario):
+                    rows.append([scenario.id, scenario.valuePair, scenario.condition.rawValue, String(scenario.tasks.count), relative])
+                case .failure(let error):
+                    let id = Catalog.declaredID(of: file) ?? "?"
+                    rows.append([id, "-", "-", "-", "\(relative)  (invalid: \(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s"); run validate)"])
+                }
+            }
+            let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                print((0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[4])
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the resolved plan of one episode of a scenario.")
+
+        @Argument(help: "A bundled scenario's id or a scenario file's path.")
+        var scenario: String
+
+        @Option(help: "The base seed.")
+        var seed: UInt64 = 42
+
+        @Option(help: "The episode index (the episode seed is seed + episode).")
+        var episode: Int = 0
+
+        @Flag(help: "Print the plan as JSON.")
+        var json = false
+
+        func validate() throws {
+            guard episode >= 0 else { throw ValidationError("--episode must be 0 or more") }
+        }
+
+        func run() async throws {
+            do {
+                let directory = ScenariosCommand.currentDirectory
+                let file: URL
+                if let catalog = try? Catalog.locate(from: directory) {
+                    file = try catalog.scenarioFile(scenario, relativeTo: directory)
+                } else {
+                    file = URL(fileURLWithPath: scenario, relativeTo: directory)
+                }
+                let loaded = try ScenarioLoader().load(file)
+                let plan = try EpisodePlan.make(scenario: loaded, seed: seed, episodeIndex: episode)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    print(String(decoding: try encoder.encode(plan), as: UTF8.self))
+                } else {
+                    print(plan.summary())
+                }
+            } catch let error as ScenarioError {
+                ScenariosCommand.report(error)
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate scenario and suite files (all bundled ones by default); exits non-zero on any error.")
+
+        @Argument(help: "Scenario or suite files, or folders to search for them; none means every bundled scenario and suite.")
+        var paths: [String] = []
+
+        func run() async throws {
+            let directory = ScenariosCommand.currentDirectory
+            var files = paths.flatMap { path -> [URL] in
+                let url = URL(fileURLWithPath: path, relativeTo: directory).standardizedFileURL
+                return Catalog.isFolder(url) ? Catalog.yamlFiles(under: url) : [url]
+            }
+            if files.isEmpty {
+                do {
+                    let catalog = try Catalog.locate(from: directory)
+                    files = catalog.scenarioFiles() + catalog.suiteFiles()
+                } catch {
+                    ScenariosCommand.report(error)
+                    throw ExitCode.failure
+                }
+            }
+            var failures = 0
+            for file in files {
+                let problems: ScenarioError?
+                switch Catalog.role(of: file) {
+                case .tasks, .pool:
+                    print("skip  \(file.path) (checked with the scenarios that name it)")
+                    continue
+                case .suite:
+                    do { _ = try SuiteLoader().load(file); problems = nil } catch { problems = error }
+                default:
+                    if case .failure(let error) = ScenarioLoader().result(file) { problems = error } else { problems = nil }
+                }
+                if let problems {
+                    failures += 1
+                    ScenariosCommand.report(problems)
+                } else {
+                    print("ok  \(file.path)")
+                }
+            }
+            let checked = files.filter { ![.tasks, .pool].contains(Catalog.role(of: $0)) }.count
+            print("\(checked - failures) of \(checked) files valid")
+            if failures > 0 { throw ExitCode.failure }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Convert a Constraint-Drift experiment folder (config.json, AGENTS.md, patches/) into a scenario.")
+
+        @Argument(help: "The experiments/<pair>/<variant>/ folder.")
+        var experiment: String
+
+        @Option(help: "The folder to write repos/ and scenarios/ into (for example Fixtures).")
+        var to: String
+
+        func run() async throws {
+            let directory = ScenariosCommand.currentDirectory
+            do {
+                let output = try ConstraintDriftImporter().importExperiment(
+                    at: URL(fileURLWithPath: experiment, relativeTo: directory),
+                    to: URL(fileURLWithPath: to, relativeTo: directory))
+                print("scenario  \(output.scenarioFile.path)")
+                print("constraint  \(output.constraintFile.path)")
+                if let pool = output.poolFile { print("pool  \(pool.path)") }
+                print("fixture  \(output.fixtureDirectory.path)")
+                print("imported \(output.scenario.id): \(output.scenario.tasks.count) tasks, \(output.scenario.pool.dynamicBlocks.count) pressure blocks, \(output.scenario.checks.count) checks")
+            } catch {
+                ScenariosCommand.report(error)
+                throw ExitCode.failure
+            }
+        }
+    }
 }

@@ -1,2 +1,0 @@
-import GitStore
-import Checks
