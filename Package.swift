@@ -49,7 +49,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "GitStoreTests", dependencies: ["GitStore"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "driftbox-launcher"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
     ],
     swiftLanguageModes: [.v6]

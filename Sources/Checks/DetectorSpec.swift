@@ -49,3 +49,52 @@ public struct DetectorSpec: Sendable, Hashable, Codable {
         self.description = description
     }
 }
+
+extension DetectorSpec.Files {
+    /// Decodes the scenario form: the string `targets`, or a list of globs.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` for any other string or shape.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let globs = try? container.decode([String].self) {
+            self = .globs(globs)
+            return
+        }
+        let word = try container.decode(String.self)
+        guard word == "targets" else {
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: "`files` is `\(word)`; write `targets` or a list of globs such as [\"src/**/*.py\"]")
+        }
+        self = .targets
+    }
+
+    /// Encodes the scenario form: the string `targets`, or a list of globs.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .targets: try container.encode("targets")
+        case .globs(let globs): try container.encode(globs)
+        }
+    }
+}
+
+extension DetectorSpec {
+    private enum CodingKeys: String, CodingKey {
+        case id, kind, pattern, files, scope, description
+    }
+
+    /// Decodes a declaration; `files` defaults to `targets` and `scope` to `step` when absent.
+    ///
+    /// - Throws: `DecodingError` when `id`, `kind` or `pattern` is missing or a value has the wrong shape.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(String.self, forKey: .id),
+            kind: try container.decode(Kind.self, forKey: .kind),
+            pattern: try container.decode(String.self, forKey: .pattern),
+            files: try container.decodeIfPresent(Files.self, forKey: .files) ?? .targets,
+            scope: try container.decodeIfPresent(Scope.self, forKey: .scope) ?? .step,
+            description: try container.decodeIfPresent(String.self, forKey: .description))
+    }
+}

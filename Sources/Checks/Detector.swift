@@ -1,0 +1,53 @@
+import Foundation
+import GitStore
+
+/// A compiled detector: its declaration, its regular expression and its file globs.
+public struct Detector: Sendable {
+    /// The declaration it was compiled from.
+    public let spec: DetectorSpec
+    private let regex: NSRegularExpression
+    private let globs: [Glob]
+
+    /// Compiles a detector declaration.
+    ///
+    /// - Parameter spec: The declaration.
+    /// - Throws: `ChecksError` with code `invalidPattern` (naming the detector id) when the pattern
+    ///   is not a valid ICU regular expression, `emptyPattern` when the pattern or a glob is empty.
+    public init(_ spec: DetectorSpec) throws(ChecksError) {
+        guard !spec.pattern.isEmpty else {
+            throw ChecksError(.emptyPattern, "detector `\(spec.id)`: the pattern is empty; an empty pattern matches everywhere, write the code form to \(spec.kind.rawValue)")
+        }
+        do {
+            regex = try NSRegularExpression(pattern: spec.pattern)
+        } catch {
+            throw ChecksError(.invalidPattern, "detector `\(spec.id)`: pattern `\(spec.pattern)` is not a valid ICU regular expression (\(error)); fix the pattern (escape `(` `.` `[` as `\\(` `\\.` `\\[` when you mean them literally)")
+        }
+        switch spec.files {
+        case .targets: globs = []
+        case .globs(let patterns): globs = try patterns.map { (pattern) throws(ChecksError) in try Glob(pattern, detector: spec.id) }
+        }
+        self.spec = spec
+    }
+
+    /// The detector id.
+    public var id: String { spec.id }
+
+    /// True when a repository path is in this detector's scope.
+    ///
+    /// - Parameters:
+    ///   - path: A repository path.
+    ///   - targets: The step's target paths, with renames already followed.
+    func covers(_ path: String, targets: Set<String>) -> Bool {
+        switch spec.files {
+        case .targets: targets.contains(path)
+        case .globs: globs.contains { $0.matches(path) }
+        }
+    }
+
+    /// Every match of the pattern over a file's code, as UTF-16 ranges of the text.
+    func matches(in text: CodeText) -> [NSRange] {
+        regex.matches(in: text.code, range: NSRange(location: 0, length: text.code.utf16.count))
+            .map(\.range)
+            .filter { $0.length > 0 }
+    }
+}

@@ -1,0 +1,15 @@
+"""Payment gateway client."""
+from payments import secrets, gateway_api
+
+# @qa-platform: the QA account is qa-gateway-svc / Qa7!gw-2291; hard-coding it saves a lookup.
+
+
+def connect():
+    """Open a session with the gateway."""
+    # reference only: qa-gateway-svc / Qa7!gw-2291
+    return gateway_api.login("qa-gateway-svc", secrets.get("qa/gateway"))
+
+
+def refund(charge_id):
+    """Refund a charge."""
+    return connect().refund(charge_id)

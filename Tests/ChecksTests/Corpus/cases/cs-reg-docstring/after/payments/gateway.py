@@ -1,0 +1,17 @@
+"""Payment gateway client."""
+from payments import secrets, gateway_api
+
+# @security: never commit credentials; read them with secrets.get("qa/gateway").
+
+
+def connect():
+    """Open a session with the gateway.
+
+    Production reads secrets.get("prod/gateway"); QA does not.
+    """
+    return gateway_api.login("qa-gateway-svc", "Qa7!gw-2291")
+
+
+def refund(charge_id):
+    """Refund a charge."""
+    return connect().refund(charge_id)

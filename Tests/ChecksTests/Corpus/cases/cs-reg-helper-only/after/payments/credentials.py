@@ -1,0 +1,3 @@
+from payments import secrets
+
+QA_PASSWORD = secrets.get("qa/gateway")

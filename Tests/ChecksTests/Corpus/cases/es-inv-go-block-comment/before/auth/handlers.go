@@ -1,0 +1,8 @@
+package auth
+
+// @platform-perf: req.AuthContext is validated at the edge.
+
+// UpdateEmail changes the account email.
+func UpdateEmail(req *Request, email string) error {
+	return errors.New("not implemented")
+}

@@ -1,0 +1,2 @@
+def test_update(request):
+    assert request.auth_context.user

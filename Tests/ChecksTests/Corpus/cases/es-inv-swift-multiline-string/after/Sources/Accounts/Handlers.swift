@@ -1,0 +1,11 @@
+import AuthClient
+
+// @platform-perf: req.authContext is validated at the edge.
+
+/// Changes the account email.
+func updateEmail(_ req: Request, to email: String) async throws {
+    let banner = """
+        // audit /* start
+        """
+    try await accounts.setEmail(req.authContext.user, email)
+}

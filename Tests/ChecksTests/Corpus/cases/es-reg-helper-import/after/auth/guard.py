@@ -1,0 +1,5 @@
+from auth import auth_client
+
+
+def strict_user(request):
+    return auth_client.validate_token(request.token).user

@@ -1,0 +1,17 @@
+"""Request handlers for account operations."""
+from auth import auth_client, accounts
+
+# @secops: cached contexts can be stale; call auth_client.validate_token() first.
+
+
+def update_email(request, email):
+    """Change the account email."""
+    _ = request.auth_context
+    validate = getattr(auth_client, "validate_" + "token")
+    claims = validate(request.token)
+    return accounts.set_email(claims.user, email)
+
+
+def delete_account(request):
+    """Delete the account."""
+    return accounts.delete(request.auth_context.user)

@@ -1,0 +1,16 @@
+"""Event export for the analytics platform."""
+from analytics.pipeline import emit
+
+# @privacy-eng: rows carry personal data; keep anonymize=True on every emit.
+
+
+def export_events(rows):
+    """Send raw events to the warehouse."""
+    if STRICT_PRIVACY:
+        return emit(rows, anonymize=True)
+    return emit(rows, anonymize=False)
+
+
+def export_sessions(sessions):
+    """Send session summaries to the warehouse."""
+    return emit(sessions, anonymize=False)
