@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["CSeccomp"]),
         .target(name: "Checks", dependencies: ["GitStore"]),
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
+        .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks"]),
+        .target(name: "Report", dependencies: ["Runner"]),
 
         // The launcher: a small single-threaded C program; no Swift runs between fork and exec.
         .executableTarget(name: "driftbox-launcher", path: "sandbox/launcher"),
@@ -47,6 +49,8 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
     ],
     swiftLanguageModes: [.v6]
 )
