@@ -26,7 +26,8 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["CSeccomp"]),
         .target(name: "Checks", dependencies: ["GitStore"]),
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
-        .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks"]),
+        .target(name: "Agents", dependencies: ["Sandbox", "Yams"]),
+        .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents"]),
         .target(name: "Report", dependencies: ["Runner"]),
 
         // The launcher: a small single-threaded C program; no Swift runs between fork and exec.
