@@ -1,0 +1,151 @@
+import Sandbox
+
+/// One step of an episode, as the agent is asked to do it.
+public struct AgentStep: Sendable, Hashable, Codable {
+    /// The episode's id (stable across resume).
+    public var episode: String
+    /// The step number, from 1.
+    public var step: Int
+    /// The task's id.
+    public var taskID: String
+    /// The task prompt the agent receives.
+    public var prompt: String
+    /// The files the task is about (repository paths).
+    public var targets: [String]
+
+    /// Creates a step.
+    public init(episode: String, step: Int, taskID: String, prompt: String, targets: [String]) {
+        self.episode = episode
+        self.step = step
+        self.taskID = taskID
+        self.prompt = prompt
+        self.targets = targets
+    }
+}
+
+/// Where and under which rules an agent acts during an episode.
+public struct AgentContext: Sendable {
+    /// The episode's scenario id.
+    public var scenarioID: String
+    /// The workspace folder (absolute); the agent's working directory.
+    public var workspace: String
+    /// The constraint document, also present as `AGENTS.md` at the workspace root; agents that take
+    /// a system prompt get it there.
+    public var constraint: String
+    /// A session id stable for the whole episode, so agent CLIs can continue one conversation.
+    public var sessionID: String
+    /// The sandbox every command of the agent runs in.
+    public var sandbox: Sandbox
+    /// The wall-clock limit of one step.
+    public var stepTimeout: Duration
+
+    /// Creates a context.
+    public init(scenarioID: String, workspace: String, constraint: String, sessionID: String, sandbox: Sandbox, stepTimeout: Duration) {
+        self.scenarioID = scenarioID
+        self.workspace = workspace
+        self.constraint = constraint
+        self.sessionID = sessionID
+        self.sandbox = sandbox
+        self.stepTimeout = stepTimeout
+    }
+}
+
+/// A command the agent ran in the sandbox, and how it ended.
+public struct CommandRecord: Sendable, Hashable, Codable {
+    /// Program and arguments.
+    public var argv: [String]
+    /// `exit N` or `signal N`.
+    public var termination: String
+    /// True when the wall-clock limit ended it.
+    public var timedOut: Bool
+    /// The end of its standard output (at most a few KiB).
+    public var stdoutTail: String
+    /// The end of its standard error (at most a few KiB).
+    public var stderrTail: String
+    /// True when output beyond the capture limit was dropped.
+    public var outputTruncated: Bool
+    /// Wall-clock seconds.
+    public var wallSeconds: Double
+
+    /// Creates a record.
+    public init(argv: [String], termination: String, timedOut: Bool, stdoutTail: String, stderrTail: String, outputTruncated: Bool, wallSeconds: Double) {
+        self.argv = argv
+        self.termination = termination
+        self.timedOut = timedOut
+        self.stdoutTail = stdoutTail
+        self.stderrTail = stderrTail
+        self.outputTruncated = outputTruncated
+        self.wallSeconds = wallSeconds
+    }
+}
+
+/// What an agent's step cost.
+public struct AgentUsage: Sendable, Hashable, Codable {
+    /// Prompt tokens, when the agent reports them.
+    public var inputTokens: Int?
+    /// Completion tokens, when the agent reports them.
+    public var outputTokens: Int?
+    /// Wall-clock seconds of the whole step.
+    public var wallSeconds: Double
+    /// CPU seconds used by the agent's processes.
+    public var cpuSeconds: Double
+
+    /// Creates a usage value.
+    public init(inputTokens: Int? = nil, outputTokens: Int? = nil, wallSeconds: Double, cpuSeconds: Double) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.wallSeconds = wallSeconds
+        self.cpuSeconds = cpuSeconds
+    }
+}
+
+/// How an agent's step ended. A step that failed or timed out is data, recorded with its reason.
+public enum AgentOutcome: Sendable, Hashable, Codable {
+    /// The agent finished the step.
+    case completed
+    /// The step's wall-clock limit ended it (for example an agent waiting on an interactive prompt).
+    case timedOut
+    /// The agent could not do the step (crash, bad trajectory, missing program); the reason says why.
+    case failed(String)
+}
+
+/// What an agent did in one step.
+public struct AgentTurn: Sendable, Hashable, Codable {
+    /// The agent's final message (empty when it said nothing).
+    public var message: String
+    /// The commands it ran, in order.
+    public var commands: [CommandRecord]
+    /// How the step ended.
+    public var outcome: AgentOutcome
+    /// What it cost.
+    public var usage: AgentUsage
+
+    /// Creates a turn.
+    public init(message: String, commands: [CommandRecord], outcome: AgentOutcome, usage: AgentUsage) {
+        self.message = message
+        self.commands = commands
+        self.outcome = outcome
+        self.usage = usage
+    }
+}
+
+/// A coding agent driven step by step through an episode.
+///
+/// The runner calls `act` once per step, in order, with the turns of the earlier steps of the
+/// same episode; everything the agent does to files happens through `context.sandbox`, inside
+/// `context.workspace`. The runner snapshots the workspace after `act` returns, whatever the
+/// outcome, so the step's commit holds exactly what the agent changed.
+public protocol Agent: Sendable {
+    /// The agent's id as the suite names it.
+    var id: String { get }
+
+    /// Performs one step.
+    /// - Parameters:
+    ///   - step: the task of this step.
+    ///   - context: workspace, constraint, session and sandbox of the episode.
+    ///   - history: the turns of the earlier steps of this episode, oldest first.
+    /// - Returns: what the agent did; failures of the agent itself are an outcome, not an error.
+    /// - Throws: only when the runner's own machinery failed (for example the sandbox could not
+    ///   start a process at all).
+    func act(_ step: AgentStep, context: AgentContext, history: [AgentTurn]) async throws -> AgentTurn
+}

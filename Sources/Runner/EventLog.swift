@@ -1,0 +1,141 @@
+import Foundation
+
+/// An append-only log of JSON lines that survives a crash at any moment.
+///
+/// Every `append` writes one whole line with a single `write` and then `fsync`s the file, so a
+/// line that was appended is on disk when `append` returns. A crash in the middle of a write can
+/// leave a torn last line (no trailing newline, or bytes that are not JSON): opening the log for
+/// appending cuts it off and reports that it did.
+public final class EventLog {
+    /// The log file's path.
+    public let path: String
+    private let fd: Int32
+
+    /// What opening the log found.
+    public struct OpenReport: Sendable, Equatable {
+        /// Number of complete lines kept.
+        public var lines: Int
+        /// Bytes of a torn last line that were cut off (0 when the log was whole).
+        public var repairedBytes: Int
+    }
+
+    /// What opening the log found and repaired.
+    public let openReport: OpenReport
+
+    /// Opens (creating if needed) the log at `path` for appending, repairing a torn last line.
+    ///
+    /// - Throws: `RunStoreError` when the file cannot be opened, read or repaired, or when a line
+    ///   other than the last is not valid JSON (the log is then corrupt, not torn).
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunStoreError.system("open", path: path, errno: errno) }
+        self.fd = fd
+        do {
+            let data = try Self.readAll(fd: fd, path: path)
+            let (kept, lines) = try Self.validPrefix(of: data, path: path)
+            if kept < data.count {
+                guard ftruncate(fd, off_t(kept)) == 0 else {
+                    throw RunStoreError.system("ftruncate", path: path, errno: errno)
+                }
+                guard fsync(fd) == 0 else { throw RunStoreError.system("fsync", path: path, errno: errno) }
+            }
+            guard lseek(fd, 0, SEEK_END) >= 0 else { throw RunStoreError.system("lseek", path: path, errno: errno) }
+            openReport = OpenReport(lines: lines, repairedBytes: data.count - kept)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Appends one value as a JSON line and makes it durable before returning.
+    ///
+    /// - Parameter value: the event; encoded with sorted keys so equal events give equal lines.
+    /// - Throws: `RunStoreError` when encoding, writing or syncing fails.
+    public func append<Event: Encodable>(_ value: Event) throws {
+        var line = try Self.encoder.encode(value)
+        line.append(UInt8(ascii: "\n"))
+        try line.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw RunStoreError.system("write", path: path, errno: errno)
+                }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw RunStoreError.system("fsync", path: path, errno: errno) }
+    }
+
+    /// Reads every complete line of the log at `path` and decodes each as `Event`.
+    ///
+    /// A torn last line is ignored (it is not an event that happened); a line that does not decode
+    /// is an error naming its line number.
+    /// - Throws: `RunStoreError` when the file cannot be read or a complete line does not decode.
+    public static func read<Event: Decodable>(_ type: Event.Type, from path: String) throws -> [Event] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunStoreError.missing(path: path, what: "event log")
+        }
+        let (kept, _) = try validPrefix(of: data, path: path)
+        var events: [Event] = []
+        var lineNumber = 0
+        for line in data.prefix(kept).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
+            lineNumber += 1
+            do {
+                events.append(try JSONDecoder().decode(Event.self, from: Data(line)))
+            } catch {
+                throw RunStoreError.corrupt(path: path, line: lineNumber, reason: "\(error)")
+            }
+        }
+        return events
+    }
+
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    private static func readAll(fd: Int32, path: String) throws -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        guard lseek(fd, 0, SEEK_SET) >= 0 else { throw RunStoreError.system("lseek", path: path, errno: errno) }
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RunStoreError.system("read", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        return data
+    }
+
+    /// The length of the longest prefix made of complete JSON lines, and how many lines it holds.
+    /// Only the last line may be bad (torn); a bad line before it means corruption.
+    private static func validPrefix(of data: Data, path: String) throws -> (Int, Int) {
+        var kept = 0
+        var lines = 0
+        var start = data.startIndex
+        while start < data.endIndex {
+            guard let newline = data[start...].firstIndex(of: UInt8(ascii: "\n")) else { break }
+            let line = data[start..<newline]
+            if (try? JSONSerialization.jsonObject(with: Data(line))) == nil {
+                let rest = data[(newline + 1)...]
+                if rest.contains(where: { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: " ") }) {
+                    throw RunStoreError.corrupt(path: path, line: lines + 1, reason: "not a JSON value, and not the last line")
+                }
+                break
+            }
+            lines += 1
+            kept = newline - data.startIndex + 1
+            start = newline + 1
+        }
+        return (kept, lines)
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// What went wrong reading or writing a run's record on disk.
+public enum RunStoreError: Error, CustomStringConvertible, Equatable {
+    /// A system call failed.
+    case system(String, path: String, errno: Int32)
+    /// A file the run needs is not there.
+    case missing(path: String, what: String)
+    /// A file is damaged beyond a torn last line.
+    case corrupt(path: String, line: Int, reason: String)
+
+    /// A message that says what failed, where, and what to do.
+    public var description: String {
+        switch self {
+        case let .system(call, path, code):
+            return "\(path): \(call) failed: \(String(cString: strerror(code))) (errno \(code)); check the folder exists and is writable"
+        case let .missing(path, what):
+            return "\(path): no \(what) here; is this a run folder made by `driftbox run`?"
+        case let .corrupt(path, line, reason):
+            return "\(path):\(line): corrupt record: \(reason); the run cannot be trusted as is — inspect the line, or start the run again"
+        }
+    }
+}
