@@ -41,12 +41,12 @@ let package = Package(
         .executableTarget(
             name: "driftbox",
             dependencies: [
-                "GitStore", "Sandbox", "Scenarios", "Checks",
+                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "driftbox-launcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "driftbox-bench",
-            dependencies: ["GitStore", "Sandbox", "driftbox-launcher"],
+            dependencies: ["GitStore", "Sandbox", "Runner", "driftbox-launcher"],
             path: "Benchmarks/driftbox-bench"),
 
         // Tests.
@@ -54,8 +54,8 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Report", "driftbox-launcher", "driftbox"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Runner"]),
     ],
     swiftLanguageModes: [.v6]
 )
