@@ -306,3 +306,10 @@ struct Prepared: Sendable {
 
     func removeScratch() { try? FileManager.default.removeItem(at: scratch) }
 }
+
+extension Runner {
+    /// Makes agents through `AgentFactory` (scripted trajectories, external commands).
+    public static let standardAgents: AgentMaker = { spec, base in
+        try AgentFactory.make(id: spec.id, kind: spec.kind, settings: spec.settings, baseDirectory: base.path)
+    }
+}
