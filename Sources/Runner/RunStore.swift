@@ -6,7 +6,7 @@ import GitStore
 /// See `docs/run-format.md` for the format; everything here can be read without driftbox.
 public struct RunStore: Sendable {
     /// The run folder.
-    public let folder: URL
+    public private(set) var folder: URL
 
     /// The manifest's path.
     public var manifestPath: String { folder.appendingPathComponent("run.json").path }
@@ -31,23 +31,41 @@ public struct RunStore: Sendable {
     }
 
     /// Creates a run folder with its manifest, an empty event log and an empty run repository.
+    ///
+    /// The folder is assembled under a hidden name next to it and renamed into place, so a crash
+    /// leaves either no run folder or a complete one.
     /// - Parameters:
     ///   - folder: the new run folder; must not exist.
     ///   - manifest: the manifest to write.
     /// - Throws: `RunStoreError` when the folder exists or cannot be written.
     public init(creating folder: URL, manifest: RunManifest) throws {
-        self.folder = folder.standardizedFileURL
-        if FileManager.default.fileExists(atPath: folder.path) {
-            throw RunStoreError.invalid(path: folder.path, reason: "the run folder already exists", hint: "pick another run id or --out folder, or `driftbox resume` it")
+        let final = folder.standardizedFileURL
+        if FileManager.default.fileExists(atPath: final.path) {
+            throw RunStoreError.invalid(path: final.path, reason: "the run folder already exists", hint: "pick another run id or --out folder, or `driftbox resume` it")
         }
+        let staging = final.deletingLastPathComponent().appendingPathComponent(".\(final.lastPathComponent).creating-\(UUID().uuidString.prefix(8))")
+        self.folder = staging
         do {
             try FileManager.default.createDirectory(at: transcriptsFolder, withIntermediateDirectories: true)
         } catch {
-            throw RunStoreError.system("mkdir", path: folder.path, errno: EACCES)
+            throw RunStoreError.system("mkdir", path: staging.path, errno: EACCES)
         }
         _ = try Repository.create(at: repositoryPath, bare: true)
         try write(manifest)
         _ = try EventLog(path: eventsPath)
+        guard rename(staging.path, final.path) == 0 else { throw RunStoreError.system("rename", path: final.path, errno: errno) }
+        self.folder = final
+    }
+
+    /// Removes lock files a killed writer left in the run repository (`refs/**.lock`), so refs
+    /// can be updated again. Only call this when no other process writes the run.
+    public func removeStaleLocks() throws {
+        let refs = URL(fileURLWithPath: repositoryPath).appendingPathComponent("refs")
+        let walker = FileManager.default.enumerator(atPath: refs.path)
+        while let relative = walker?.nextObject() as? String {
+            if relative.hasSuffix(".lock") { try? FileManager.default.removeItem(at: refs.appendingPathComponent(relative)) }
+        }
+        try? FileManager.default.removeItem(atPath: repositoryPath + "/packed-refs.lock")
     }
 
     /// Reads the manifest.

@@ -164,6 +164,7 @@ public enum Runner {
             throw RunStoreError.invalid(path: scenario.path, reason: "fixture '\(scenario.fixture)' now builds to a different commit than when the run began",
                                         hint: "restore the fixture folder as it was, or start a new run")
         }
+        try store.removeStaleLocks()
         try prepared.publishFixtures(into: store)
         _ = try EventLog(path: store.eventsPath)  // repairs a torn last line before reading
         let events = try store.events()
