@@ -46,13 +46,14 @@ func reporting<T>(_ command: String, _ body: () async throws -> T) async throws 
     }
 }
 
-/// Prints the run's summary and where it is; exits 2 when episodes failed.
+/// Prints the run's summary and where it is; exits 2 when any episode of the run failed.
 func finish(_ outcome: RunOutcome) throws {
     let record = try RunRecord(folder: outcome.folder)
     print("run: \(outcome.folder.path)")
     print(RunSummary(record).render(), terminator: "")
-    if outcome.episodesFailed > 0 {
-        FileHandle.standardError.write(Data("driftbox: \(outcome.episodesFailed) episode(s) failed; `jq 'select(.type==\"end\" and .end.status==\"failed\")' \(outcome.folder.path)/events.jsonl` shows why\n".utf8))
+    let failed = record.ends.values.filter { $0.status == .failed }.count
+    if failed > 0 {
+        FileHandle.standardError.write(Data("driftbox: \(failed) episode(s) failed; `jq 'select(.type==\"end\" and .end.status==\"failed\")' \(outcome.folder.path)/events.jsonl` shows why\n".utf8))
         throw ExitCode(2)
     }
 }
@@ -89,10 +90,10 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting("run") {
-            let catalog = try Catalog.locate(from: currentDirectory)
-            let paper = catalog.fixtures.appendingPathComponent("suites/paper.yaml")
-            let file = try resolve(target, catalog: catalog) ?? paper
-            let definition = try RunDefinition.load(file, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
+            let file = try resolve(target)
+            let paper = try file.flatMap { Catalog.role(of: $0) == .suite ? $0 : nil }
+                ?? Catalog.locate(from: currentDirectory).fixtures.appendingPathComponent("suites/paper.yaml")
+            let definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
             let outcome = try await Runner.start(definition, runsFolder: URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL,
                                                  runID: runID, options: execution.runOptions, makeAgent: Runner.standardAgents)
             try finish(outcome)
@@ -100,10 +101,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// A suite or scenario file from a path, a bundled suite name or a bundled scenario id.
-    func resolve(_ target: String?, catalog: Catalog) throws -> URL? {
+    func resolve(_ target: String?) throws -> URL? {
         guard let target else { return nil }
         let path = URL(fileURLWithPath: target, relativeTo: currentDirectory).standardizedFileURL
         if FileManager.default.fileExists(atPath: path.path) { return path }
+        let catalog = try Catalog.locate(from: currentDirectory)
         if let suite = catalog.suiteFiles().first(where: { $0.deletingPathExtension().lastPathComponent == target }) { return suite }
         return try catalog.scenarioFile(target, relativeTo: currentDirectory)
     }

@@ -1,0 +1,100 @@
+import Foundation
+import Runner
+import Testing
+
+/// The `driftbox` executable built next to this test bundle.
+private let driftbox = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("driftbox").path
+
+/// Starts `driftbox` with arguments, output discarded.
+private func spawn(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: driftbox)
+    process.arguments = arguments
+    process.currentDirectoryURL = packageRoot
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// A small deterministic generator, so a failing sequence of kill moments can be repeated.
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct CrashResumeTests {
+    @Test func killedTwentyTimesAndResumedTheRecordEqualsAnUninterruptedRun() async throws {
+        let experiment = try SmallExperiment(repetitions: 2, steps: 6, pause: 0.1)
+        defer { experiment.remove() }
+        let runs = experiment.folder.appendingPathComponent("runs")
+        let common = ["-j", "2", "--progress", "quiet"]
+        func start(_ id: String) -> [String] { ["run", experiment.suiteFile.path, "--run-id", id, "--out", runs.path] + common }
+
+        // Time the reference run: its start-up (until the first step is in the log) and its work.
+        let started = Date()
+        let reference = try spawn(start("reference"))
+        let referenceLog = runs.appendingPathComponent("reference/events.jsonl").path
+        var startup: Double?
+        while reference.isRunning {
+            if startup == nil, let text = try? String(contentsOfFile: referenceLog, encoding: .utf8), text.contains("\"type\":\"step\"") {
+                startup = Date().timeIntervalSince(started)
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        reference.waitUntilExit()
+        let duration = Date().timeIntervalSince(started)
+        let setup = startup ?? duration / 2, work = max(0.05, duration - setup)
+        #expect(reference.terminationStatus == 2)  // one episode fails by design
+        let expected = RecordFingerprint(try RunRecord(folder: runs.appendingPathComponent("reference")))
+
+        let seed = UInt64(Date().timeIntervalSince1970 * 1000)
+        var random = SplitMix(state: seed)
+        let crashed = runs.appendingPathComponent("crashed")
+        var kills: [Double] = []
+        var stepsAfterKill: [Int] = []
+        for _ in 0..<20 {
+            let exists = FileManager.default.fileExists(atPath: crashed.path)
+            let process = try spawn(exists ? ["resume", crashed.path] + common : start("crashed"))
+            // A third of the kills land during start-up, the rest a little way into the work.
+            let delay = Double.random(in: 0...1, using: &random) < 0.3
+                ? Double.random(in: 0.005...setup, using: &random)
+                : setup + Double.random(in: 0...(work / 15), using: &random)
+            kills.append(delay)
+            try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let log = crashed.appendingPathComponent("events.jsonl").path
+            stepsAfterKill.append(FileManager.default.fileExists(atPath: log) ? try EventLog.read(RunEvent.self, from: log).filter { $0.type == .step }.count : 0)
+        }
+        // The kills must land in the middle of the run, not only before or after it.
+        let total = expected.lines.filter { $0.contains(" step ") }.count
+        #expect(stepsAfterKill.filter { $0 > 0 && $0 < total }.count >= 6, "steps recorded after each kill: \(stepsAfterKill)")
+        let exists = FileManager.default.fileExists(atPath: crashed.path)
+        let last = try spawn(exists ? ["resume", crashed.path] + common : start("crashed"))
+        last.waitUntilExit()
+        #expect(last.terminationStatus == 2, "kill moments (seed \(seed)): \(kills)")
+
+        let record = try RunRecord(folder: crashed)
+        let actual = RecordFingerprint(record)
+        #expect(actual == expected, "kill moments (seed \(seed)): \(kills)")
+        // Exactly once: no step or seed line twice, one end per episode, transcripts without repeats.
+        let events = try record.store.events()
+        let stepKeys = events.compactMap(\.step).map { "\($0.episode)#\($0.step)" }
+        #expect(Set(stepKeys).count == stepKeys.count)
+        let seedKeys = events.compactMap(\.seed).map { "\($0.episode)#\($0.step)#\($0.index)" }
+        #expect(Set(seedKeys).count == seedKeys.count)
+        #expect(events.compactMap(\.end).count == record.manifest.episodes.count)
+        for episode in record.manifest.episodes {
+            let transcript = try EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(episode.id))
+            #expect(transcript.map(\.step) == record.steps(of: episode.id).map(\.step))
+        }
+    }
+}
