@@ -24,6 +24,18 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var singleScenario: Bool
         /// The folder the agents' relative settings start from (absolute).
         public var agentsBase: String
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(id: String, path: String, sha256: String, baseSeed: UInt64, repetitions: Int, steps: Int?, singleScenario: Bool, agentsBase: String) {
+            self.id = id
+            self.path = path
+            self.sha256 = sha256
+            self.baseSeed = baseSeed
+            self.repetitions = repetitions
+            self.steps = steps
+            self.singleScenario = singleScenario
+            self.agentsBase = agentsBase
+        }
     }
 
     /// One scenario of the run.
@@ -44,6 +56,18 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var fixtureCommit: String
         /// The detectors in force when the run began (rescoring may replace them).
         public var checks: [DetectorSpec]
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(id: String, path: String, sha256: String, valuePair: String, condition: String, fixture: String, fixtureCommit: String, checks: [DetectorSpec]) {
+            self.id = id
+            self.path = path
+            self.sha256 = sha256
+            self.valuePair = valuePair
+            self.condition = condition
+            self.fixture = fixture
+            self.fixtureCommit = fixtureCommit
+            self.checks = checks
+        }
     }
 
     /// One episode of the run.
@@ -60,6 +84,16 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var seed: UInt64
         /// The planned number of steps.
         public var steps: Int
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(id: String, scenario: String, agent: String, repetition: Int, seed: UInt64, steps: Int) {
+            self.id = id
+            self.scenario = scenario
+            self.agent = agent
+            self.repetition = repetition
+            self.seed = seed
+            self.steps = steps
+        }
     }
 
     /// The sandbox the run used.
@@ -74,6 +108,15 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var policy: String
         /// BPF instructions of the compiled filter.
         public var filterInstructions: Int
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(mode: String, capabilities: HostCapabilities, gaps: [String], policy: String, filterInstructions: Int) {
+            self.mode = mode
+            self.capabilities = capabilities
+            self.gaps = gaps
+            self.policy = policy
+            self.filterInstructions = filterInstructions
+        }
     }
 
     /// One verdict set: the original (in `events.jsonl`) or a rescoring.
@@ -84,6 +127,13 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var created: String
         /// The checks file it used, if not the scenarios' own.
         public var checks: String?
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(file: String, created: String, checks: String?) {
+            self.file = file
+            self.created = created
+            self.checks = checks
+        }
     }
 
     /// Format version of the run folder.
@@ -108,6 +158,21 @@ public struct RunManifest: Sendable, Equatable, Codable {
     public var stepTimeoutSeconds: Double
     /// The verdict sets, oldest first; readers use the last.
     public var verdictSets: [VerdictSet]
+
+    /// Creates a manifest from its fields (named as the properties).
+    public init(format: Int, runID: String, created: String, driftboxVersion: String, suite: SuiteEntry, scenarios: [ScenarioEntry], agents: [AgentSpec], episodes: [EpisodeEntry], sandbox: SandboxEntry, stepTimeoutSeconds: Double, verdictSets: [VerdictSet]) {
+        self.format = format
+        self.runID = runID
+        self.created = created
+        self.driftboxVersion = driftboxVersion
+        self.suite = suite
+        self.scenarios = scenarios
+        self.agents = agents
+        self.episodes = episodes
+        self.sandbox = sandbox
+        self.stepTimeoutSeconds = stepTimeoutSeconds
+        self.verdictSets = verdictSets
+    }
 
     /// The entry of a scenario by id.
     public func scenario(_ id: String) -> ScenarioEntry? { scenarios.first { $0.id == id } }
