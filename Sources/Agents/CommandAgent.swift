@@ -8,7 +8,8 @@ import Foundation
 /// `env` (names of the runner's variables to pass in, comma-separated), `env.NAME` (a variable
 /// set inside), `output` (`text` or the preset's parser), `network` (`on`, the default, or `off`).
 /// Templates may use `{prompt}`, `{step}`, `{session}`, `{model}`, `{workspace}`, `{task}`,
-/// `{target}`, and `{targets}` as a whole word (every target, one argument each).
+/// `{target}`, `{constraint}` (the constraint document, for CLIs that do not read `AGENTS.md`),
+/// and `{targets}` as a whole word (every target, one argument each).
 public struct CommandAgent: Agent {
     /// The agent's id as the suite names it.
     public let id: String
@@ -111,7 +112,8 @@ public struct CommandAgent: Agent {
     public func act(_ step: AgentStep, context: AgentContext, history: [AgentTurn]) async throws -> AgentTurn {
         var recorder = StepRecorder(context: context)
         let values = ["{prompt}": step.prompt, "{step}": String(step.step), "{session}": context.sessionID, "{model}": model,
-                      "{workspace}": context.workspace, "{task}": step.taskID, "{target}": step.targets.first ?? ""]
+                      "{workspace}": context.workspace, "{task}": step.taskID, "{target}": step.targets.first ?? "",
+                      "{constraint}": context.constraint]
         let fill = { (text: String) in values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
         let template = history.isEmpty ? firstStep : laterSteps
         let arguments = template.flatMap { $0 == "{targets}" ? step.targets : [fill($0)] }

@@ -73,7 +73,7 @@ public struct CommandPreset: Sendable, Hashable {
             output: .codexEvents),
         CommandPreset(
             name: "mini-swe-agent", program: "mini",
-            firstStep: ["--yolo", "--exit-immediately", "--task", "{prompt}"],
+            firstStep: ["--yolo", "--exit-immediately", "--task", "{constraint}\n\n---\n\n{prompt}"],
             environment: ["MSWEA_CONFIGURED": "true", "MSWEA_COST_TRACKING": "ignore_errors", "LITELLM_LOCAL_MODEL_COST_MAP": "True"]),
     ].map { ($0.name, $0) })
 }
