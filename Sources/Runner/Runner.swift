@@ -111,7 +111,7 @@ public enum Runner {
                              makeAgent: AgentMaker) async throws -> RunOutcome {
         let suite = definition.suite
         let id = runID ?? defaultRunID(suite: suite.id)
-        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent)
+        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: runsFolder)
         defer { prepared.removeScratch() }
         let episodes = try suite.episodes().map { episode in
             (episode, try suite.plan(for: episode))
@@ -158,7 +158,7 @@ public enum Runner {
         let store = try RunStore(existing: folder)
         let manifest = try store.manifest()
         let definition = try definition(of: manifest, at: store)
-        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent)
+        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: store.folder)
         defer { prepared.removeScratch() }
         for scenario in manifest.scenarios where prepared.fixtures[scenario.fixture]?.commit.description != scenario.fixtureCommit {
             throw RunStoreError.invalid(path: scenario.path, reason: "fixture '\(scenario.fixture)' now builds to a different commit than when the run began",
@@ -277,10 +277,12 @@ struct Prepared: Sendable {
     let agents: [String: any Agent]
     let detectors: [String: DetectorSet]
 
-    init(_ definition: RunDefinition, options: RunOptions, makeAgent: AgentMaker) throws {
+    /// Builds what the run needs; `hidden` (the run's folder) is hidden from agents in full mode.
+    init(_ definition: RunDefinition, options: RunOptions, makeAgent: AgentMaker, hiding hidden: URL? = nil) throws {
         let policy = options.policy.contains("/") || options.policy.hasSuffix(".policy")
             ? try Policy.load(path: options.policy) : try Policy.named(options.policy)
-        sandbox = try Sandbox(SandboxOptions(policy: policy, mode: options.sandboxMode, launcherPath: options.launcherPath))
+        sandbox = try Sandbox(SandboxOptions(policy: policy, mode: options.sandboxMode, launcherPath: options.launcherPath,
+                                             hiddenPaths: hidden.map { [$0.path] } ?? []))
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-run-\(UUID().uuidString)")
         var fixtures: [String: BuiltFixture] = [:]
         var detectors: [String: DetectorSet] = [:]

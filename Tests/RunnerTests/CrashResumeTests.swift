@@ -32,51 +32,48 @@ private struct SplitMix: RandomNumberGenerator {
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct CrashResumeTests {
     @Test func killedTwentyTimesAndResumedTheRecordEqualsAnUninterruptedRun() async throws {
-        let experiment = try SmallExperiment(repetitions: 2, steps: 6, pause: 0.1)
+        let experiment = try SmallExperiment(repetitions: 3, steps: 6, pause: 0.05)
         defer { experiment.remove() }
         let runs = experiment.folder.appendingPathComponent("runs")
         let common = ["-j", "2", "--progress", "quiet"]
         func start(_ id: String) -> [String] { ["run", experiment.suiteFile.path, "--run-id", id, "--out", runs.path] + common }
 
-        // Time the reference run: its start-up (until the first step is in the log) and its work.
-        let started = Date()
         let reference = try spawn(start("reference"))
-        let referenceLog = runs.appendingPathComponent("reference/events.jsonl").path
-        var startup: Double?
-        while reference.isRunning {
-            if startup == nil, let text = try? String(contentsOfFile: referenceLog, encoding: .utf8), text.contains("\"type\":\"step\"") {
-                startup = Date().timeIntervalSince(started)
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
         reference.waitUntilExit()
-        let duration = Date().timeIntervalSince(started)
-        let setup = startup ?? duration / 2, work = max(0.05, duration - setup)
         #expect(reference.terminationStatus == 2)  // one episode fails by design
         let expected = RecordFingerprint(try RunRecord(folder: runs.appendingPathComponent("reference")))
 
         let seed = UInt64(Date().timeIntervalSince1970 * 1000)
         var random = SplitMix(state: seed)
         let crashed = runs.appendingPathComponent("crashed")
-        var kills: [Double] = []
+        let log = crashed.appendingPathComponent("events.jsonl").path
+        func lines() -> Int { FileManager.default.contents(atPath: log)?.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } ?? 0 }
+        var kills: [String] = []
         var stepsAfterKill: [Int] = []
         for _ in 0..<20 {
             let exists = FileManager.default.fileExists(atPath: crashed.path)
             let process = try spawn(exists ? ["resume", crashed.path] + common : start("crashed"))
-            // A third of the kills land during start-up, the rest a little way into the work.
-            let delay = Double.random(in: 0...1, using: &random) < 0.3
-                ? Double.random(in: 0.005...setup, using: &random)
-                : setup + Double.random(in: 0...(work / 15), using: &random)
-            kills.append(delay)
-            try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            if Double.random(in: 0...1, using: &random) < 0.25 {
+                // A kill during start-up or the first step, at a random time.
+                let delay = Int.random(in: 5...150, using: &random)
+                kills.append("\(delay)ms")
+                try await Task.sleep(for: .milliseconds(delay))
+            } else {
+                // A kill a random number of log lines in, then a random instant later (mid-step).
+                let target = lines() + Int.random(in: 1...2, using: &random)
+                let extra = Int.random(in: 0...40, using: &random)
+                kills.append("+\(target) lines +\(extra)ms")
+                let deadline = Date().addingTimeInterval(20)
+                while process.isRunning, lines() < target, Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
+                try await Task.sleep(for: .milliseconds(extra))
+            }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            let log = crashed.appendingPathComponent("events.jsonl").path
             stepsAfterKill.append(FileManager.default.fileExists(atPath: log) ? try EventLog.read(RunEvent.self, from: log).filter { $0.type == .step }.count : 0)
         }
         // The kills must land in the middle of the run, not only before or after it.
         let total = expected.lines.filter { $0.contains(" step ") }.count
-        #expect(stepsAfterKill.filter { $0 > 0 && $0 < total }.count >= 6, "steps recorded after each kill: \(stepsAfterKill)")
+        #expect(stepsAfterKill.filter { $0 > 0 && $0 < total }.count >= 10, "steps recorded after each kill: \(stepsAfterKill)")
         let exists = FileManager.default.fileExists(atPath: crashed.path)
         let last = try spawn(exists ? ["resume", crashed.path] + common : start("crashed"))
         last.waitUntilExit()
