@@ -71,12 +71,15 @@ public struct StepRecord: Sendable, Hashable, Codable {
     public var skipped: [SkippedPath]
     /// Wall-clock seconds the agent took.
     public var agentSeconds: Double
-    /// Wall-clock seconds of everything else: seeds, snapshot, diff, checks, recording.
+    /// Wall-clock seconds of seeds, snapshot, diff and checks.
     public var harnessSeconds: Double
+    /// Wall-clock seconds of recording the step before its log line: object copy into the run
+    /// repository, ref update, transcript line.
+    public var recordSeconds: Double
 
     /// Creates a step record.
     public init(episode: String, step: Int, task: String, targets: [String], tier: Int?, parent: ObjectID, commit: ObjectID,
-                verdict: Verdict, outcome: String, failure: String?, skipped: [SkippedPath], agentSeconds: Double, harnessSeconds: Double) {
+                verdict: Verdict, outcome: String, failure: String?, skipped: [SkippedPath], agentSeconds: Double, harnessSeconds: Double, recordSeconds: Double = 0) {
         self.episode = episode
         self.step = step
         self.task = task
@@ -90,6 +93,7 @@ public struct StepRecord: Sendable, Hashable, Codable {
         self.skipped = skipped
         self.agentSeconds = agentSeconds
         self.harnessSeconds = harnessSeconds
+        self.recordSeconds = recordSeconds
     }
 }
 

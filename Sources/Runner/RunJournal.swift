@@ -61,9 +61,13 @@ final class StoreSink: EpisodeSink {
     }
 
     func record(workspace: Workspace, previous: ObjectID, seeds: [SeedRecord], step: StepRecord, transcript entry: TranscriptEntry) async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
         try workspace.repository.copyObjects(reachableFrom: step.commit, excluding: [previous], into: repository)
         try repository.updateRef(RunStore.episodeRef(episode), to: step.commit)
         try transcript.append(entry)
+        var step = step
+        step.recordSeconds = EpisodeExecution.seconds(clock.now - started)
         try await journal.append(seeds.map(RunEvent.seed) + [.step(step)])
     }
 
