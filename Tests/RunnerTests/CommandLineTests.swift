@@ -1,4 +1,5 @@
 import Foundation
+import Report
 import Runner
 import Testing
 
@@ -17,6 +18,21 @@ private func spawn(_ arguments: [String]) throws -> Process {
     return process
 }
 
+/// Runs `driftbox` to the end; returns its status, standard output and standard error.
+private func runToEnd(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: driftbox)
+    process.arguments = arguments
+    process.currentDirectoryURL = packageRoot
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
 /// A small deterministic generator, so a failing sequence of kill moments can be repeated.
 private struct SplitMix: RandomNumberGenerator {
     var state: UInt64
@@ -30,7 +46,7 @@ private struct SplitMix: RandomNumberGenerator {
 }
 
 @Suite(.serialized, .timeLimit(.minutes(3)))
-struct CrashResumeTests {
+struct CommandLineTests {
     @Test func killedTwentyTimesAndResumedTheRecordEqualsAnUninterruptedRun() async throws {
         let experiment = try SmallExperiment(repetitions: 3, steps: 6, pause: 0.05)
         defer { experiment.remove() }
@@ -93,5 +109,31 @@ struct CrashResumeTests {
             let transcript = try EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(episode.id))
             #expect(transcript.map(\.step) == record.steps(of: episode.id).map(\.step))
         }
+    }
+
+    @Test func commandsPrintWhatTheLibrariesComputeAndFailWithAMessage() throws {
+        let experiment = try SmallExperiment(repetitions: 1)
+        defer { experiment.remove() }
+        let runs = experiment.folder.appendingPathComponent("runs")
+        let run = try runToEnd(["run", experiment.suiteFile.path, "--out", runs.path, "--run-id", "cli", "-j", "2"])
+        let folder = runs.appendingPathComponent("cli")
+        let record = try RunRecord(folder: folder)
+        let summary = RunSummary(record).render()
+        #expect(run.status == 2)  // the failing task fails its episode
+        #expect(run.out == "run: \(folder.path)\n" + summary)
+        #expect(run.err.contains("episode(s) failed"))
+        #expect(run.err.contains("episodes \(record.manifest.episodes.count)/\(record.manifest.episodes.count)"))  // plain progress lines
+
+        #expect(try runToEnd(["report", folder.path]) == (0, summary, ""))
+        #expect(try runToEnd(["audit", folder.path]).out == Audit.render(try Audit.items(record), colour: false))
+        let episode = record.manifest.episodes[0].id
+        let verify = try runToEnd(["replay", folder.path, episode, "--verify"])
+        #expect(verify.status == 0 && verify.out.hasPrefix("verified: "))
+
+        let unknown = try runToEnd(["replay", folder.path, "no-such-episode"])
+        #expect(unknown.status == 1)
+        #expect(unknown.err.contains("the run has no episode 'no-such-episode'; use one of its episode ids"))
+        let missing = try runToEnd(["report", experiment.folder.path])
+        #expect(missing.status == 1 && missing.err.contains("no run.json here"))
     }
 }
