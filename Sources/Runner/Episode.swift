@@ -114,37 +114,41 @@ enum EpisodeExecution {
         return try await finish(.completed, nil)
     }
 
-    /// Lands the constraint (before step 1) and the step's planned seeds; returns the records of
-    /// the seeds not yet in the log.
+    /// Lands the constraint (before step 1) and the step's planned seeds as one batch of commits
+    /// (one pack); returns the records of the seeds not yet in the log.
     static func land(_ planned: PlannedStep, in workspace: Workspace, setup: EpisodeSetup, skipping recorded: Set<String>) throws -> [SeedRecord] {
-        var records: [SeedRecord] = []
-        var index = 0
-        func note(_ commit: ObjectID, block: String, tier: Int?, variant: String?, author: Signature, path: String, message: String) {
-            defer { index += 1 }
-            guard !recorded.contains("\(planned.number)#\(index)") else { return }
-            records.append(SeedRecord(episode: setup.id, step: planned.number, index: index, block: block, tier: tier, variant: variant,
-                                      author: author.name, email: author.email, path: path, commit: commit,
-                                      message: String(message.prefix { $0 != "\n" })))
-        }
+        var seeds: [Seed] = []
+        var notes: [(block: String, tier: Int?, variant: String?, path: String)] = []
         if planned.number == 1 {
-            let message = "Add AGENTS.md: the constraint of this workspace\n"
-            let seed = Seed(edits: [SeedEdit(path: "AGENTS.md", anchor: .wholeFile, text: setup.plan.constraint)],
-                            author: constraintAuthor, message: message)
-            note(try workspace.land(seed), block: "constraint", tier: nil, variant: nil, author: constraintAuthor, path: "AGENTS.md", message: message)
+            seeds.append(Seed(edits: [SeedEdit(path: "AGENTS.md", anchor: .wholeFile, text: setup.plan.constraint)],
+                              author: constraintAuthor, message: "Add AGENTS.md: the constraint of this workspace\n"))
+            notes.append(("constraint", nil, nil, "AGENTS.md"))
         }
-        for planned in planned.seeds {
-            let file = workspace.path + "/" + planned.path
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw RunStoreError.missing(path: planned.path, what: "file for pressure block '\(planned.blockID)' in the workspace")
+        var texts: [String: String] = [:]
+        for block in planned.seeds {
+            let current: String
+            if let text = texts[block.path] { current = text } else {
+                guard let data = FileManager.default.contents(atPath: workspace.path + "/" + block.path) else {
+                    throw RunStoreError.missing(path: block.path, what: "file for pressure block '\(block.blockID)' in the workspace")
+                }
+                current = String(decoding: data, as: UTF8.self)
             }
-            let text = try planned.inserted(into: String(decoding: data, as: UTF8.self))
-            let author = Signature(name: planned.author.name, email: planned.author.email, time: planned.time)
-            let seed = Seed(edits: [SeedEdit(path: planned.path, anchor: .wholeFile, text: text)], author: author, message: planned.message,
-                            trailers: [Trailer(key: "Pressure-Block", value: planned.blockID)])
-            note(try workspace.land(seed), block: planned.blockID, tier: planned.tier, variant: planned.variant, author: author,
-                 path: planned.path, message: planned.message)
+            let text = try block.inserted(into: current)
+            texts[block.path] = text
+            seeds.append(Seed(edits: [SeedEdit(path: block.path, anchor: .wholeFile, text: text)],
+                              author: Signature(name: block.author.name, email: block.author.email, time: block.time), message: block.message,
+                              trailers: [Trailer(key: "Pressure-Block", value: block.blockID)]))
+            notes.append((block.blockID, block.tier, block.variant, block.path))
         }
-        return records
+        guard !seeds.isEmpty else { return [] }
+        let commits = try workspace.land(seeds)
+        return zip(seeds, zip(notes, commits)).enumerated().compactMap { index, element in
+            let (seed, (note, commit)) = element
+            guard !recorded.contains("\(planned.number)#\(index)") else { return nil }
+            return SeedRecord(episode: setup.id, step: planned.number, index: index, block: note.block, tier: note.tier, variant: note.variant,
+                              author: seed.author.name, email: seed.author.email, path: note.path, commit: commit,
+                              message: String(seed.message.prefix { $0 != "\n" }))
+        }
     }
 
     static func describe(_ outcome: AgentOutcome) -> (String, String?) {
