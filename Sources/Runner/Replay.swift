@@ -28,6 +28,25 @@ public enum Replay {
         return found.commit
     }
 
+    /// A recorded seed or step commit of an episode named by its id or a unique prefix of it.
+    /// - Parameters:
+    ///   - record: the run.
+    ///   - episode: the episode's id.
+    ///   - prefix: at least 4 hex digits of the commit id.
+    /// - Returns: the commit.
+    /// - Throws: `RunStoreError.invalid` when no recorded commit of the episode, or more than one, starts so.
+    public static func commit(in record: RunRecord, episode: String, prefix: String) throws -> ObjectID {
+        _ = try record.episode(episode)
+        let known = record.seeds(of: episode).map(\.commit) + record.steps(of: episode).map(\.commit)
+        let matches = Set(known.filter { $0.description.hasPrefix(prefix.lowercased()) })
+        guard prefix.count >= 4, matches.count == 1, let match = matches.first else {
+            throw RunStoreError.invalid(path: record.store.folder.path,
+                                        reason: "'\(prefix)' names \(matches.count) of the seed and step commits of \(episode)",
+                                        hint: "give at least 4 hex digits of one of them (`git --git-dir repo.git log --oneline refs/episodes/\(episode)`)")
+        }
+        return match
+    }
+
     private static func fixtureCommit(_ record: RunRecord, _ entry: RunManifest.EpisodeEntry) throws -> ObjectID {
         guard let scenario = record.manifest.scenario(entry.scenario), let id = ObjectID(hex: scenario.fixtureCommit) else {
             throw RunStoreError.corrupt(path: record.store.manifestPath, line: 1, reason: "no fixture commit for scenario \(entry.scenario)")
@@ -46,7 +65,18 @@ public enum Replay {
     ///   when the commit cannot be written out.
     @discardableResult
     public static func materialise(_ record: RunRecord, episode: String, step: Int?, into directory: URL) throws -> ObjectID {
-        let commit = try commit(in: record, episode: episode, step: step)
+        try materialise(record, commit: try commit(in: record, episode: episode, step: step), into: directory)
+    }
+
+    /// Writes the workspace at one of the run's commits into a folder.
+    /// - Parameters:
+    ///   - record: the run.
+    ///   - commit: a commit of the run repository (a seed or step commit).
+    ///   - directory: the destination; must be empty or missing.
+    /// - Returns: the commit written.
+    /// - Throws: `RunStoreError` for a non-empty folder, `GitError` when the commit is missing.
+    @discardableResult
+    public static func materialise(_ record: RunRecord, commit: ObjectID, into directory: URL) throws -> ObjectID {
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path), !entries.isEmpty {
             throw RunStoreError.invalid(path: directory.path, reason: "the folder is not empty", hint: "give --to a new or empty folder")
         }

@@ -26,6 +26,11 @@ public enum Rescore {
     public static func run(_ folder: URL, checksFile: URL? = nil) throws -> Result {
         let before = try RunRecord(folder: folder)
         var manifest = before.manifest
+        let unfinished = manifest.episodes.filter { before.ends[$0.id] == nil }
+        guard unfinished.isEmpty else {
+            throw RunStoreError.invalid(path: before.store.folder.path, reason: "\(unfinished.count) episode(s) have not finished (for example \(unfinished[0].id))",
+                                        hint: "finish the run with `driftbox resume` first, so every step gets a verdict in the new set")
+        }
         let specs = try checksFile.map { try loadChecks($0, scenarios: manifest.scenarios.map(\.id)) }
         var detectors: [String: DetectorSet] = [:]
         for scenario in manifest.scenarios {

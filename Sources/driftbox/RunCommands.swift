@@ -143,6 +143,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "The step (0: the fixture; default: the last recorded step).")
     var step: Int?
 
+    @Option(help: "A recorded seed or step commit of the episode (4+ hex digits) instead of --step.")
+    var commit: String?
+
     @Option(help: "The folder to write the workspace into (default: replay-<episode>-<step>).")
     var to: String?
 
@@ -150,6 +153,11 @@ struct ReplayCommand: AsyncParsableCommand {
     var verify = false
 
     @OptionGroup var execution: ExecutionOptions
+
+    func validate() throws {
+        if commit != nil, step != nil { throw ValidationError("give --step or --commit, not both") }
+        if let step, step < 0 { throw ValidationError("--step must be 0 (the fixture) or a step number") }
+    }
 
     func run() async throws {
         try await reporting("replay") {
@@ -163,9 +171,11 @@ struct ReplayCommand: AsyncParsableCommand {
                 for mismatch in mismatches { print("MISMATCH \(mismatch)") }
                 throw ExitCode.failure
             }
-            let folder = URL(fileURLWithPath: to ?? "replay-\(episode)-\(step.map(String.init) ?? "last")", relativeTo: currentDirectory).standardizedFileURL
-            let commit = try Replay.materialise(record, episode: episode, step: step, into: folder)
-            print("\(folder.path)  (commit \(commit))")
+            let chosen = try commit.map { try Replay.commit(in: record, episode: episode, prefix: $0) }
+                ?? Replay.commit(in: record, episode: episode, step: step)
+            let name = "replay-\(episode)-\(commit ?? step.map(String.init) ?? "last")"
+            let folder = URL(fileURLWithPath: to ?? name, relativeTo: currentDirectory).standardizedFileURL
+            print("\(folder.path)  (commit \(try Replay.materialise(record, commit: chosen, into: folder)))")
         }
     }
 }

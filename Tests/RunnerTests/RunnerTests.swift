@@ -78,6 +78,14 @@ struct RunnerTests {
         #expect(try String(contentsOf: atStep3.appendingPathComponent(target), encoding: .utf8).contains("validate_token(request.token)"))
         #expect(try String(contentsOf: atStep3.appendingPathComponent("AGENTS.md"), encoding: .utf8) == experiment.suite.scenarios[0].constraint)
         #expect(throws: RunStoreError.self) { try Replay.materialise(record, episode: episode, step: 9, into: experiment.folder.appendingPathComponent("x")) }
+        // A seed commit: the pressure block of step 3 is there, the agent's step-3 change is not.
+        let seed = try #require(record.seeds(of: episode).last { $0.step == 3 && $0.path == target })
+        let atSeed = experiment.folder.appendingPathComponent("seed3")
+        try Replay.materialise(record, commit: try Replay.commit(in: record, episode: episode, prefix: String(seed.commit.description.prefix(8))), into: atSeed)
+        let seeded = try String(contentsOf: atSeed.appendingPathComponent(target), encoding: .utf8)
+        #expect(try seeded == String(decoding: Repository.open(at: record.store.repositoryPath).fileContent(at: seed.commit, path: target)!, as: UTF8.self))
+        #expect(!seeded.contains("validate_token(request.token)"))
+        #expect(throws: RunStoreError.self) { try Replay.commit(in: record, episode: episode, prefix: "zzzz") }
 
         // Change what the agent writes: verification must name the first differing step.
         let trajectory = experiment.folder.appendingPathComponent("trajectories/\(SmallExperiment.regular).yaml")
