@@ -23,7 +23,7 @@ public struct Detector: Sendable {
         do {
             regex = try NSRegularExpression(pattern: spec.pattern, options: [.anchorsMatchLines])
         } catch {
-            throw ChecksError(.invalidPattern, "detector `\(spec.id)`: pattern `\(spec.pattern)` is not a valid ICU regular expression (\(error)); fix the pattern (escape `(` `.` `[` as `\\(` `\\.` `\\[` when you mean them literally)")
+            throw ChecksError(.invalidPattern, "detector `\(spec.id)`: pattern `\(spec.pattern)` is not a valid ICU regular expression (unbalanced parentheses or brackets, a dangling quantifier, or an unknown escape); fix the pattern (escape `(` `.` `[` as `\\(` `\\.` `\\[` when you mean them literally)")
         }
         switch spec.files {
         case .targets: globs = []
