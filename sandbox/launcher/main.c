@@ -24,7 +24,8 @@
 //   --lifeline-fd N            read end of a pipe; when it hangs up the whole tree is killed
 //
 // Report lines: "mode M", "pids-cgroup PATH|none" (root runners), "landlock ABI",
-// "status exit N" / "status signal N", "exec-failed ERRNO", "error STAGE: MESSAGE".
+// "usage USER_US SYS_US MAXRSS_KIB", "status exit N" / "status signal N", "exec-failed ERRNO",
+// "error STAGE: MESSAGE".
 // Processes: this outer launcher supervises (signalfd + lifeline); in full mode it creates the
 // namespaces and forks pid 1 of the new pid namespace, which builds the root and forks the
 // command; in reduced mode it is a subreaper and forks the command directly.
@@ -541,7 +542,14 @@ static void leave_pids_cgroup(void) {
 }
 
 // ---- supervision ----
+// Reports the command's resource usage (every reaped descendant: user and system microseconds,
+// peak RSS in KiB; the launcher's own work is not included), then its status. Written once the
+// whole tree is dead.
 static void report_status(int st) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+        report("usage %ld %ld %ld", (long)(ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec),
+               (long)(ru.ru_stime.tv_sec * 1000000L + ru.ru_stime.tv_usec), ru.ru_maxrss);
     if (WIFEXITED(st)) report("status exit %d", WEXITSTATUS(st));
     else if (WIFSIGNALED(st)) report("status signal %d", WTERMSIG(st));
 }
@@ -620,7 +628,7 @@ static int supervise(pid_t main_pid, int sfd, int is_init_parent) {
         while ((p = waitpid(-1, &st, WNOHANG)) > 0)
             if (p == main_pid) status = st;
         if (status != -1) {
-            if (!is_init_parent) { int ignored; report_status(status); kill_descendants(main_pid, &ignored); }
+            if (!is_init_parent) { int ignored; kill_descendants(main_pid, &ignored); report_status(status); }
             return status;
         }
     }
