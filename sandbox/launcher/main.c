@@ -16,6 +16,7 @@
 //   --tmpfs PATH               full mode: fresh tmpfs at PATH (in order given)
 //   --bind-rw PATH             full mode: PATH of the host, read-write, at the same path
 //   --bind-ro PATH             full mode: PATH of the host, read-only, at the same path
+//   --mask PATH                full mode: hide a file (empty) or folder (empty tmpfs), if present
 //   --landlock-ro PATH         Landlock: read and execute beneath PATH
 //   --landlock-rw PATH         Landlock: all file access beneath PATH
 //   --rlimit NAME=VALUE        core|nofile|fsize|nproc|cpu|as; VALUE a number or "inf"
@@ -99,7 +100,7 @@ struct ll_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __at
 struct mattr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 
 enum mode { MODE_FULL, MODE_REDUCED, MODE_NONE };
-enum mount_kind { M_TMPFS, M_BIND_RW, M_BIND_RO };
+enum mount_kind { M_TMPFS, M_BIND_RW, M_BIND_RO, M_MASK };
 struct mount_op { enum mount_kind kind; const char *path; };
 struct rlim_op { int resource; rlim_t value; };
 
@@ -198,9 +199,9 @@ static void parse_args(int argc, char **argv) {
             else fail("args", "unknown mode '%s'", v);
         }
         else if (strcmp(a, "--workdir") == 0) cfg.workdir = v;
-        else if (strcmp(a, "--tmpfs") == 0 || strcmp(a, "--bind-rw") == 0 || strcmp(a, "--bind-ro") == 0) {
+        else if (strcmp(a, "--tmpfs") == 0 || strcmp(a, "--bind-rw") == 0 || strcmp(a, "--bind-ro") == 0 || strcmp(a, "--mask") == 0) {
             if (cfg.n_mounts >= MAX_ITEMS) fail("args", "too many mounts");
-            enum mount_kind k = a[2] == 't' ? M_TMPFS : (strcmp(a, "--bind-rw") == 0 ? M_BIND_RW : M_BIND_RO);
+            enum mount_kind k = a[2] == 't' ? M_TMPFS : a[2] == 'm' ? M_MASK : (strcmp(a, "--bind-rw") == 0 ? M_BIND_RW : M_BIND_RO);
             if (v[0] != '/') fail("args", "%s wants an absolute path, got '%s'", a, v);
             cfg.mounts[cfg.n_mounts++] = (struct mount_op){k, v};
         }
@@ -343,6 +344,22 @@ static void build_proc(void) {
     }
 }
 
+// Hides a host file behind an empty read-only file (the private /dev/null) and a host folder
+// behind an empty read-only tmpfs; a path that does not exist needs no mask.
+static void mask_path(const char *dst) {
+    struct stat st;
+    if (lstat(dst, &st) < 0) {
+        if (errno == ENOENT) return;
+        fail("mount", "stat %s", dst);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") < 0) fail("mount", "mask %s", dst);
+    } else if (S_ISREG(st.st_mode)) {
+        if (mount("/newroot/dev/null", dst, NULL, MS_BIND, NULL) < 0) fail("mount", "mask %s", dst);
+        set_recursive(dst, MATTR_RDONLY | MATTR_NOSUID);
+    }
+}
+
 // Builds the new root (bubblewrap's pivot technique) and switches into it. Runs as pid 1.
 static void build_root(void) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("mount", "make / private");
@@ -359,6 +376,10 @@ static void build_root(void) {
         const struct mount_op *m = &cfg.mounts[i];
         snprintf(dst, sizeof dst, "/newroot%s", m->path);
         snprintf(src, sizeof src, "/oldroot%s", m->path);
+        if (m->kind == M_MASK) {
+            mask_path(dst);
+            continue;
+        }
         if (m->kind == M_TMPFS) {
             mkdir_p(dst, 0);
             if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=256m") < 0) fail("mount", "tmpfs on %s", m->path);
