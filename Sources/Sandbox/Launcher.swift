@@ -77,8 +77,8 @@ struct LaunchPlan: Equatable {
             for git in readOnly { args += ["--bind-ro", git] }
             for path in maskedPaths { args += ["--mask", path] }
             for path in readablePaths + readOnly { args += ["--landlock-ro", path] }
-            for path in [workspace, "/tmp", "/run", "/dev", home] { args += ["--landlock-rw", path] }
-            env["HOME"] = home
+            for path in [workspace, "/tmp", "/run", "/dev"] + (home == "/" ? [] : [home]) { args += ["--landlock-rw", path] }
+            env["HOME"] = home == "/" ? "/tmp" : home
             env["TMPDIR"] = "/tmp"
         case .reduced, .unsandboxed:
             for path in readablePaths + readOnly { args += ["--landlock-ro", path] }

@@ -245,9 +245,11 @@ public final class Sandbox: Sendable {
         }
     }
 
+    /// The runner's home folder (hidden behind a tmpfs in full mode), or "/" when it has none
+    /// that exists (e.g. nobody's /nonexistent): commands then get /tmp as HOME.
     static func runnerHome() -> String {
-        if let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir { return String(cString: dir) }
-        return "/"
+        guard let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir, let real = realPath(String(cString: dir)) else { return "/" }
+        return real
     }
 
     /// Runs one command and waits for it, without blocking Swift's cooperative threads.
