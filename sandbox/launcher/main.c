@@ -117,6 +117,12 @@ static struct {
     struct sock_filter *filter; unsigned short filter_len;
 } cfg = { .mode = MODE_FULL, .seccomp_fd = -1, .report_fd = -1, .lifeline_fd = -1 };
 
+// The pids cgroup of a root runner (see enter_pids_cgroup), removed by its owner on every exit path.
+static char pids_name[64];
+static int pids_base_fd = -1, pids_parent_procs_fd = -1;
+static pid_t pids_owner;
+static void leave_pids_cgroup(void);
+
 // ---- reporting ----
 static void report(const char *fmt, ...) {
     char buf[1024];
@@ -145,6 +151,7 @@ __attribute__((noreturn)) static void fail(const char *stage, const char *fmt, .
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     report("error %s: %s: %s", stage, msg, strerror(saved));
+    if (pids_owner == getpid()) leave_pids_cgroup();
     _exit(EXIT_SETUP);
 }
 
@@ -519,8 +526,6 @@ __attribute__((noreturn)) static void exec_command(void) {
 // The kernel exempts uid 0 from RLIMIT_NPROC (also uid 0 mapped into a user namespace), so for a
 // root runner the nproc limit is enforced with a pids cgroup (cgroup v1 "pids" hierarchy) that the
 // outer launcher enters before creating the sandbox and leaves (and removes) at the end.
-static char pids_name[64];
-static int pids_base_fd = -1, pids_parent_procs_fd = -1;
 
 static int write_text_at(int dirfd, const char *path, const char *text) {
     int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
@@ -529,6 +534,20 @@ static int write_text_at(int dirfd, const char *path, const char *text) {
     int ok = write(fd, text, n) == n;
     close(fd);
     return ok ? 0 : -1;
+}
+
+// A launcher killed with SIGKILL cannot remove its group: remove empty groups whose launcher is gone.
+static void remove_stale_pids_cgroups(void) {
+    int fd = dup(pids_base_fd);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) { if (fd >= 0) close(fd); return; }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid;
+        if (sscanf(e->d_name, "driftbox-%d", &pid) != 1 || pid <= 0) continue;
+        if (kill(pid, 0) < 0 && errno == ESRCH) unlinkat(pids_base_fd, e->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
 }
 
 // Enters a fresh pids cgroup. The hierarchy is kept open by fd: in full mode this process's root
@@ -542,8 +561,10 @@ static void enter_pids_cgroup(void) {
     pids_base_fd = open("/sys/fs/cgroup/pids", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     pids_parent_procs_fd = pids_base_fd < 0 ? -1 : openat(pids_base_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
     if (pids_parent_procs_fd < 0) { report("pids-cgroup none"); return; }
+    remove_stale_pids_cgroups();
     snprintf(pids_name, sizeof pids_name, "driftbox-%d", getpid());
     if (mkdirat(pids_base_fd, pids_name, 0755) < 0) fail("cgroup", "mkdir /sys/fs/cgroup/pids/%s", pids_name);
+    pids_owner = getpid();
     snprintf(path, sizeof path, "%s/pids.max", pids_name);
     snprintf(text, sizeof text, "%llu", (unsigned long long)max);
     if (write_text_at(pids_base_fd, path, text) < 0) fail("cgroup", "write %s", path);
