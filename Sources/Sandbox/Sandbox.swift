@@ -135,7 +135,7 @@ public struct SandboxOptions: Sendable {
     public var outputLimit: Int
     /// Host folders commands may read (and execute from) through Landlock, besides the workspace,
     /// its `.git`, `readOnlyPaths` and their private /tmp, /run and home. Everything else on the host
-    /// (other users' homes, /srv, /work, /mnt, other runs) stays unreadable even to a root runner.
+    /// (other users' homes, /srv, /mnt, other checkouts and runs) stays unreadable even to a root runner.
     public var readablePaths: [String]
 
     /// Host files and folders hidden in full mode (an empty file or folder takes their place),
