@@ -127,6 +127,19 @@ struct WorkspaceTests {
         #expect(try episode.workspace.repository.fileContent(at: snapshot.commit, path: "docs/outside") == Array("../../outside/secret".utf8))
     }
 
+    @Test("a file turned into a link shows, as in git diff, as a deletion and an addition")
+    func typeChange() throws {
+        let episode = try Episode()
+        let (_, diff) = try episode.step {
+            try FileManager.default.removeItem(atPath: episode.root + "/src/report.py")
+            try FileManager.default.createSymbolicLink(atPath: episode.root + "/src/report.py", withDestinationPath: "inventory.py")
+        }
+        #expect(diff.files.map(\.path) == ["src/report.py", "src/report.py"])
+        #expect(diff.files.map(\.status) == [.deleted, .added])
+        #expect(diff.files.map(\.newMode) == [.absent, .symlink])
+        #expect(diff.patch == (try git(["diff", "HEAD~", "HEAD"], in: episode.root).output))
+    }
+
     @Test("binary files are committed byte for byte and marked binary")
     func binary() throws {
         let episode = try Episode()
