@@ -119,19 +119,29 @@ public final class Workspace {
     /// hard-linking its packs (copying them across file systems) into a fresh repository and
     /// checking out its `HEAD`; any other repository goes through libgit2's local clone.
     /// - Parameters:
-    ///   - fixtureRepository: the fixture repository (as `Fixture.build` writes it).
+    ///   - fixtureRepository: the fixture repository (as `Fixture.build` writes it), or a run's
+    ///     repository when resuming.
     ///   - path: the new workspace folder; must not exist or be empty.
-    /// - Returns: the workspace, checked out at the fixture's `HEAD`, on the same branch.
-    /// - Throws: `GitError` when the fixture cannot be read or the folder cannot be written.
-    public static func create(from fixtureRepository: String, at path: String) throws -> Workspace {
+    ///   - commit: the commit to start from (to resume an episode); nil for the source's `HEAD`.
+    /// - Returns: the workspace, checked out at `commit` or the source's `HEAD`, on the source's
+    ///   `HEAD` branch (`refs/heads/main` when a commit is given).
+    /// - Throws: `GitError` when the source cannot be read, the commit is not in it, or the folder
+    ///   cannot be written.
+    public static func create(from fixtureRepository: String, at path: String, commit: ObjectID? = nil) throws -> Workspace {
         if try FileSystem.status(path) != nil, try !FileSystem.entries(of: path).isEmpty {
             throw GitError(kind: .invalidInput, function: "Workspace.create", message: "the workspace folder is not empty", location: path,
                            hint: "give each episode a fresh folder")
         }
         let source = try Repository.open(at: fixtureRepository)
-        let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, source.pointer) })
-        let branch = String(cString: git_reference_name(head.pointer))
-        let tip = ObjectID(git_reference_target(head.pointer).pointee)
+        let branch: String
+        let tip: ObjectID
+        if let commit {
+            _ = try source.commitHandle(commit)
+            (branch, tip) = (Fixture.branch, commit)
+        } else {
+            let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, source.pointer) })
+            (branch, tip) = (String(cString: git_reference_name(head.pointer)), ObjectID(git_reference_target(head.pointer).pointee))
+        }
         let repository: Repository
         if let packs = try source.packFilesIfFullyPacked() {
             repository = try Repository.create(at: path)
@@ -150,6 +160,11 @@ public final class Workspace {
             options.local = GIT_CLONE_LOCAL
             options.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
             repository = Repository(try make("git_clone", location: fixtureRepository) { git_clone(&$0, fixtureRepository, path, &options) })
+            if commit != nil {
+                try repository.updateRef(branch, to: tip)
+                try repository.setHead(branch)
+                try repository.checkout(tip, targetDirectory: nil)
+            }
         }
         try repository.bufferObjects()
         let root = path.hasSuffix("/") ? String(path.dropLast()) : path

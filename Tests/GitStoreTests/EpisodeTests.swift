@@ -163,6 +163,28 @@ struct EpisodeTests {
         #expect(try gitOutput(["rev-parse", "HEAD"], in: workspace.path) == workspace.tip.description)
     }
 
+    @Test("an episode resumes from a run repository at any step commit")
+    func resume() throws {
+        let folder = try TemporaryFolder()
+        let (workspace, ids) = try Self.runEpisode(in: folder, name: "ws")
+        let run = try Repository.create(at: folder("run.git"), bare: true)
+        try workspace.repository.copyObjects(reachableFrom: ids[4], into: run)
+        try run.updateRef("refs/episodes/ep-7", to: ids[4])
+        let resumed = try Workspace.create(from: folder("run.git"), at: folder("resumed"), commit: ids[2])
+        #expect(resumed.tip == ids[2] && resumed.branch == "refs/heads/main")
+        #expect(try gitOutput(["status", "--porcelain"], in: resumed.path) == "")
+        #expect(try String(contentsOfFile: resumed.path + "/AGENTS.md", encoding: .utf8) == Self.constraint)
+        // Landing the same seed and making the same step again gives the same commits.
+        #expect(try resumed.land(Self.seeds[1]) == ids[3])
+        try FileManager.default.removeItem(atPath: resumed.path + "/scripts/check.sh")
+        try write("print('ok')\n", to: resumed.path + "/scripts/check.py", executable: true)
+        #expect(try resumed.snapshot(StepStamp(episode: "ep-7", step: 2, task: "report")).commit == ids[4])
+        let absent = try #require(throws: GitError.self) {
+            try Workspace.create(from: folder("run.git"), at: folder("other"), commit: ObjectID(hex: String(repeating: "ab", count: 20))!)
+        }
+        #expect(absent.isNotFound)
+    }
+
     @Test("seed paths that leave the workspace, reach into .git or go through symbolic links are refused")
     func unsafeSeedPaths() throws {
         let folder = try TemporaryFolder()
