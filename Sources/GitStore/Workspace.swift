@@ -184,7 +184,8 @@ public final class Workspace {
         try land([seed])[0]
     }
 
-    /// Lands several seed commits in order, one commit each, writing their objects as one pack.
+    /// Lands several seed commits in order, one commit each, writing their objects as one pack
+    /// and each edited file once.
     ///
     /// A seed that fails leaves the files as they were; the seeds before it stay landed.
     /// - Parameter seeds: the seeds, oldest first.
@@ -192,51 +193,51 @@ public final class Workspace {
     /// - Throws: `GitError` as `land(_:)` does.
     @discardableResult
     public func land(_ seeds: [Seed]) throws -> [ObjectID] {
-        var written: Set<String> = []
+        // Files are written once per batch, with their final text, after the commits exist.
+        var files: [String: String] = [:]
         var ids: [ObjectID] = []
         do {
             for seed in seeds {
-                let (id, paths) = try landOne(seed)
+                let (id, written) = try landOne(seed, batch: files)
                 ids.append(id)
-                written.formUnion(paths)
+                files.merge(written) { _, new in new }
             }
         } catch {
-            try? publish(indexPaths: written)
+            try? publish(files)
             throw error
         }
-        try publish(indexPaths: written)
+        try publish(files)
         return ids
     }
 
-    /// Lands one seed; returns its commit and the files it wrote (their index entries are
-    /// refreshed only once the commit exists).
-    private func landOne(_ seed: Seed) throws -> (ObjectID, [String]) {
+    /// Commits one seed on top of the tip; returns its commit and the new text of each file it
+    /// edits (written to disk by `publish`). `batch` holds the texts earlier seeds of the batch
+    /// gave files that are not written yet.
+    private func landOne(_ seed: Seed, batch: [String: String]) throws -> (ObjectID, [String: String]) {
         guard !seed.edits.isEmpty else {
             throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the seed has no edits", hint: "give the seed at least one edit")
         }
-        // Apply every edit in memory first, so a failing anchor changes no file.
-        var contents: [(path: String, text: String)] = []
+        var contents: [String: String] = [:]
+        var order: [String] = []
         for edit in seed.edits {
             try Self.validate(relativePath: edit.path)
             try refuseSymbolicLinks(on: edit.path)
-            let current = try contents.last { $0.path == edit.path }?.text ?? currentText(edit.path)
-            contents.removeAll { $0.path == edit.path }
-            contents.append((edit.path, try edit.apply(to: current)))
+            let current = try contents[edit.path] ?? batch[edit.path] ?? currentText(edit.path)
+            if contents[edit.path] == nil { order.append(edit.path) }
+            contents[edit.path] = try edit.apply(to: current)
         }
         var updates: [(path: String, blob: ObjectID, mode: git_filemode_t)] = []
-        for (relative, text) in contents {
-            let file = path + "/" + relative
-            try FileSystem.makeDirectory((file as NSString).deletingLastPathComponent)
-            try FileSystem.replaceContents(of: file, with: Array(text.utf8))
+        for relative in order {
+            let text = contents[relative]!
             var oid = git_oid()
             try check("git_blob_create_from_buffer", git_blob_create_from_buffer(&oid, repository.pointer, text, text.utf8.count), location: relative)
-            let executable = try FileSystem.status(file).map { $0.st_mode & S_IXUSR != 0 } ?? false
+            let executable = try FileSystem.status(path + "/" + relative).map { $0.st_mode & S_IXUSR != 0 } ?? false
             updates.append((relative, ObjectID(oid), executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
         }
         let tree = try updatedTree(try repository.treeHandle(ofCommit: tip), updates)
         let message = try Trailer.message(seed.message, trailers: seed.trailers)
         tip = try repository.commit(tree: tree, message: message, author: seed.author, committer: seed.committer, parents: [tip], updateRef: nil)
-        return (tip, updates.map(\.path))
+        return (tip, contents)
     }
 
     /// Refuses a seed path when the file or a folder on its way is a symbolic link: a seed
@@ -265,16 +266,21 @@ public final class Workspace {
         return text
     }
 
-    /// Writes the buffered objects, moves the branch to the tip and refreshes the index entries
-    /// of `indexPaths` from the files (their blobs are the ones just committed).
-    private func publish(indexPaths: Set<String>) throws {
+    /// Writes the seeded files, the buffered objects, moves the branch to the tip and refreshes
+    /// the index entries of the seeded files (their blobs are the ones just committed).
+    private func publish(_ files: [String: String]) throws {
+        for (relative, text) in files.sorted(by: { $0.key < $1.key }) {
+            let file = path + "/" + relative
+            try FileSystem.makeDirectory((file as NSString).deletingLastPathComponent)
+            try FileSystem.replaceContents(of: file, with: Array(text.utf8))
+        }
         try repository.writeBufferedObjects(tip: tip, known: published)
         published = tip
         try repository.updateRef(branch, to: tip)
-        guard !indexPaths.isEmpty else { return }
+        guard !files.isEmpty else { return }
         let index = try repositoryIndex()
         let tree = try repository.treeHandle(ofCommit: tip)
-        for relative in indexPaths.sorted() {
+        for relative in files.keys.sorted() {
             guard let info = try FileSystem.status(path + "/" + relative) else { continue }
             let entry = TreeEntryHandle(try make("git_tree_entry_bypath", location: relative) { git_tree_entry_bypath(&$0, tree.pointer, relative) })
             try relative.withCString { cPath in
