@@ -145,3 +145,10 @@ final class ConfigHandle {
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { git_config_free(pointer) }
 }
+
+/// Owns a `git_indexer`.
+final class IndexerHandle {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_indexer_free(pointer) }
+}

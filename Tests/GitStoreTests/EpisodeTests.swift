@@ -163,6 +163,27 @@ struct EpisodeTests {
         #expect(try gitOutput(["rev-parse", "HEAD"], in: workspace.path) == workspace.tip.description)
     }
 
+    @Test("a run repository's packs consolidate into one, with every object kept")
+    func consolidate() throws {
+        let folder = try TemporaryFolder()
+        let (workspace, ids) = try Self.runEpisode(in: folder, name: "ws")
+        let run = try Repository.create(at: folder("run.git"), bare: true)
+        for (i, id) in ids.enumerated() {
+            try workspace.repository.copyObjects(reachableFrom: id, excluding: i > 0 ? [ids[i - 1]] : [], into: run)
+            try run.updateRef("refs/episodes/ep-7", to: id)
+        }
+        let packs = { try FileManager.default.contentsOfDirectory(atPath: folder("run.git/objects/pack")).filter { $0.hasSuffix(".pack") } }
+        #expect(try packs().count == 5)
+        // Fixture 9 (commit, 3 trees, 5 blobs) + constraint seed 3 + step 1 4 + note seed 5 + step 2 4.
+        #expect(try run.consolidatePacks() == 25)
+        #expect(try packs().count == 1)
+        let listed = try gitOutput(["--git-dir", folder("run.git"), "rev-list", "--objects", "--all"], in: folder.path)
+        #expect(listed.split(separator: "\n").count == 25)
+        #expect(try run.log(from: ids[4]).map(\.id) == ids.reversed())
+        let fsck = try gitOutput(["--git-dir", folder("run.git"), "fsck", "--strict"], in: folder.path)
+        #expect(fsck == "notice: HEAD points to an unborn branch (main)")
+    }
+
     @Test("an episode resumes from a run repository at any step commit")
     func resume() throws {
         let folder = try TemporaryFolder()
