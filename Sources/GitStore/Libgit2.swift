@@ -29,10 +29,10 @@ enum Libgit2 {
 
 /// Runs a libgit2 constructor that writes an object pointer, and returns the pointer.
 func make(
-    _ function: String, location: String? = nil, _ body: (inout OpaquePointer?) -> Int32
+    _ function: String, location: String? = nil, hint: String? = nil, _ body: (inout OpaquePointer?) -> Int32
 ) throws -> OpaquePointer {
     var out: OpaquePointer?
-    try check(function, body(&out), location: location)
+    try check(function, body(&out), location: location, hint: hint)
     guard let out else {
         throw GitError(kind: .libgit2, function: function, message: "libgit2 returned success but no object", location: location)
     }

@@ -159,7 +159,7 @@ public final class Workspace {
             try check("git_clone_options_init", git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)))
             options.local = GIT_CLONE_LOCAL
             options.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
-            repository = Repository(try make("git_clone", location: fixtureRepository) { git_clone(&$0, fixtureRepository, path, &options) })
+            repository = Repository(try make("git_clone", location: fixtureRepository, hint: "check that the fixture repository exists and the workspace folder is writable") { git_clone(&$0, fixtureRepository, path, &options) })
             if commit != nil {
                 try repository.updateRef(branch, to: tip)
                 try repository.setHead(branch)
