@@ -9,6 +9,7 @@ enum Libgit2 {
         let empty = FileManager.default.temporaryDirectory
             .appendingPathComponent("driftbox-git-empty-\(getpid())-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        atexit { _ = rmdir(Libgit2.emptyFolder) }
         return empty
     }()
 
