@@ -153,19 +153,23 @@ public final class Workspace {
             }
             try repository.updateRef(branch, to: tip)
             if branch != "refs/heads/main" { try repository.setHead(branch) }
-            try repository.checkout(tip, targetDirectory: nil)
         } else {
             var options = git_clone_options()
             try check("git_clone_options_init", git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)))
             options.local = GIT_CLONE_LOCAL
-            options.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
-            repository = Repository(try make("git_clone", location: fixtureRepository, hint: "check that the fixture repository exists and the workspace folder is writable") { git_clone(&$0, fixtureRepository, path, &options) })
-            if commit != nil {
-                try repository.updateRef(branch, to: tip)
-                try repository.setHead(branch)
-                try repository.checkout(tip, targetDirectory: nil)
-            }
+            options.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
+            repository = Repository(try make("git_clone", location: fixtureRepository, hint: "check that the fixture repository exists and the workspace folder is writable") {
+                git_clone(&$0, fixtureRepository, path, &options)
+            })
+            try repository.updateRef(branch, to: tip)
+            try repository.setHead(branch)
         }
+        // Files are stored byte for byte: no end-of-line conversion, keyword expansion or filter
+        // that a `.gitattributes` in the fixture (or one the agent writes) could ask for, so a
+        // step's diff holds exactly the bytes the agent left.
+        try FileSystem.makeDirectory(repository.gitDirectory + "info")
+        try FileSystem.replaceContents(of: repository.gitDirectory + "info/attributes", with: Array("* -text -filter -ident\n".utf8))
+        try repository.checkout(tip, targetDirectory: nil)
         try repository.bufferObjects()
         let root = path.hasSuffix("/") ? String(path.dropLast()) : path
         return Workspace(path: root, repository: repository, branch: branch, tip: tip)

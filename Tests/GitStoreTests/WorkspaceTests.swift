@@ -281,6 +281,22 @@ struct WorkspaceCloneTests {
         #expect(try gitOutput(["rev-parse", "refs/heads/trunk"], in: workspace.path) == snapshot.commit.description)
     }
 
+    @Test("a .gitattributes asking for line-ending conversion changes no byte of a step")
+    func noConversion() throws {
+        let folder = try TemporaryFolder()
+        try write("* text eol=lf\n", to: folder("src/.gitattributes"))
+        try write("first\r\nsecond\r\n", to: folder("src/dos.txt"))
+        _ = try Fixture.build(source: folder("src"), into: folder("f.git"))
+        let workspace = try Workspace.create(from: folder("f.git"), at: folder("ws"))
+        #expect(try FileManager.default.contents(atPath: workspace.path + "/dos.txt") == Data("first\r\nsecond\r\n".utf8))
+        let untouched = try workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t"))
+        #expect(try workspace.diff(untouched).isEmpty)
+        try write("first\r\nsecond\r\nthird\r\n", to: workspace.path + "/dos.txt")
+        let edited = try workspace.snapshot(StepStamp(episode: "e", step: 2, task: "t"))
+        #expect(try workspace.repository.fileContent(at: edited.commit, path: "dos.txt") == Array("first\r\nsecond\r\nthird\r\n".utf8))
+        #expect(try workspace.diff(edited).files[0].addedLines == [DiffLine(origin: .addition, oldLineNumber: nil, newLineNumber: 3, content: "third")])
+    }
+
     @Test("a workspace folder that is not empty is refused")
     func nonEmptyFolder() throws {
         let folder = try TemporaryFolder()
