@@ -66,12 +66,12 @@ struct WorkspaceTests {
         let (_, diff) = try episode.step {
             try write("*.log\n", to: episode.root + "/.gitignore")
             try write("debug\n", to: episode.root + "/logs/run.log")
-            try write("HELPER = True\n", to: episode.root + "/src/new/deep/helper.py")
+            try write("ANONYMISE = True\n", to: episode.root + "/src/new/deep/anonymise.py")
         }
-        #expect(diff.files.map(\.path) == [".gitignore", "logs/run.log", "src/new/deep/helper.py"])
+        #expect(diff.files.map(\.path) == [".gitignore", "logs/run.log", "src/new/deep/anonymise.py"])
         #expect(diff.files.allSatisfy { $0.status == .added && $0.oldMode == .absent && $0.newMode == .regular && $0.oldPath == nil })
         #expect(diff.files[2].hunks.map(\.header) == ["@@ -0,0 +1 @@"])
-        #expect(diff.files[2].addedLines == [DiffLine(origin: .addition, oldLineNumber: nil, newLineNumber: 1, content: "HELPER = True")])
+        #expect(diff.files[2].addedLines == [DiffLine(origin: .addition, oldLineNumber: nil, newLineNumber: 1, content: "ANONYMISE = True")])
     }
 
     @Test("a deletion lists every removed line with its old number")
