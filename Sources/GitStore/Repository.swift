@@ -46,7 +46,7 @@ public final class Repository {
         options.template_path = UnsafePointer(template)
         options.initial_head = UnsafePointer(head)
         if let workdirCopy { options.workdir_path = UnsafePointer(workdirCopy) }
-        return Repository(try make("git_repository_init_ext", location: path) { git_repository_init_ext(&$0, path, &options) })
+        return Repository(try make("git_repository_init_ext", location: path, hint: "check that the parent folder exists and is writable") { git_repository_init_ext(&$0, path, &options) })
     }
 
     /// Opens an existing repository.
@@ -55,7 +55,7 @@ public final class Repository {
     /// - Throws: `GitError` when `path` is not a git repository.
     public static func open(at path: String) throws -> Repository {
         Libgit2.ensure()
-        let pointer = try make("git_repository_open_ext", location: path) {
+        let pointer = try make("git_repository_open_ext", location: path, hint: "pass a working tree, its .git folder or a bare repository (build fixtures with `driftbox fixtures build`)") {
             git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
         }
         return Repository(pointer)
@@ -120,7 +120,7 @@ public final class Repository {
 
     func commitHandle(_ id: ObjectID) throws -> CommitHandle {
         var oid = id.oid
-        return CommitHandle(try make("git_commit_lookup", location: id.description) { git_commit_lookup(&$0, pointer, &oid) })
+        return CommitHandle(try make("git_commit_lookup", location: id.description, hint: "check the commit id, or copy the objects into this repository first") { git_commit_lookup(&$0, pointer, &oid) })
     }
 
     func treeHandle(ofCommit id: ObjectID) throws -> TreeHandle {
@@ -130,7 +130,7 @@ public final class Repository {
 
     func treeHandle(_ id: ObjectID) throws -> TreeHandle {
         var oid = id.oid
-        return TreeHandle(try make("git_tree_lookup", location: id.description) { git_tree_lookup(&$0, pointer, &oid) })
+        return TreeHandle(try make("git_tree_lookup", location: id.description, hint: "check the tree id") { git_tree_lookup(&$0, pointer, &oid) })
     }
 
     /// Writes a commit of an existing tree.
