@@ -109,6 +109,20 @@ public final class Repository {
         try check("git_config_set_bool", git_config_set_bool(config.pointer, name, value ? 1 : 0), location: gitDirectory + "config")
     }
 
+    /// Reads a configuration variable as libgit2 sees it for this repository. User-level and
+    /// system files are never consulted, so only the repository's own file can set it.
+    /// - Parameter name: the variable (for example `core.filemode`).
+    /// - Returns: its value as a string, or nil when it is not set.
+    /// - Throws: `GitError` when the configuration cannot be read.
+    public func config(_ name: String) throws -> String? {
+        let config = ConfigHandle(try make("git_repository_config_snapshot", location: gitDirectory) { git_repository_config_snapshot(&$0, pointer) })
+        var value: UnsafePointer<CChar>?
+        let rc = git_config_get_string(&value, config.pointer, name)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check("git_config_get_string", rc, location: gitDirectory + "config")
+        return value.map { String(cString: $0) }
+    }
+
     /// Makes `HEAD` a symbolic reference to `branch` (for example `refs/heads/main`).
     /// - Parameter branch: the full name of the branch.
     /// - Throws: `GitError` when the name is invalid.

@@ -197,6 +197,7 @@ public final class Workspace {
     /// - Throws: `GitError` as `land(_:)` does.
     @discardableResult
     public func land(_ seeds: [Seed]) throws -> [ObjectID] {
+        try requireGitDirectory()
         // Files are written once per batch, with their final text, after the commits exist.
         var files: [String: String] = [:]
         var ids: [ObjectID] = []
@@ -330,6 +331,7 @@ public final class Workspace {
     /// - Returns: the step commit, its parent and the skipped paths.
     /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
     public func snapshot(_ stamp: StepStamp) throws -> Snapshot {
+        try requireGitDirectory()
         let index = try repositoryIndex()
         var staging = try WorktreeStaging(root: path, index: index, indexFile: repository.gitDirectory + "index")
         try staging.run()
@@ -355,6 +357,15 @@ public final class Workspace {
     }
 
     // MARK: Internals
+
+    /// Fails clearly when the workspace's `.git` has lost its object or reference folders (an
+    /// agent can delete them); nothing could be recorded then.
+    private func requireGitDirectory() throws {
+        for folder in ["objects/pack", "refs"] where try FileSystem.status(repository.gitDirectory + folder) == nil {
+            throw GitError(kind: .notFound, function: "Workspace", message: "the workspace's .git has lost its \(folder) folder", location: repository.gitDirectory,
+                           hint: "the step cannot be recorded here; resume in a fresh folder with Workspace.create(from:at:commit:) from the run's repository")
+        }
+    }
 
     /// Points `HEAD` back at the workspace's branch when the agent moved it.
     private func restoreHead() throws {

@@ -213,6 +213,15 @@ struct WorkspaceTests {
         #expect(try gitOutput(["status", "--porcelain"], in: episode.root) == "")
     }
 
+    @Test("a workspace whose .git the agent removed fails with a clear error")
+    func gitRemoved() throws {
+        let episode = try Episode()
+        try FileManager.default.removeItem(atPath: episode.root + "/.git")
+        let error = try #require(throws: GitError.self) { try episode.workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t")) }
+        #expect(error.kind == .notFound && error.message == "the workspace's .git has lost its objects/pack folder")
+        #expect(error.hint?.contains("Workspace.create(from:at:commit:)") == true)
+    }
+
     @Test("whatever the agent does to git, the step's parent is the workspace's tip")
     func agentMovesHead() throws {
         let episode = try Episode()
