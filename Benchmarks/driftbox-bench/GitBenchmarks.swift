@@ -12,15 +12,38 @@ enum GitBenchmarks {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let tiny = try bundledFixture("tiny")
         _ = try Fixture.build(source: tiny, into: root + "/tiny.git")
+        // The same fixture with loose objects (as the git CLI writes it): cloned through libgit2's
+        // GIT_CLONE_LOCAL path, to compare with linking a packed fixture's packs.
+        let loose = root + "/tiny-loose"
+        try FileManager.default.copyItem(atPath: tiny, toPath: loose)
+        try gitCLI(["init", "-q", "-b", "main"], in: loose)
+        try gitCLI(["add", "-A"], in: loose)
+        try gitCLI(["commit", "-q", "-m", "Fixture tiny"], in: loose, signature: Fixture.signature)
         let large = root + "/large-src"
         try generateFiles(count: 10_000, in: large)
         _ = try Fixture.build(source: large, into: root + "/large.git")
         return [
+            try clone(fixture: root + "/tiny.git", root: root, iterations: iterations, how: "packs linked + checkout (packed fixture)"),
+            try clone(fixture: loose, root: root, iterations: iterations, how: "libgit2 GIT_CLONE_LOCAL (fixture with loose objects)"),
             try episodeSetup(fixture: root + "/tiny.git", root: root, iterations: iterations, batched: true),
             try episodeSetup(fixture: root + "/tiny.git", root: root, iterations: iterations, batched: false),
             try step(fixture: root + "/tiny.git", root: root, name: "step snapshot + diff, 3 files changed (tiny fixture)", iterations: iterations),
             try step(fixture: root + "/large.git", root: root, name: "step snapshot + diff, 3 of 10,000 files changed", iterations: max(5, iterations / 3)),
         ]
+    }
+
+    /// Workspace clone alone, against `git clone --local` of the same repository.
+    static func clone(fixture: String, root: String, iterations: Int, how: String) throws -> BenchRow {
+        var n = 0
+        let tag = UUID().uuidString.prefix(8)
+        let (subject, reference) = try sideBySide(iterations: iterations, subject: {
+            n += 1
+            _ = try Workspace.create(from: fixture, at: root + "/clone-\(tag)-\(n)")
+        }, reference: {
+            try gitCLI(["clone", "-q", "--local", fixture, root + "/clone-cli-\(tag)-\(n)"], in: root)
+        })
+        return BenchRow(name: "workspace clone: \(how)", subjectMedian: subject, referenceName: "git clone --local",
+                        referenceMedian: reference, iterations: iterations, note: "how workspaces are cloned")
     }
 
     /// (a) Clone the fixture and land 12 seed commits, against `git clone --local` + 12 × edit/`git commit`.

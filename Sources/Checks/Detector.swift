@@ -10,6 +10,9 @@ public struct Detector: Sendable {
 
     /// Compiles a detector declaration.
     ///
+    /// The pattern runs over a whole file's code text with `^` and `$` matching at line starts
+    /// and ends; `.` does not match a line break (write `(?s)` for that), `\s` does.
+    ///
     /// - Parameter spec: The declaration.
     /// - Throws: `ChecksError` with code `invalidPattern` (naming the detector id) when the pattern
     ///   is not a valid ICU regular expression, `emptyPattern` when the pattern or a glob is empty.
@@ -18,9 +21,9 @@ public struct Detector: Sendable {
             throw ChecksError(.emptyPattern, "detector `\(spec.id)`: the pattern is empty; an empty pattern matches everywhere, write the code form to \(spec.kind.rawValue)")
         }
         do {
-            regex = try NSRegularExpression(pattern: spec.pattern)
+            regex = try NSRegularExpression(pattern: spec.pattern, options: [.anchorsMatchLines])
         } catch {
-            throw ChecksError(.invalidPattern, "detector `\(spec.id)`: pattern `\(spec.pattern)` is not a valid ICU regular expression (\(error)); fix the pattern (escape `(` `.` `[` as `\\(` `\\.` `\\[` when you mean them literally)")
+            throw ChecksError(.invalidPattern, "detector `\(spec.id)`: pattern `\(spec.pattern)` is not a valid ICU regular expression (unbalanced parentheses or brackets, a dangling quantifier, or an unknown escape); fix the pattern (escape `(` `.` `[` as `\\(` `\\.` `\\[` when you mean them literally)")
         }
         switch spec.files {
         case .targets: globs = []

@@ -22,27 +22,36 @@ enum FileSystem {
 
     /// Lists a folder given as raw path bytes.
     static func entries(ofBytes path: [UInt8]) throws -> [DirectoryEntry] {
-        var result: [DirectoryEntry] = []
-        try forEachEntry(ofBytes: path) { name, kind in result.append(DirectoryEntry(name: Array(name), kind: kind)) }
-        return result.sorted { $0.name.lexicographicallyPrecedes($1.name) }
-    }
-
-    /// Calls `body` with each entry's name (valid only during the call) and kind, in directory
-    /// order, without `.` and `..`.
-    static func forEachEntry(ofBytes path: [UInt8], _ body: (UnsafeRawBufferPointer, DirectoryEntry.Kind) throws -> Void) throws {
         guard let dir = (path + [0]).withUnsafeBufferPointer({ $0.withMemoryRebound(to: CChar.self) { opendir($0.baseAddress!) } }) else {
             throw GitError.posix("opendir", path: String(decoding: path, as: UTF8.self), errno: errno, hint: "check that the folder exists and is readable")
         }
         defer { closedir(dir) }
+        var result: [DirectoryEntry] = []
+        forEachEntry(of: dir) { _, name, kind in result.append(DirectoryEntry(name: Array(name), kind: kind)) }
+        return result.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+    }
+
+    /// Calls `body` for each entry of an open folder (a `DIR *`) except `.` and `..`, in
+    /// directory order: the NUL-terminated name and its bytes (both valid only during the call),
+    /// and the kind `readdir` reports.
+    static func forEachEntry(
+        of dir: OpaquePointer, _ body: (UnsafePointer<CChar>, UnsafeRawBufferPointer, DirectoryEntry.Kind) throws -> Void
+    ) rethrows {
         while let entry = readdir(dir) {
             let type = entry.pointee.d_type
             try withUnsafeBytes(of: &entry.pointee.d_name) { raw in
-                let name = UnsafeRawBufferPointer(rebasing: raw[..<strlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self))])
-                if name.count == 1 && name[0] == UInt8(ascii: ".") { return }
-                if name.count == 2 && name[0] == UInt8(ascii: ".") && name[1] == UInt8(ascii: ".") { return }
-                try body(name, kind(type))
+                let name = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+                let bytes = UnsafeRawBufferPointer(start: raw.baseAddress, count: strlen(name))
+                if (bytes.count == 1 || bytes.count == 2) && bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { return }
+                try body(name, bytes, kind(type))
             }
         }
+    }
+
+    /// True when `bytes` are valid UTF-8 (checked quickly for plain ASCII).
+    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if !bytes.contains(where: { $0 >= 0x80 }) { return true }
+        return String(validating: bytes, as: UTF8.self) != nil
     }
 
     private static func kind(_ type: UInt8) -> DirectoryEntry.Kind {

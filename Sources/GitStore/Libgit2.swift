@@ -9,6 +9,7 @@ enum Libgit2 {
         let empty = FileManager.default.temporaryDirectory
             .appendingPathComponent("driftbox-git-empty-\(getpid())-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        atexit { _ = rmdir(Libgit2.emptyFolder) }
         return empty
     }()
 
@@ -29,10 +30,10 @@ enum Libgit2 {
 
 /// Runs a libgit2 constructor that writes an object pointer, and returns the pointer.
 func make(
-    _ function: String, location: String? = nil, _ body: (inout OpaquePointer?) -> Int32
+    _ function: String, location: String? = nil, hint: String? = nil, _ body: (inout OpaquePointer?) -> Int32
 ) throws -> OpaquePointer {
     var out: OpaquePointer?
-    try check(function, body(&out), location: location)
+    try check(function, body(&out), location: location, hint: hint)
     guard let out else {
         throw GitError(kind: .libgit2, function: function, message: "libgit2 returned success but no object", location: location)
     }
@@ -144,4 +145,11 @@ final class ConfigHandle {
     let pointer: OpaquePointer
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { git_config_free(pointer) }
+}
+
+/// Owns a `git_indexer`.
+final class IndexerHandle {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_indexer_free(pointer) }
 }

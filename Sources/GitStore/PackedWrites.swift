@@ -1,4 +1,5 @@
 import CGit2
+import Foundation
 
 // Every loose object costs a file (and often a folder) on disk, which is what makes commits slow.
 // While writes are buffered, new objects go to an in-memory store and reach the disk as one pack.
@@ -115,6 +116,40 @@ extension Repository {
         var progress = git_indexer_progress()
         try check("git_odb_writepack.append", writer.pointee.append(writer, buffer.ptr, buffer.size, &progress), location: target)
         try check("git_odb_writepack.commit", writer.pointee.commit(writer, &progress), location: target)
+    }
+
+    /// Rewrites everything reachable from the references into one pack and deletes the packs
+    /// that were there before (each copy or step adds a pack; many packs slow every lookup).
+    ///
+    /// Meant for a run's repository between episodes: no other process may write to it
+    /// meanwhile. Loose objects are left where they are.
+    /// - Returns: the number of objects in the new pack.
+    /// - Throws: `GitError` when an object is missing or a file cannot be written or removed.
+    @discardableResult
+    public func consolidatePacks() throws -> Int {
+        let packFolder = gitDirectory + "objects/pack"
+        let before = try FileSystem.entries(of: packFolder).compactMap(\.utf8Name).filter { $0.hasPrefix("pack-") }
+        let walk = RevwalkHandle(try make("git_revwalk_new", location: gitDirectory) { git_revwalk_new(&$0, pointer) })
+        try check("git_revwalk_push_glob", git_revwalk_push_glob(walk.pointer, "*"), location: gitDirectory)
+        let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
+        git_packbuilder_set_threads(builder.pointer, 1)
+        try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(builder.pointer, walk.pointer), location: gitDirectory)
+        let count = git_packbuilder_object_count(builder.pointer)
+        guard count > 0 else { return 0 }
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        try check("git_packbuilder_write_buf", git_packbuilder_write_buf(&buffer, builder.pointer), location: gitDirectory)
+        let database = ObjectDatabaseHandle(try make("git_repository_odb", location: gitDirectory) { git_repository_odb(&$0, pointer) })
+        let indexer = IndexerHandle(try make("git_indexer_new", location: packFolder) { git_indexer_new(&$0, packFolder, 0, database.pointer, nil) })
+        var progress = git_indexer_progress()
+        try check("git_indexer_append", git_indexer_append(indexer.pointer, buffer.ptr, buffer.size, &progress), location: packFolder)
+        try check("git_indexer_commit", git_indexer_commit(indexer.pointer, &progress), location: packFolder)
+        let kept = "pack-" + String(cString: git_indexer_name(indexer.pointer))
+        for file in before where !file.hasPrefix(kept + ".") {
+            guard unlink(packFolder + "/" + file) == 0 else { throw GitError.posix("unlink", path: packFolder + "/" + file, errno: errno) }
+        }
+        try check("git_odb_refresh", git_odb_refresh(database.pointer), location: gitDirectory)
+        return count
     }
 
     /// The files of `objects/pack` when every object of the repository is in a pack (no loose

@@ -46,7 +46,7 @@ public final class Repository {
         options.template_path = UnsafePointer(template)
         options.initial_head = UnsafePointer(head)
         if let workdirCopy { options.workdir_path = UnsafePointer(workdirCopy) }
-        return Repository(try make("git_repository_init_ext", location: path) { git_repository_init_ext(&$0, path, &options) })
+        return Repository(try make("git_repository_init_ext", location: path, hint: "check that the parent folder exists and is writable") { git_repository_init_ext(&$0, path, &options) })
     }
 
     /// Opens an existing repository.
@@ -55,7 +55,7 @@ public final class Repository {
     /// - Throws: `GitError` when `path` is not a git repository.
     public static func open(at path: String) throws -> Repository {
         Libgit2.ensure()
-        let pointer = try make("git_repository_open_ext", location: path) {
+        let pointer = try make("git_repository_open_ext", location: path, hint: "pass a working tree, its .git folder or a bare repository (build fixtures with `driftbox fixtures build`)") {
             git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
         }
         return Repository(pointer)
@@ -109,6 +109,20 @@ public final class Repository {
         try check("git_config_set_bool", git_config_set_bool(config.pointer, name, value ? 1 : 0), location: gitDirectory + "config")
     }
 
+    /// Reads a configuration variable as libgit2 sees it for this repository. User-level and
+    /// system files are never consulted, so only the repository's own file can set it.
+    /// - Parameter name: the variable (for example `core.filemode`).
+    /// - Returns: its value as a string, or nil when it is not set.
+    /// - Throws: `GitError` when the configuration cannot be read.
+    public func config(_ name: String) throws -> String? {
+        let config = ConfigHandle(try make("git_repository_config_snapshot", location: gitDirectory) { git_repository_config_snapshot(&$0, pointer) })
+        var value: UnsafePointer<CChar>?
+        let rc = git_config_get_string(&value, config.pointer, name)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check("git_config_get_string", rc, location: gitDirectory + "config")
+        return value.map { String(cString: $0) }
+    }
+
     /// Makes `HEAD` a symbolic reference to `branch` (for example `refs/heads/main`).
     /// - Parameter branch: the full name of the branch.
     /// - Throws: `GitError` when the name is invalid.
@@ -120,7 +134,7 @@ public final class Repository {
 
     func commitHandle(_ id: ObjectID) throws -> CommitHandle {
         var oid = id.oid
-        return CommitHandle(try make("git_commit_lookup", location: id.description) { git_commit_lookup(&$0, pointer, &oid) })
+        return CommitHandle(try make("git_commit_lookup", location: id.description, hint: "check the commit id, or copy the objects into this repository first") { git_commit_lookup(&$0, pointer, &oid) })
     }
 
     func treeHandle(ofCommit id: ObjectID) throws -> TreeHandle {
@@ -130,7 +144,7 @@ public final class Repository {
 
     func treeHandle(_ id: ObjectID) throws -> TreeHandle {
         var oid = id.oid
-        return TreeHandle(try make("git_tree_lookup", location: id.description) { git_tree_lookup(&$0, pointer, &oid) })
+        return TreeHandle(try make("git_tree_lookup", location: id.description, hint: "check the tree id") { git_tree_lookup(&$0, pointer, &oid) })
     }
 
     /// Writes a commit of an existing tree.

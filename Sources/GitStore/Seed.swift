@@ -10,9 +10,9 @@ public struct SeedEdit: Sendable, Hashable, Codable {
         case bottom
         /// So the text starts at line N (1-based; N = line count + 1 appends).
         case beforeLine(Int)
-        /// After the one line matching the regular expression.
+        /// After the one line matching the regular expression (ICU syntax).
         case afterMatch(String)
-        /// Before the one line matching the regular expression.
+        /// Before the one line matching the regular expression (ICU syntax).
         case beforeMatch(String)
         /// The text becomes the whole file (created, with its folders, when missing).
         case wholeFile
@@ -88,11 +88,15 @@ public struct SeedEdit: Sendable, Hashable, Codable {
     }
 
     private func matchingLine(_ pattern: String, _ lines: [String]) throws -> Int {
-        let regex: Regex<AnyRegexOutput>
-        do { regex = try Regex(pattern) } catch {
-            throw failure("the anchor pattern /\(pattern)/ is not a valid regular expression (\(error))", hint: "fix the pattern")
+        // ICU syntax (NSRegularExpression), the same the scenario files are validated with.
+        let regex: NSRegularExpression
+        do { regex = try NSRegularExpression(pattern: pattern) } catch {
+            throw failure("the anchor pattern /\(pattern)/ is not a valid regular expression", hint: "fix the pattern (ICU syntax)")
         }
-        let matches = lines.indices.filter { lines[$0].contains(regex) }
+        let matches = lines.indices.filter { index in
+            let line = lines[index]
+            return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+        }
         guard matches.count == 1 else {
             let which = matches.isEmpty ? "no line" : "\(matches.count) lines (\(matches.map { String($0 + 1) }.joined(separator: ", ")))"
             throw GitError(kind: .invalidInput, function: "SeedEdit.apply", message: "the anchor /\(pattern)/ matches \(which); it must match exactly one",

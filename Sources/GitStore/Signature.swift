@@ -62,6 +62,7 @@ public struct Trailer: Sendable, Hashable, Codable {
     /// - Returns: the trailers in order; empty when the message has none.
     /// - Throws: `GitError` when libgit2 cannot parse the message.
     public static func parse(_ message: String) throws -> [Trailer] {
+        Libgit2.ensure()
         var array = git_message_trailer_array()
         try check("git_message_trailers", git_message_trailers(&array, message))
         defer { git_message_trailer_array_free(&array) }

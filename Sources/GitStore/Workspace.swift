@@ -119,19 +119,29 @@ public final class Workspace {
     /// hard-linking its packs (copying them across file systems) into a fresh repository and
     /// checking out its `HEAD`; any other repository goes through libgit2's local clone.
     /// - Parameters:
-    ///   - fixtureRepository: the fixture repository (as `Fixture.build` writes it).
+    ///   - fixtureRepository: the fixture repository (as `Fixture.build` writes it), or a run's
+    ///     repository when resuming.
     ///   - path: the new workspace folder; must not exist or be empty.
-    /// - Returns: the workspace, checked out at the fixture's `HEAD`, on the same branch.
-    /// - Throws: `GitError` when the fixture cannot be read or the folder cannot be written.
-    public static func create(from fixtureRepository: String, at path: String) throws -> Workspace {
+    ///   - commit: the commit to start from (to resume an episode); nil for the source's `HEAD`.
+    /// - Returns: the workspace, checked out at `commit` or the source's `HEAD`, on the source's
+    ///   `HEAD` branch (`refs/heads/main` when a commit is given).
+    /// - Throws: `GitError` when the source cannot be read, the commit is not in it, or the folder
+    ///   cannot be written.
+    public static func create(from fixtureRepository: String, at path: String, commit: ObjectID? = nil) throws -> Workspace {
         if try FileSystem.status(path) != nil, try !FileSystem.entries(of: path).isEmpty {
             throw GitError(kind: .invalidInput, function: "Workspace.create", message: "the workspace folder is not empty", location: path,
                            hint: "give each episode a fresh folder")
         }
         let source = try Repository.open(at: fixtureRepository)
-        let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, source.pointer) })
-        let branch = String(cString: git_reference_name(head.pointer))
-        let tip = ObjectID(git_reference_target(head.pointer).pointee)
+        let branch: String
+        let tip: ObjectID
+        if let commit {
+            _ = try source.commitHandle(commit)
+            (branch, tip) = (Fixture.branch, commit)
+        } else {
+            let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, source.pointer) })
+            (branch, tip) = (String(cString: git_reference_name(head.pointer)), ObjectID(git_reference_target(head.pointer).pointee))
+        }
         let repository: Repository
         if let packs = try source.packFilesIfFullyPacked() {
             repository = try Repository.create(at: path)
@@ -143,14 +153,23 @@ public final class Workspace {
             }
             try repository.updateRef(branch, to: tip)
             if branch != "refs/heads/main" { try repository.setHead(branch) }
-            try repository.checkout(tip, targetDirectory: nil)
         } else {
             var options = git_clone_options()
             try check("git_clone_options_init", git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)))
             options.local = GIT_CLONE_LOCAL
-            options.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
-            repository = Repository(try make("git_clone", location: fixtureRepository) { git_clone(&$0, fixtureRepository, path, &options) })
+            options.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
+            repository = Repository(try make("git_clone", location: fixtureRepository, hint: "check that the fixture repository exists and the workspace folder is writable") {
+                git_clone(&$0, fixtureRepository, path, &options)
+            })
+            try repository.updateRef(branch, to: tip)
+            try repository.setHead(branch)
         }
+        // Files are stored byte for byte: no end-of-line conversion, keyword expansion or filter
+        // that a `.gitattributes` in the fixture (or one the agent writes) could ask for, so a
+        // step's diff holds exactly the bytes the agent left.
+        try FileSystem.makeDirectory(repository.gitDirectory + "info")
+        try FileSystem.replaceContents(of: repository.gitDirectory + "info/attributes", with: Array("* -text -filter -ident\n".utf8))
+        try repository.checkout(tip, targetDirectory: nil)
         try repository.bufferObjects()
         let root = path.hasSuffix("/") ? String(path.dropLast()) : path
         return Workspace(path: root, repository: repository, branch: branch, tip: tip)
@@ -169,7 +188,8 @@ public final class Workspace {
         try land([seed])[0]
     }
 
-    /// Lands several seed commits in order, one commit each, writing their objects as one pack.
+    /// Lands several seed commits in order, one commit each, writing their objects as one pack
+    /// and each edited file once.
     ///
     /// A seed that fails leaves the files as they were; the seeds before it stay landed.
     /// - Parameter seeds: the seeds, oldest first.
@@ -177,51 +197,52 @@ public final class Workspace {
     /// - Throws: `GitError` as `land(_:)` does.
     @discardableResult
     public func land(_ seeds: [Seed]) throws -> [ObjectID] {
-        var written: Set<String> = []
+        try requireGitDirectory()
+        // Files are written once per batch, with their final text, after the commits exist.
+        var files: [String: String] = [:]
         var ids: [ObjectID] = []
         do {
             for seed in seeds {
-                let (id, paths) = try landOne(seed)
+                let (id, written) = try landOne(seed, batch: files)
                 ids.append(id)
-                written.formUnion(paths)
+                files.merge(written) { _, new in new }
             }
         } catch {
-            try? publish(indexPaths: written)
+            try? publish(files)
             throw error
         }
-        try publish(indexPaths: written)
+        try publish(files)
         return ids
     }
 
-    /// Lands one seed; returns its commit and the files it wrote (their index entries are
-    /// refreshed only once the commit exists).
-    private func landOne(_ seed: Seed) throws -> (ObjectID, [String]) {
+    /// Commits one seed on top of the tip; returns its commit and the new text of each file it
+    /// edits (written to disk by `publish`). `batch` holds the texts earlier seeds of the batch
+    /// gave files that are not written yet.
+    private func landOne(_ seed: Seed, batch: [String: String]) throws -> (ObjectID, [String: String]) {
         guard !seed.edits.isEmpty else {
             throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the seed has no edits", hint: "give the seed at least one edit")
         }
-        // Apply every edit in memory first, so a failing anchor changes no file.
-        var contents: [(path: String, text: String)] = []
+        var contents: [String: String] = [:]
+        var order: [String] = []
         for edit in seed.edits {
             try Self.validate(relativePath: edit.path)
             try refuseSymbolicLinks(on: edit.path)
-            let current = try contents.last { $0.path == edit.path }?.text ?? currentText(edit.path)
-            contents.removeAll { $0.path == edit.path }
-            contents.append((edit.path, try edit.apply(to: current)))
+            let current = try contents[edit.path] ?? batch[edit.path] ?? currentText(edit.path)
+            if contents[edit.path] == nil { order.append(edit.path) }
+            contents[edit.path] = try edit.apply(to: current)
         }
         var updates: [(path: String, blob: ObjectID, mode: git_filemode_t)] = []
-        for (relative, text) in contents {
-            let file = path + "/" + relative
-            try FileSystem.makeDirectory((file as NSString).deletingLastPathComponent)
-            try FileSystem.replaceContents(of: file, with: Array(text.utf8))
+        for relative in order {
+            let text = contents[relative]!
             var oid = git_oid()
             try check("git_blob_create_from_buffer", git_blob_create_from_buffer(&oid, repository.pointer, text, text.utf8.count), location: relative)
-            let executable = try FileSystem.status(file).map { $0.st_mode & S_IXUSR != 0 } ?? false
+            let executable = try FileSystem.status(path + "/" + relative).map { $0.st_mode & S_IXUSR != 0 } ?? false
             updates.append((relative, ObjectID(oid), executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
         }
         let tree = try updatedTree(try repository.treeHandle(ofCommit: tip), updates)
         let message = try Trailer.message(seed.message, trailers: seed.trailers)
         tip = try repository.commit(tree: tree, message: message, author: seed.author, committer: seed.committer, parents: [tip], updateRef: nil)
-        return (tip, updates.map(\.path))
+        return (tip, contents)
     }
 
     /// Refuses a seed path when the file or a folder on its way is a symbolic link: a seed
@@ -250,16 +271,21 @@ public final class Workspace {
         return text
     }
 
-    /// Writes the buffered objects, moves the branch to the tip and refreshes the index entries
-    /// of `indexPaths` from the files (their blobs are the ones just committed).
-    private func publish(indexPaths: Set<String>) throws {
+    /// Writes the seeded files, the buffered objects, moves the branch to the tip and refreshes
+    /// the index entries of the seeded files (their blobs are the ones just committed).
+    private func publish(_ files: [String: String]) throws {
+        for (relative, text) in files.sorted(by: { $0.key < $1.key }) {
+            let file = path + "/" + relative
+            try FileSystem.makeDirectory((file as NSString).deletingLastPathComponent)
+            try FileSystem.replaceContents(of: file, with: Array(text.utf8))
+        }
         try repository.writeBufferedObjects(tip: tip, known: published)
         published = tip
         try repository.updateRef(branch, to: tip)
-        guard !indexPaths.isEmpty else { return }
+        guard !files.isEmpty else { return }
         let index = try repositoryIndex()
         let tree = try repository.treeHandle(ofCommit: tip)
-        for relative in indexPaths.sorted() {
+        for relative in files.keys.sorted() {
             guard let info = try FileSystem.status(path + "/" + relative) else { continue }
             let entry = TreeEntryHandle(try make("git_tree_entry_bypath", location: relative) { git_tree_entry_bypath(&$0, tree.pointer, relative) })
             try relative.withCString { cPath in
@@ -305,6 +331,7 @@ public final class Workspace {
     /// - Returns: the step commit, its parent and the skipped paths.
     /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
     public func snapshot(_ stamp: StepStamp) throws -> Snapshot {
+        try requireGitDirectory()
         let index = try repositoryIndex()
         var staging = try WorktreeStaging(root: path, index: index, indexFile: repository.gitDirectory + "index")
         try staging.run()
@@ -330,6 +357,15 @@ public final class Workspace {
     }
 
     // MARK: Internals
+
+    /// Fails clearly when the workspace's `.git` has lost its object or reference folders (an
+    /// agent can delete them); nothing could be recorded then.
+    private func requireGitDirectory() throws {
+        for folder in ["objects/pack", "refs"] where try FileSystem.status(repository.gitDirectory + folder) == nil {
+            throw GitError(kind: .notFound, function: "Workspace", message: "the workspace's .git has lost its \(folder) folder", location: repository.gitDirectory,
+                           hint: "the step cannot be recorded here; resume in a fresh folder with Workspace.create(from:at:commit:) from the run's repository")
+        }
+    }
 
     /// Points `HEAD` back at the workspace's branch when the agent moved it.
     private func restoreHead() throws {

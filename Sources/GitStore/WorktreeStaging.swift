@@ -59,49 +59,37 @@ struct WorktreeStaging {
             skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self) + "/.git", reason: .nestedRepository))
         }
         let base = relative.count
-        while let entry = readdir(dir) {
-            try withUnsafeBytes(of: &entry.pointee.d_name) { raw in
-                let name = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
-                let length = strlen(name)
-                let bytes = UnsafeRawBufferPointer(start: raw.baseAddress, count: length)
-                if (length == 1 || length == 2) && bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { return }
-                if length == 4 && strcmp(name, ".git") == 0 { return }
-                defer { relative.removeSubrange(base...) }
-                if base > 0 { relative.append(UInt8(ascii: "/")) }
-                relative.append(contentsOf: bytes)
-                guard Self.isUTF8(bytes) else {
-                    skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self), reason: .nameNotUTF8))
-                    return
-                }
-                var info = stat()
-                if fstatat(dirfd(dir), name, &info, AT_SYMLINK_NOFOLLOW) != 0 {
-                    if errno == ENOENT { return }  // removed while we walked
-                    throw GitError.posix("fstatat", path: String(decoding: relative, as: UTF8.self), errno: errno)
-                }
-                let reason: SkippedPath.Reason
-                switch FileSystem.kind(mode: info.st_mode) {
-                case .directory:
-                    let sub = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                    guard sub >= 0 else { throw GitError.posix("openat", path: String(decoding: relative, as: UTF8.self), errno: errno) }
-                    try walk(directory: sub, relative: &relative)
-                    return
-                case .file, .symlink:
-                    if try isChanged(&relative, info) { changed.append(relative) }
-                    return
-                case .fifo: reason = .fifo
-                case .socket: reason = .socket
-                case .characterDevice, .blockDevice: reason = .device
-                case .unknown: reason = .unknownKind
-                }
-                skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self), reason: reason))
+        try FileSystem.forEachEntry(of: dir) { name, bytes, _ in
+            if bytes.count == 4 && strcmp(name, ".git") == 0 { return }
+            defer { relative.removeSubrange(base...) }
+            if base > 0 { relative.append(UInt8(ascii: "/")) }
+            relative.append(contentsOf: bytes)
+            guard FileSystem.isUTF8(bytes) else {
+                skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self), reason: .nameNotUTF8))
+                return
             }
+            var info = stat()
+            if fstatat(dirfd(dir), name, &info, AT_SYMLINK_NOFOLLOW) != 0 {
+                if errno == ENOENT { return }  // removed while we walked
+                throw GitError.posix("fstatat", path: String(decoding: relative, as: UTF8.self), errno: errno)
+            }
+            let reason: SkippedPath.Reason
+            switch FileSystem.kind(mode: info.st_mode) {
+            case .directory:
+                let sub = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard sub >= 0 else { throw GitError.posix("openat", path: String(decoding: relative, as: UTF8.self), errno: errno) }
+                try walk(directory: sub, relative: &relative)
+                return
+            case .file, .symlink:
+                if try isChanged(&relative, info) { changed.append(relative) }
+                return
+            case .fifo: reason = .fifo
+            case .socket: reason = .socket
+            case .characterDevice, .blockDevice: reason = .device
+            case .unknown: reason = .unknownKind
+            }
+            skipped.append(SkippedPath(path: String(decoding: relative, as: UTF8.self), reason: reason))
         }
-    }
-
-    /// True when `bytes` are valid UTF-8 (checked quickly for plain ASCII).
-    private static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if !bytes.contains(where: { $0 >= 0x80 }) { return true }
-        return String(validating: bytes, as: UTF8.self) != nil
     }
 
     /// True unless the index holds `path` with exactly this `lstat` data, written after it.

@@ -104,6 +104,7 @@ final class Execution: @unchecked Sendable {
         var exitStatus: Int32?
         var usage = rusage()
         var drainUntil: UInt64 = .max
+        var failure: SandboxError?
         while true {
             let now = monotonicNanos()
             if exitStatus == nil {
@@ -125,7 +126,9 @@ final class Execution: @unchecked Sendable {
             let wake = min(exitStatus == nil ? min(deadline, killAt) : drainUntil, pidfd >= 0 ? .max : now + 10_000_000)
             let waitMs = wake == .max ? -1 : Int32(clamping: (wake > now ? wake - now : 0) / 1_000_000 + 1)
             if poll(&pfds, nfds_t(pfds.count), waitMs) < 0 && errno != EINTR {
-                return .failure(SandboxError.system("poll", "waiting for the sandboxed command"))
+                failure = SandboxError.system("poll", "waiting for the sandboxed command")
+                if exitStatus == nil { kill(pid, SIGKILL) }
+                break
             }
             for p in pfds where p.revents != 0 {
                 if p.fd == stdoutFD { pump(&stdoutFD, into: &out) }
@@ -136,6 +139,11 @@ final class Execution: @unchecked Sendable {
         }
         for fd in [stdinFD, stdoutFD, stderrFD, reportFD] where fd >= 0 { close(fd) }
         let wall = Duration.nanoseconds(Int64(monotonicNanos() - startNanos))
+        if let failure {
+            var status: Int32 = 0
+            if exitStatus == nil { while wait4(pid, &status, 0, nil) < 0 && errno == EINTR {} }
+            return .failure(failure)
+        }
         return interpret(report: report.text, launcherStatus: exitStatus ?? 0, timedOut: timedOut, usage: usage,
                          stdout: out.output, stderr: err.output, wall: wall)
     }
@@ -146,11 +154,15 @@ final class Execution: @unchecked Sendable {
         var landlock = 0
         var errors: [String] = []
         var warnings: [String] = []
+        var reported: (user: Int, system: Int, maxRSSKiB: Int)?
         for line in report.split(separator: "\n") {
             let words = line.split(separator: " ", maxSplits: 2).map(String.init)
             switch words.first {
             case "error": errors.append(String(line.dropFirst(6)))
             case "landlock": landlock = Int(words.last ?? "") ?? 0
+            case "usage":
+                let fields = line.split(separator: " ").dropFirst().compactMap { Int($0) }
+                if fields.count == 3 { reported = (fields[0], fields[1], fields[2]) }
             case "pids-cgroup" where words.last == "none":
                 warnings.append("no process limit: the launcher runs as root (exempt from RLIMIT_NPROC) and no pids cgroup is available")
             case "status" where words.count == 3:
@@ -166,10 +178,13 @@ final class Execution: @unchecked Sendable {
             let code = cseccomp_exit_code(launcherStatus)
             termination = timedOut ? .signaled(SIGKILL) : code >= 0 ? .exited(code) : .signaled(cseccomp_term_signal(launcherStatus))
         }
-        let cpu = Duration.seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+        // The launcher's own report covers exactly the command's tree; wait4's rusage (timeouts,
+        // launcher failures) also counts the launcher.
+        let cpu = reported.map { Duration.microseconds($0.user + $0.system) }
+            ?? .seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+        let peak = (reported?.maxRSSKiB ?? usage.ru_maxrss) * 1024
         return .success(SandboxResult(termination: termination!, timedOut: timedOut, stdout: stdout, stderr: stderr, wallTime: wall,
-                                      cpuTime: cpu, peakRSSBytes: usage.ru_maxrss * 1024, mode: mode, landlockABI: landlock,
+                                      cpuTime: cpu, peakRSSBytes: peak, mode: mode, landlockABI: landlock,
                                       networkIsolated: networkIsolated, isolationWarnings: warnings))
     }
 

@@ -81,6 +81,7 @@ public enum SandboxMode: String, Sendable, Equatable, Codable, CaseIterable {
             "no network namespace: INET/INET6 sockets are denied outright (no loopback)",
             "signals and abstract unix sockets are scoped only with Landlock ABI 6 or newer",
             "host pathname unix sockets in readable folders stay connectable",
+            "no masks: a root runner's commands can read root-only files in the readable folders (e.g. /etc/shadow)",
             "as another user than root, RLIMIT_NPROC counts all of that user's processes on the host",
         ]
         case .unsandboxed: ["no isolation at all: rlimits only"]

@@ -61,7 +61,7 @@ struct LaunchPlan: Equatable {
     /// Builds the launcher's arguments for `command` in `mode`.
     static func make(command: SandboxedCommand, workspace: String, mode: SandboxMode, policy: Policy,
                      home: String, scratch: String?, hiddenPaths: [String], readOnlyPaths: [String],
-                     readablePaths: [String] = SandboxOptions.systemPaths) -> LaunchPlan {
+                     readablePaths: [String] = SandboxOptions.systemPaths, maskedPaths: [String] = []) -> LaunchPlan {
         var args = ["--mode", mode == .unsandboxed ? "none" : mode.rawValue, "--workdir", workspace]
         var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
         let workspaceGit = workspace + "/.git"
@@ -75,9 +75,10 @@ struct LaunchPlan: Equatable {
             for path in tmpfs { args += ["--tmpfs", path] }
             args += ["--bind-rw", workspace]
             for git in readOnly { args += ["--bind-ro", git] }
+            for path in maskedPaths { args += ["--mask", path] }
             for path in readablePaths + readOnly { args += ["--landlock-ro", path] }
-            for path in [workspace, "/tmp", "/run", "/dev", home] { args += ["--landlock-rw", path] }
-            env["HOME"] = home
+            for path in [workspace, "/tmp", "/run", "/dev"] + (home == "/" ? [] : [home]) { args += ["--landlock-rw", path] }
+            env["HOME"] = home == "/" ? "/tmp" : home
             env["TMPDIR"] = "/tmp"
         case .reduced, .unsandboxed:
             for path in readablePaths + readOnly { args += ["--landlock-ro", path] }

@@ -135,8 +135,20 @@ public struct SandboxOptions: Sendable {
     public var outputLimit: Int
     /// Host folders commands may read (and execute from) through Landlock, besides the workspace,
     /// its `.git`, `readOnlyPaths` and their private /tmp, /run and home. Everything else on the host
-    /// (other users' homes, /srv, /work, /mnt, other runs) stays unreadable even to a root runner.
+    /// (other users' homes, /srv, /mnt, other checkouts and runs) stays unreadable even to a root runner.
     public var readablePaths: [String]
+
+    /// Host files and folders hidden in full mode (an empty file or folder takes their place),
+    /// by default ``secretPaths``: uid 0 inside is uid 0 to file permissions when the runner is root.
+    public var maskedPaths: [String]
+
+    /// Secrets of the system inside the readable folders: password hashes, sudo rules and the SSH
+    /// host keys present on this host. ``maskedPaths``'s default.
+    public static var secretPaths: [String] {
+        let hostKeys = (try? directoryEntries("/etc/ssh").filter { $0.hasPrefix("ssh_host_") && $0.hasSuffix("_key") }) ?? []
+        return ["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d"]
+            + hostKeys.sorted().map { "/etc/ssh/" + $0 }
+    }
 
     /// The system folders tools need: ``readablePaths``'s default.
     public static let systemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
@@ -152,9 +164,11 @@ public struct SandboxOptions: Sendable {
     ///   - hiddenPaths: host folders to hide in full mode.
     ///   - outputLimit: bytes kept per stream.
     ///   - readablePaths: host folders readable inside (Landlock), by default ``systemPaths``.
+    ///   - maskedPaths: host files and folders hidden in full mode, by default ``secretPaths``.
     public init(policy: Policy, mode: ModeRequest = .automatic, unsafeNoSandbox: Bool = false,
                 launcherPath: String? = nil, launcherPrefix: [String] = [], hiddenPaths: [String] = [],
-                outputLimit: Int = 1 << 20, readablePaths: [String] = SandboxOptions.systemPaths) {
+                outputLimit: Int = 1 << 20, readablePaths: [String] = SandboxOptions.systemPaths,
+                maskedPaths: [String] = SandboxOptions.secretPaths) {
         self.policy = policy
         self.mode = mode
         self.unsafeNoSandbox = unsafeNoSandbox
@@ -163,6 +177,7 @@ public struct SandboxOptions: Sendable {
         self.hiddenPaths = hiddenPaths
         self.outputLimit = outputLimit
         self.readablePaths = readablePaths
+        self.maskedPaths = maskedPaths
     }
 }
 
@@ -230,9 +245,11 @@ public final class Sandbox: Sendable {
         }
     }
 
+    /// The runner's home folder (hidden behind a tmpfs in full mode), or "/" when it has none
+    /// that exists (e.g. nobody's /nonexistent): commands then get /tmp as HOME.
     static func runnerHome() -> String {
-        if let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir { return String(cString: dir) }
-        return "/"
+        guard let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir, let real = realPath(String(cString: dir)) else { return "/" }
+        return real
     }
 
     /// Runs one command and waits for it, without blocking Swift's cooperative threads.
@@ -277,7 +294,7 @@ public final class Sandbox: Sendable {
         let hidden = options.hiddenPaths.compactMap(realPath)
         let plan = LaunchPlan.make(command: command, workspace: workspace, mode: mode, policy: options.policy,
                                    home: home, scratch: scratch, hiddenPaths: hidden, readOnlyPaths: readOnly,
-                                   readablePaths: options.readablePaths)
+                                   readablePaths: options.readablePaths, maskedPaths: options.maskedPaths)
         do {
             return try Execution.spawn(argv: options.launcherPrefix + [launcherPath] + plan.arguments, environment: plan.environment,
                                        policyFD: compiled?.fd, stdin: command.stdin, timeout: command.timeout,
@@ -299,6 +316,18 @@ public final class Sandbox: Sendable {
         if capabilities.uid != getuid() { chown(made, capabilities.uid, gid_t.max) }
         return String(cString: made)
     }
+}
+
+/// The names in a folder (without `.` and `..`).
+func directoryEntries(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw SandboxError.system("opendir", "listing \(path)") }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
 }
 
 /// The canonical absolute path of an existing file, or nil.

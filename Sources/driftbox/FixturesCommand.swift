@@ -15,14 +15,13 @@ struct FixturesCommand: AsyncParsableCommand {
         @Option(help: "The folder holding one folder per fixture (default: Fixtures/repos of the enclosing package).")
         var fixtures: String?
 
-        @Option(help: "Where the bare repositories go (default: .build/fixtures next to the fixtures' package).")
+        @Option(help: "Where the bare repositories go (default: .build/fixtures in the current directory).")
         var out: String?
 
         func run() throws {
             do {
                 let source = try fixtures ?? Fixture.repositoriesFolder(searchingUpFrom: FileManager.default.currentDirectoryPath)
-                let output = out ?? URL(fileURLWithPath: source).deletingLastPathComponent().deletingLastPathComponent()
-                    .appendingPathComponent(".build/fixtures").path
+                let output = out ?? FileManager.default.currentDirectoryPath + "/.build/fixtures"
                 let built = try Fixture.buildAll(fixtures: source, into: output)
                 let width = built.map(\.name.count).max() ?? 0
                 for fixture in built {

@@ -3,20 +3,29 @@ import Foundation
 import GitStore
 import Testing
 
-/// The labelled detector accuracy corpus: every case is committed into a real repository, diffed,
-/// and judged; the detectors must give exactly the expected verdict and evidence lines.
+/// The labelled detector accuracy corpus: every case is committed into a real libgit2
+/// repository, diffed with GitStore and judged; the detectors must give exactly the expected
+/// verdict and evidence lines.
 @Suite("Detector accuracy corpus", .timeLimit(.minutes(5)))
 struct CorpusTests {
-    /// The verdict of one case, computed from real commits of its two trees.
+    /// The verdict of one case: its two trees become a parent and a step commit of a new
+    /// repository, the diff between them and the file texts of both commits feed the detectors.
     static func verdict(for corpusCase: CorpusCase) throws -> Verdict {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("checks-corpus-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let diff = try GitCLIDiff.diff(before: corpusCase.before, after: corpusCase.after, scratch: scratch)
+        let repository = try Repository.create(at: scratch.appendingPathComponent("repo.git").path, bare: true)
+        let author = Signature(name: "Corpus Author", email: "corpus@example.com", time: 1_767_225_600)
+        let parent = try repository.commit(
+            directory: corpusCase.before.path, message: "before the step", author: author, parents: [], updateRef: nil)
+        let step = try repository.commit(
+            directory: corpusCase.after.path, message: "the step", author: author, parents: [parent], updateRef: nil)
+        func text(at commit: ObjectID) -> (String) throws -> String? {
+            { path in try repository.fileContent(at: commit, path: path).map { String(decoding: $0, as: UTF8.self) } }
+        }
         let detectors = try DetectorSet(corpusCase.detectorSpecs())
         return try detectors.verdict(
-            for: diff, targets: corpusCase.targets,
-            files: StepFiles(afterRoot: corpusCase.after, beforeRoot: corpusCase.before))
+            for: try repository.diff(from: parent, to: step), targets: corpusCase.targets,
+            files: StepFiles(after: text(at: step), before: text(at: parent)))
     }
 
     @Test func corpusLoads() throws {

@@ -152,3 +152,15 @@ struct DetectorSetTests {
         #expect(try JSONDecoder().decode(Verdict.self, from: JSONEncoder().encode(verdict)) == verdict)
     }
 }
+
+extension DetectorSetTests {
+    @Test func anchorsMatchAtLineStartsOfTheWholeFile() throws {
+        let after = "import os\nfrom analytics import emit  # import raw\n"
+        let anchored = DetectorSpec(id: "from-import", kind: .forbid, pattern: #"^from analytics import"#)
+        let inComment = DetectorSpec(id: "raw", kind: .forbid, pattern: #"import raw$"#)
+        let diff = StepDiff(files: [HandBuiltDiff.file("m.py", after: after, added: [1, 2])], patch: "")
+        let verdict = try DetectorSet([anchored, inComment]).verdict(
+            for: diff, targets: ["m.py"], files: HandBuiltDiff.files(after: ["m.py": after]))
+        #expect(verdict.evidence.map { "\($0.detector):\($0.line ?? 0)" } == ["from-import:2"])
+    }
+}

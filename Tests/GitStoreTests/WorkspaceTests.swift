@@ -66,12 +66,12 @@ struct WorkspaceTests {
         let (_, diff) = try episode.step {
             try write("*.log\n", to: episode.root + "/.gitignore")
             try write("debug\n", to: episode.root + "/logs/run.log")
-            try write("HELPER = True\n", to: episode.root + "/src/new/deep/helper.py")
+            try write("ANONYMISE = True\n", to: episode.root + "/src/new/deep/anonymise.py")
         }
-        #expect(diff.files.map(\.path) == [".gitignore", "logs/run.log", "src/new/deep/helper.py"])
+        #expect(diff.files.map(\.path) == [".gitignore", "logs/run.log", "src/new/deep/anonymise.py"])
         #expect(diff.files.allSatisfy { $0.status == .added && $0.oldMode == .absent && $0.newMode == .regular && $0.oldPath == nil })
         #expect(diff.files[2].hunks.map(\.header) == ["@@ -0,0 +1 @@"])
-        #expect(diff.files[2].addedLines == [DiffLine(origin: .addition, oldLineNumber: nil, newLineNumber: 1, content: "HELPER = True")])
+        #expect(diff.files[2].addedLines == [DiffLine(origin: .addition, oldLineNumber: nil, newLineNumber: 1, content: "ANONYMISE = True")])
     }
 
     @Test("a deletion lists every removed line with its old number")
@@ -125,6 +125,19 @@ struct WorkspaceTests {
         #expect(diff.files[0].addedLines == [DiffLine(origin: .addition, oldLineNumber: nil, newLineNumber: 1, content: "src/report.py", hasNewline: false)])
         #expect(diff.files[1].status == .added && diff.files[1].newMode == .symlink)
         #expect(try episode.workspace.repository.fileContent(at: snapshot.commit, path: "docs/outside") == Array("../../outside/secret".utf8))
+    }
+
+    @Test("a file turned into a link shows, as in git diff, as a deletion and an addition")
+    func typeChange() throws {
+        let episode = try Episode()
+        let (_, diff) = try episode.step {
+            try FileManager.default.removeItem(atPath: episode.root + "/src/report.py")
+            try FileManager.default.createSymbolicLink(atPath: episode.root + "/src/report.py", withDestinationPath: "inventory.py")
+        }
+        #expect(diff.files.map(\.path) == ["src/report.py", "src/report.py"])
+        #expect(diff.files.map(\.status) == [.deleted, .added])
+        #expect(diff.files.map(\.newMode) == [.absent, .symlink])
+        #expect(diff.patch == (try git(["diff", "HEAD~", "HEAD"], in: episode.root).output))
     }
 
     @Test("binary files are committed byte for byte and marked binary")
@@ -200,6 +213,15 @@ struct WorkspaceTests {
         #expect(try gitOutput(["status", "--porcelain"], in: episode.root) == "")
     }
 
+    @Test("a workspace whose .git the agent removed fails with a clear error")
+    func gitRemoved() throws {
+        let episode = try Episode()
+        try FileManager.default.removeItem(atPath: episode.root + "/.git")
+        let error = try #require(throws: GitError.self) { try episode.workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t")) }
+        #expect(error.kind == .notFound && error.message == "the workspace's .git has lost its objects/pack folder")
+        #expect(error.hint?.contains("Workspace.create(from:at:commit:)") == true)
+    }
+
     @Test("whatever the agent does to git, the step's parent is the workspace's tip")
     func agentMovesHead() throws {
         let episode = try Episode()
@@ -266,6 +288,22 @@ struct WorkspaceCloneTests {
         #expect(snapshot.parent.description == FixtureTests.tinyCommit)
         #expect(try workspace.diff(snapshot).files.map(\.path) == ["new.txt"])
         #expect(try gitOutput(["rev-parse", "refs/heads/trunk"], in: workspace.path) == snapshot.commit.description)
+    }
+
+    @Test("a .gitattributes asking for line-ending conversion changes no byte of a step")
+    func noConversion() throws {
+        let folder = try TemporaryFolder()
+        try write("* text eol=lf\n", to: folder("src/.gitattributes"))
+        try write("first\r\nsecond\r\n", to: folder("src/dos.txt"))
+        _ = try Fixture.build(source: folder("src"), into: folder("f.git"))
+        let workspace = try Workspace.create(from: folder("f.git"), at: folder("ws"))
+        #expect(try FileManager.default.contents(atPath: workspace.path + "/dos.txt") == Data("first\r\nsecond\r\n".utf8))
+        let untouched = try workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t"))
+        #expect(try workspace.diff(untouched).isEmpty)
+        try write("first\r\nsecond\r\nthird\r\n", to: workspace.path + "/dos.txt")
+        let edited = try workspace.snapshot(StepStamp(episode: "e", step: 2, task: "t"))
+        #expect(try workspace.repository.fileContent(at: edited.commit, path: "dos.txt") == Array("first\r\nsecond\r\nthird\r\n".utf8))
+        #expect(try workspace.diff(edited).files[0].addedLines == [DiffLine(origin: .addition, oldLineNumber: nil, newLineNumber: 3, content: "third")])
     }
 
     @Test("a workspace folder that is not empty is refused")

@@ -61,6 +61,14 @@ struct HostileCase: CustomStringConvertible, Sendable {
 }
 
 
+/// What reading /etc/shadow gives the runner's own uid: reduced mode cannot mask it (a root runner
+/// reads it; see docs/sandbox.md).
+let shadowAsSeenByRunner: String = {
+    var st = stat()
+    guard stat("/etc/shadow", &st) == 0 else { return "ENOENT" }
+    return access("/etc/shadow", R_OK) == 0 ? "\(st.st_size) bytes" : "EACCES"
+}()
+
 /// Whether the runner's home has `name` (decides ENOENT vs EACCES for reduced mode).
 func homeHas(_ name: String) -> Bool { access(Sandbox.runnerHome() + "/" + name, F_OK) == 0 }
 
@@ -95,6 +103,8 @@ let hostileCases: [HostileCase] = [
 
     HostileCase("files", "read and write a host disk", .c("show(open(BLOCK_DEVICE, O_RDONLY)); show(open(BLOCK_DEVICE, O_RDWR));"),
                 full: .prints("ENOENT\nENOENT"), reduced: .prints(access(HostTargets.blockDevice, F_OK) == 0 ? "EACCES\nEACCES" : "ENOENT\nENOENT")),
+    HostileCase("files", "read /etc/shadow (root-only system secret)", .c(#"int fd = open("/etc/shadow", O_RDONLY); if (fd < 0) { show(-1); return 0; } static char b[65536]; printf("%ld bytes\n", (long)read(fd, b, sizeof b));"#),
+                full: .prints("0 bytes"), reduced: .prints(shadowAsSeenByRunner)),
     HostileCase("files", "read the kernel log through /dev/kmsg", .c(#"show(open("/dev/kmsg", O_RDONLY));"#),
                 full: .prints("ENOENT"), reduced: .prints(access("/dev/kmsg", F_OK) == 0 ? "EACCES" : "ENOENT")),
     HostileCase("controls", "/dev/null, /dev/urandom, a pty and /dev/fd work", .sh("echo x > /dev/null && head -c 4 /dev/urandom | wc -c && python3 -c 'import pty, os; m, s = pty.openpty(); print(os.ttyname(s).startswith(\"/dev/pts/\"))' && bash -c 'cat <(echo via-dev-fd)'"),

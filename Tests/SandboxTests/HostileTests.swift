@@ -145,14 +145,12 @@ struct HostileAgentTests {
         #expect(targets.escapeUntouched())
     }
 
+    // Root is exempt from RLIMIT_NPROC; the launcher then needs the pids cgroup. Never run an
+    // unbounded bomb on a shared host.
     @Test("a fork bomb stops at the process limit and dies with the command", arguments: Sandboxes.available)
     func forkBomb(mode: SandboxMode) async throws {
-        // Root is exempt from RLIMIT_NPROC; the launcher then needs the pids cgroup. Never run an
-        // unbounded bomb on a shared host.
-        guard getuid() != 0 || access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0 else {
-            Issue.record("running as root without a pids cgroup: the process limit cannot be enforced here")
-            return
-        }
+        try #require(getuid() != 0 || access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0,
+                     "running as root without a pids cgroup: the process limit cannot be enforced on this host")
         var policy = Sandboxes.policy
         policy.limits.processes = 64
         let sandbox = try Sandboxes.make(mode == .full ? .full : .reduced, policy: policy)

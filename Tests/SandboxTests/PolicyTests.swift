@@ -188,3 +188,15 @@ struct LaunchPlanTests {
         #expect(plan.environment.contains("HOME=/dev/shm/s"))
     }
 }
+
+@Suite("Launch plan without a home")
+struct HomelessPlanTests {
+    @Test("a runner without an existing home gets /tmp as HOME and no tmpfs over /")
+    func homeless() {
+        let plan = LaunchPlan.make(command: SandboxedCommand("true", workspace: "/w"), workspace: "/w", mode: .full, policy: Sandboxes.policy,
+                                   home: "/", scratch: nil, hiddenPaths: [], readOnlyPaths: [])
+        #expect(!plan.arguments.joined(separator: " ").contains("--tmpfs / "))
+        #expect(!plan.arguments.joined(separator: " ").contains("--landlock-rw / "))
+        #expect(plan.environment.contains("HOME=/tmp"))
+    }
+}

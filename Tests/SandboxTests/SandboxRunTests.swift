@@ -190,3 +190,15 @@ struct LimitTests {
         #expect(result.stdout.text == "\(nofile.rlim_max)\n\(cpuText)\n10240\n0\n")
     }
 }
+
+@Suite("Self-check", .serialized, .timeLimit(.minutes(1)))
+struct SelfCheckTests {
+    @Test("every self-check line passes on this host", arguments: Sandboxes.available)
+    func passes(mode: SandboxMode) async throws {
+        let ws = try workspace()
+        defer { ws.cleanup() }
+        let results = try await Sandboxes.get(mode).selfCheck(workspace: ws.path)
+        #expect(results.count == 6)
+        for r in results { #expect(r.passed == true, "\(r.name): \(r.detail)") }
+    }
+}

@@ -16,6 +16,7 @@
 //   --tmpfs PATH               full mode: fresh tmpfs at PATH (in order given)
 //   --bind-rw PATH             full mode: PATH of the host, read-write, at the same path
 //   --bind-ro PATH             full mode: PATH of the host, read-only, at the same path
+//   --mask PATH                full mode: hide a file (empty) or folder (empty tmpfs), if present
 //   --landlock-ro PATH         Landlock: read and execute beneath PATH
 //   --landlock-rw PATH         Landlock: all file access beneath PATH
 //   --rlimit NAME=VALUE        core|nofile|fsize|nproc|cpu|as; VALUE a number or "inf"
@@ -24,7 +25,8 @@
 //   --lifeline-fd N            read end of a pipe; when it hangs up the whole tree is killed
 //
 // Report lines: "mode M", "pids-cgroup PATH|none" (root runners), "landlock ABI",
-// "status exit N" / "status signal N", "exec-failed ERRNO", "error STAGE: MESSAGE".
+// "usage USER_US SYS_US MAXRSS_KIB", "status exit N" / "status signal N", "exec-failed ERRNO",
+// "error STAGE: MESSAGE".
 // Processes: this outer launcher supervises (signalfd + lifeline); in full mode it creates the
 // namespaces and forks pid 1 of the new pid namespace, which builds the root and forks the
 // command; in reduced mode it is a subreaper and forks the command directly.
@@ -98,7 +100,7 @@ struct ll_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __at
 struct mattr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 
 enum mode { MODE_FULL, MODE_REDUCED, MODE_NONE };
-enum mount_kind { M_TMPFS, M_BIND_RW, M_BIND_RO };
+enum mount_kind { M_TMPFS, M_BIND_RW, M_BIND_RO, M_MASK };
 struct mount_op { enum mount_kind kind; const char *path; };
 struct rlim_op { int resource; rlim_t value; };
 
@@ -114,6 +116,12 @@ static struct {
     char **argv;
     struct sock_filter *filter; unsigned short filter_len;
 } cfg = { .mode = MODE_FULL, .seccomp_fd = -1, .report_fd = -1, .lifeline_fd = -1 };
+
+// The pids cgroup of a root runner (see enter_pids_cgroup), removed by its owner on every exit path.
+static char pids_name[64];
+static int pids_base_fd = -1, pids_parent_procs_fd = -1;
+static pid_t pids_owner;
+static void leave_pids_cgroup(void);
 
 // ---- reporting ----
 static void report(const char *fmt, ...) {
@@ -143,6 +151,7 @@ __attribute__((noreturn)) static void fail(const char *stage, const char *fmt, .
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     report("error %s: %s: %s", stage, msg, strerror(saved));
+    if (pids_owner == getpid()) leave_pids_cgroup();
     _exit(EXIT_SETUP);
 }
 
@@ -197,9 +206,9 @@ static void parse_args(int argc, char **argv) {
             else fail("args", "unknown mode '%s'", v);
         }
         else if (strcmp(a, "--workdir") == 0) cfg.workdir = v;
-        else if (strcmp(a, "--tmpfs") == 0 || strcmp(a, "--bind-rw") == 0 || strcmp(a, "--bind-ro") == 0) {
+        else if (strcmp(a, "--tmpfs") == 0 || strcmp(a, "--bind-rw") == 0 || strcmp(a, "--bind-ro") == 0 || strcmp(a, "--mask") == 0) {
             if (cfg.n_mounts >= MAX_ITEMS) fail("args", "too many mounts");
-            enum mount_kind k = a[2] == 't' ? M_TMPFS : (strcmp(a, "--bind-rw") == 0 ? M_BIND_RW : M_BIND_RO);
+            enum mount_kind k = a[2] == 't' ? M_TMPFS : a[2] == 'm' ? M_MASK : (strcmp(a, "--bind-rw") == 0 ? M_BIND_RW : M_BIND_RO);
             if (v[0] != '/') fail("args", "%s wants an absolute path, got '%s'", a, v);
             cfg.mounts[cfg.n_mounts++] = (struct mount_op){k, v};
         }
@@ -342,6 +351,22 @@ static void build_proc(void) {
     }
 }
 
+// Hides a host file behind an empty read-only file (the private /dev/null) and a host folder
+// behind an empty read-only tmpfs; a path that does not exist needs no mask.
+static void mask_path(const char *dst) {
+    struct stat st;
+    if (lstat(dst, &st) < 0) {
+        if (errno == ENOENT) return;
+        fail("mount", "stat %s", dst);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") < 0) fail("mount", "mask %s", dst);
+    } else if (S_ISREG(st.st_mode)) {
+        if (mount("/newroot/dev/null", dst, NULL, MS_BIND, NULL) < 0) fail("mount", "mask %s", dst);
+        set_recursive(dst, MATTR_RDONLY | MATTR_NOSUID);
+    }
+}
+
 // Builds the new root (bubblewrap's pivot technique) and switches into it. Runs as pid 1.
 static void build_root(void) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("mount", "make / private");
@@ -358,6 +383,10 @@ static void build_root(void) {
         const struct mount_op *m = &cfg.mounts[i];
         snprintf(dst, sizeof dst, "/newroot%s", m->path);
         snprintf(src, sizeof src, "/oldroot%s", m->path);
+        if (m->kind == M_MASK) {
+            mask_path(dst);
+            continue;
+        }
         if (m->kind == M_TMPFS) {
             mkdir_p(dst, 0);
             if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=256m") < 0) fail("mount", "tmpfs on %s", m->path);
@@ -497,8 +526,6 @@ __attribute__((noreturn)) static void exec_command(void) {
 // The kernel exempts uid 0 from RLIMIT_NPROC (also uid 0 mapped into a user namespace), so for a
 // root runner the nproc limit is enforced with a pids cgroup (cgroup v1 "pids" hierarchy) that the
 // outer launcher enters before creating the sandbox and leaves (and removes) at the end.
-static char pids_name[64];
-static int pids_base_fd = -1, pids_parent_procs_fd = -1;
 
 static int write_text_at(int dirfd, const char *path, const char *text) {
     int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
@@ -507,6 +534,20 @@ static int write_text_at(int dirfd, const char *path, const char *text) {
     int ok = write(fd, text, n) == n;
     close(fd);
     return ok ? 0 : -1;
+}
+
+// A launcher killed with SIGKILL cannot remove its group: remove empty groups whose launcher is gone.
+static void remove_stale_pids_cgroups(void) {
+    int fd = dup(pids_base_fd);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) { if (fd >= 0) close(fd); return; }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid;
+        if (sscanf(e->d_name, "driftbox-%d", &pid) != 1 || pid <= 0) continue;
+        if (kill(pid, 0) < 0 && errno == ESRCH) unlinkat(pids_base_fd, e->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
 }
 
 // Enters a fresh pids cgroup. The hierarchy is kept open by fd: in full mode this process's root
@@ -520,8 +561,10 @@ static void enter_pids_cgroup(void) {
     pids_base_fd = open("/sys/fs/cgroup/pids", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     pids_parent_procs_fd = pids_base_fd < 0 ? -1 : openat(pids_base_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
     if (pids_parent_procs_fd < 0) { report("pids-cgroup none"); return; }
+    remove_stale_pids_cgroups();
     snprintf(pids_name, sizeof pids_name, "driftbox-%d", getpid());
     if (mkdirat(pids_base_fd, pids_name, 0755) < 0) fail("cgroup", "mkdir /sys/fs/cgroup/pids/%s", pids_name);
+    pids_owner = getpid();
     snprintf(path, sizeof path, "%s/pids.max", pids_name);
     snprintf(text, sizeof text, "%llu", (unsigned long long)max);
     if (write_text_at(pids_base_fd, path, text) < 0) fail("cgroup", "write %s", path);
@@ -541,7 +584,14 @@ static void leave_pids_cgroup(void) {
 }
 
 // ---- supervision ----
+// Reports the command's resource usage (every reaped descendant: user and system microseconds,
+// peak RSS in KiB; the launcher's own work is not included), then its status. Written once the
+// whole tree is dead.
 static void report_status(int st) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+        report("usage %ld %ld %ld", (long)(ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec),
+               (long)(ru.ru_stime.tv_sec * 1000000L + ru.ru_stime.tv_usec), ru.ru_maxrss);
     if (WIFEXITED(st)) report("status exit %d", WEXITSTATUS(st));
     else if (WIFSIGNALED(st)) report("status signal %d", WTERMSIG(st));
 }
@@ -620,7 +670,7 @@ static int supervise(pid_t main_pid, int sfd, int is_init_parent) {
         while ((p = waitpid(-1, &st, WNOHANG)) > 0)
             if (p == main_pid) status = st;
         if (status != -1) {
-            if (!is_init_parent) { int ignored; report_status(status); kill_descendants(main_pid, &ignored); }
+            if (!is_init_parent) { int ignored; kill_descendants(main_pid, &ignored); report_status(status); }
             return status;
         }
     }

@@ -1,0 +1,1 @@
+QA_PASSWORD = "Qa7!gw-2291"
