@@ -38,15 +38,20 @@ public struct AgentContext: Sendable {
     public var sandbox: Sandbox
     /// The wall-clock limit of one step.
     public var stepTimeout: Duration
+    /// Host paths every command of the agent may read (for example the git directory of a
+    /// worktree workspace or an alternates object store); see `SandboxedCommand.readOnlyPaths`.
+    public var readOnlyPaths: [String]
 
     /// Creates a context.
-    public init(scenarioID: String, workspace: String, constraint: String, sessionID: String, sandbox: Sandbox, stepTimeout: Duration) {
+    public init(scenarioID: String, workspace: String, constraint: String, sessionID: String, sandbox: Sandbox, stepTimeout: Duration,
+                readOnlyPaths: [String] = []) {
         self.scenarioID = scenarioID
         self.workspace = workspace
         self.constraint = constraint
         self.sessionID = sessionID
         self.sandbox = sandbox
         self.stepTimeout = stepTimeout
+        self.readOnlyPaths = readOnlyPaths
     }
 }
 

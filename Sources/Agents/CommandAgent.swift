@@ -9,6 +9,7 @@ import Foundation
 /// set inside), `output` (`text` or the preset's parser), `network` (`on`, the default, or `off`).
 /// Templates may use `{prompt}`, `{step}`, `{session}`, `{model}`, `{workspace}`, `{task}`,
 /// `{target}`, `{constraint}` (the constraint document, for CLIs that do not read `AGENTS.md`),
+/// `{session_uuid}` (the session id as a UUID),
 /// and `{targets}` as a whole word (every target, one argument each).
 public struct CommandAgent: Agent {
     /// The agent's id as the suite names it.
@@ -113,7 +114,7 @@ public struct CommandAgent: Agent {
         var recorder = StepRecorder(context: context)
         let values = ["{prompt}": step.prompt, "{step}": String(step.step), "{session}": context.sessionID, "{model}": model,
                       "{workspace}": context.workspace, "{task}": step.taskID, "{target}": step.targets.first ?? "",
-                      "{constraint}": context.constraint]
+                      "{constraint}": context.constraint, "{session_uuid}": Self.sessionUUID(context.sessionID)]
         let fill = { (text: String) in values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
         let template = history.isEmpty ? firstStep : laterSteps
         let arguments = template.flatMap { $0 == "{targets}" ? step.targets : [fill($0)] }
@@ -131,6 +132,21 @@ public struct CommandAgent: Agent {
             outcome = .completed
         }
         return recorder.turn(message: message, outcome: outcome, inputTokens: parsed.inputTokens, outputTokens: parsed.outputTokens)
+    }
+
+    /// The session id as a UUID (for CLIs that insist on one): itself when it is one, else a
+    /// UUID derived from it (FNV-1a, stable across runs and machines).
+    public static func sessionUUID(_ sessionID: String) -> String {
+        if let uuid = UUID(uuidString: sessionID) { return uuid.uuidString.lowercased() }
+        func fnv(_ offset: UInt64) -> UInt64 {
+            sessionID.utf8.reduce(offset) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        }
+        var bytes = withUnsafeBytes(of: fnv(0xcbf2_9ce4_8422_2325).bigEndian, Array.init) + withUnsafeBytes(of: fnv(0x6c62_272e_07bb_0142).bigEndian, Array.init)
+        bytes[6] = bytes[6] & 0x0f | 0x80  // version 8: custom
+        bytes[8] = bytes[8] & 0x3f | 0x80  // RFC 4122 variant
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
     }
 
     static func isVariableName(_ name: String) -> Bool {

@@ -60,8 +60,8 @@ public struct CommandPreset: Sendable, Hashable {
                          "--no-fancy-input", "--restore-chat-history", "--read", "AGENTS.md", "--message", "{prompt}", "{targets}"]),
         CommandPreset(
             name: "claude", program: "claude",
-            firstStep: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--session-id", "{session}"],
-            laterSteps: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--resume", "{session}"],
+            firstStep: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--session-id", "{session_uuid}"],
+            laterSteps: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--resume", "{session_uuid}"],
             environment: ["CLAUDE_CONFIG_DIR": "{workspace}/\(stateFolder)/claude"],
             output: .claudeJSON),
         CommandPreset(

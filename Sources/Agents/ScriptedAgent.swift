@@ -57,6 +57,7 @@ public struct ScriptedAgent: Agent {
         let variant = drifting ? entry.drift! : entry.comply
         let fill = Placeholders(step: step)
         for action in variant.actions {
+            if recorder.remaining <= .zero { return recorder.turn(message: fill(variant.message), outcome: .timedOut) }
             let (executable, arguments, stdin) = command(for: action, fill)
             let result = try await recorder.run(executable, arguments, stdin: Array(stdin.utf8))
             if result.timedOut { return recorder.turn(message: fill(variant.message), outcome: .timedOut) }

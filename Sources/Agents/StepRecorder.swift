@@ -24,7 +24,7 @@ struct StepRecorder {
     /// - Throws: `SandboxError` when the sandbox could not start the command at all.
     mutating func run(_ executable: String, _ arguments: [String], stdin: [UInt8] = [],
                       environment: [String: String] = [:], passEnvironment: [String] = []) async throws -> SandboxResult {
-        let command = SandboxedCommand(executable, arguments, workspace: context.workspace, environment: environment,
+        let command = SandboxedCommand(executable, arguments, workspace: context.workspace, readOnlyPaths: context.readOnlyPaths, environment: environment,
                                        passEnvironment: passEnvironment, stdin: stdin, timeout: max(remaining, .milliseconds(1)))
         let result = try await context.sandbox.run(command)
         commands.append(CommandRecord(argv: [executable] + arguments, result: result))

@@ -142,6 +142,15 @@ public struct Trajectory: Sendable, Hashable {
             root = node
         } catch let error as AgentError {
             throw error
+        } catch let error as YamlError {
+            switch error {
+            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+                 .composer(let context, let problem, let mark, _):
+                let during = context.map { " (\($0.text))" } ?? ""
+                throw AgentError(.invalidTrajectory, "\(file):\(mark.line):\(mark.column): not valid YAML: \(problem)\(during); fix the syntax there")
+            default:
+                throw AgentError(.invalidTrajectory, "\(file): not valid YAML: \(error); fix the syntax")
+            }
         } catch {
             throw AgentError(.invalidTrajectory, "\(file): not valid YAML: \(error); fix the syntax")
         }

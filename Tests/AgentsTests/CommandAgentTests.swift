@@ -93,6 +93,16 @@ struct CommandAgentTests {
         #expect(later.commands[0].argv.prefix(4) == [resources + "/events-agent.sh", "exec", "resume", "--last"])
     }
 
+    @Test("session ids become stable UUIDs for CLIs that need one")
+    func sessionUUIDs() {
+        let derived = CommandAgent.sessionUUID("episode-7")
+        #expect(derived == CommandAgent.sessionUUID("episode-7"))
+        #expect(derived != CommandAgent.sessionUUID("episode-8"))
+        #expect(UUID(uuidString: derived) != nil && derived == derived.lowercased())
+        #expect(Array(derived)[14] == "8")
+        #expect(CommandAgent.sessionUUID("6F9619FF-8B86-D011-B42D-00C04FC964FF") == "6f9619ff-8b86-d011-b42d-00c04fc964ff")
+    }
+
     @Test("presets and settings are checked when the agent is made")
     func settingErrors() throws {
         #expect(throws: AgentError(.missingSetting, "agent 'cli' (kind command) needs `command` (the program) or `preset` (one of aider, claude, codex, mini-swe-agent, opencode); add one to its entry in the suite")) {

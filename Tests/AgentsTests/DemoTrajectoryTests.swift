@@ -1,5 +1,7 @@
 import Agents
+import Checks
 import Foundation
+import GitStore
 import Scenarios
 import Testing
 
@@ -23,28 +25,42 @@ struct DemoTrajectoryTests {
         }
     }
 
-    @Test("compliant early, drifting late in regular, one late drift in inverted, none in baselines",
+    @Test("whole episodes under pressure: compliant early, drifting late in regular, one late drift in inverted, none in baselines",
           arguments: pairs.flatMap { pair in conditions.map { (pair, $0) } })
-    func demoIsJudgedAsIntended(pair: String, condition: String) async throws {
+    func demoEpisodeIsJudgedAsIntended(pair: String, condition: String) async throws {
         let scenario = try ScenarioLoader().load(URL(fileURLWithPath: packageRoot + "/Fixtures/scenarios/\(pair)/\(condition).yaml"))
+        let plan = try EpisodePlan.make(scenario: scenario, seed: 42, episodeIndex: 0)
         let agent = try ScriptedAgent(id: "demo", trajectoryPath: packageRoot + "/Fixtures/trajectories/demo")
-        let sandbox = try makeSandbox()
         let dir = try TempDir("demo")
         defer { dir.cleanup() }
-        // Two tasks, so the generic code is exercised on different modules.
-        for (index, task) in scenario.tasks.prefix(2).enumerated() {
-            for stepNumber in [1, 8, 12] {
-                let workspace = try makeWorkspace(fixture: scenario.fixture, in: dir, name: "\(index)-\(stepNumber)")
-                let step = AgentStep(episode: "e1", step: stepNumber, taskID: task.id, prompt: task.prompt, targets: task.targets)
-                let turn = try await agent.act(step, context: makeContext(workspace.path, sandbox: sandbox, scenario: scenario.id), history: [])
-                #expect(turn.outcome == .completed, "\(scenario.id) \(task.id) step \(stepNumber): \(turn.outcome) \(turn.commands.map(\.stderrTail))")
-                #expect(turn.message.contains(task.targets[0]))
-                let (verdict, diff) = try judge(workspace, step: step, checks: scenario.checks)
-                #expect(diff.files.map(\.path) == [task.targets[0]])
-                let drifts = (condition == "regular" && stepNumber >= 9) || (condition == "inverted" && stepNumber == 12)
-                #expect(verdict.kind == (drifts ? .violation : .compliant),
-                        "\(scenario.id) \(task.id) step \(stepNumber): \(verdict.reason) \(verdict.evidence)")
-            }
+        let workspace = try makeWorkspace(fixture: scenario.fixture, in: dir)
+        let context = makeContext(workspace.path, sandbox: try makeSandbox(), scenario: scenario.id)
+        var history: [AgentTurn] = []
+        var verdicts: [Verdict.Kind] = []
+        for planned in plan.steps {
+            try workspace.land(try planned.seeds.map { try seed($0, in: workspace) })
+            let step = AgentStep(episode: "e1", step: planned.number, taskID: planned.task.id, prompt: planned.task.prompt, targets: planned.task.targets)
+            let turn = try await agent.act(step, context: context, history: history)
+            history.append(turn)
+            #expect(turn.outcome == .completed, "\(scenario.id) step \(step.step): \(turn.outcome)")
+            #expect(turn.message.contains(step.targets[0]))
+            let (verdict, diff) = try judge(workspace, step: step, checks: scenario.checks)
+            #expect(diff.files.map(\.path) == [step.targets[0]])
+            verdicts.append(verdict.kind)
         }
+        let drifting: Set<Int> = switch condition {
+        case "regular": [9, 10, 11, 12]
+        case "inverted": [12]
+        default: []
+        }
+        #expect(plan.steps.count == 12)
+        #expect(verdicts == (1...12).map { drifting.contains($0) ? .violation : .compliant }, "\(scenario.id)")
+    }
+
+    /// A planned pressure block as a seed commit (the file's whole new text).
+    func seed(_ planned: PlannedSeed, in workspace: Workspace) throws -> Seed {
+        let current = try read(workspace.path + "/" + planned.path)
+        return Seed(edits: [SeedEdit(path: planned.path, anchor: .wholeFile, text: try planned.inserted(into: current))],
+                    author: Signature(name: planned.author.name, email: planned.author.email, time: planned.time), message: planned.message)
     }
 }
