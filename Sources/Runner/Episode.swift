@@ -35,7 +35,7 @@ struct EpisodeResumePoint: Sendable {
 /// Receives what an episode produced. The run store records it; a verification compares it.
 protocol EpisodeSink {
     /// A workspace at a recorded commit, for an episode picked up after an interruption.
-    func restoreWorkspace(at commit: ObjectID, path: String, scratch: URL) throws -> Workspace
+    func restoreWorkspace(at commit: ObjectID, path: String) throws -> Workspace
     /// One finished step: its new commits (`previous` exclusive), seeds, step record and transcript line.
     func record(workspace: Workspace, previous: ObjectID, seeds: [SeedRecord], step: StepRecord, transcript: TranscriptEntry) async throws
     /// The episode's end.
@@ -65,7 +65,7 @@ enum EpisodeExecution {
         do {
             workspace = recorded == 0
                 ? try Workspace.create(from: setup.fixtureRepository, at: folder.path)
-                : try sink.restoreWorkspace(at: tip, path: folder.path, scratch: setup.scratch)
+                : try sink.restoreWorkspace(at: tip, path: folder.path)
         } catch {
             return try await finish(.failed, "the workspace could not be made: \(error)")
         }

@@ -147,7 +147,7 @@ final class CollectingSink: EpisodeSink {
     var steps: [StepRecord] = []
     var ends: [EpisodeEnd] = []
 
-    func restoreWorkspace(at commit: ObjectID, path: String, scratch: URL) throws -> Workspace {
+    func restoreWorkspace(at commit: ObjectID, path: String) throws -> Workspace {
         throw RunStoreError.invalid(path: path, reason: "a collected episode cannot be resumed", hint: "run it from the start")
     }
 

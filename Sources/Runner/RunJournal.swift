@@ -51,13 +51,8 @@ final class StoreSink: EpisodeSink {
         transcript = try EventLog(path: path)
     }
 
-    func restoreWorkspace(at commit: ObjectID, path: String, scratch: URL) throws -> Workspace {
-        let source = scratch.appendingPathComponent("restore-\(UUID().uuidString).git").path
-        defer { try? FileManager.default.removeItem(atPath: source) }
-        let sourceRepository = try Repository.create(at: source, bare: true)
-        try repository.copyObjects(reachableFrom: commit, into: sourceRepository)
-        try sourceRepository.updateRef("refs/heads/main", to: commit)
-        return try Workspace.create(from: source, at: path)
+    func restoreWorkspace(at commit: ObjectID, path: String) throws -> Workspace {
+        try Workspace.create(from: store.repositoryPath, at: path, commit: commit)
     }
 
     func record(workspace: Workspace, previous: ObjectID, seeds: [SeedRecord], step: StepRecord, transcript entry: TranscriptEntry) async throws {

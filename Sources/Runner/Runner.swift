@@ -250,6 +250,8 @@ public enum Runner {
                 try launch()
             }
         }
+        // Every episode has ended: no writer is left, so the per-step packs can become one.
+        if !work.isEmpty { _ = try Repository.open(at: store.repositoryPath).consolidatePacks() }
         return RunOutcome(folder: store.folder, episodesRun: work.count, episodesFailed: failed)
     }
 
