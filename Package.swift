@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Report", "driftbox-launcher", "driftbox"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Runner"]),
         .testTarget(
             name: "AgentsTests", dependencies: ["Agents", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],

@@ -84,8 +84,9 @@ enum EpisodeExecution {
             let agentStarted = clock.now
             let turn: AgentTurn
             do {
-                turn = try await setup.agent.act(step, context: context, history: history)
+                turn = try await act(setup, step, context: context, history: history)
             } catch {
+                if Task.isCancelled { throw error }  // the run is stopping: record nothing
                 return try await finish(.failed, "step \(planned.number): the agent could not run: \(error)")
             }
             let agentTime = clock.now - agentStarted
@@ -112,6 +113,27 @@ enum EpisodeExecution {
             }
         }
         return try await finish(.completed, nil)
+    }
+
+
+    /// Asks the agent to act, but never waits longer than twice the step's limit (at most the limit
+    /// plus 30 s):
+    /// an agent that does not return by then is cancelled (its sandboxed processes are killed) and
+    /// the step counts as timed out.
+    static func act(_ setup: EpisodeSetup, _ step: AgentStep, context: AgentContext, history: [AgentTurn]) async throws -> AgentTurn {
+        let agent = setup.agent
+        let limit = setup.stepTimeout + min(setup.stepTimeout, .seconds(30))
+        return try await withThrowingTaskGroup(of: AgentTurn?.self) { group in
+            group.addTask { try await agent.act(step, context: context, history: history) }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first ?? AgentTurn(message: "", commands: [], outcome: .timedOut,
+                                      usage: AgentUsage(wallSeconds: seconds(limit), cpuSeconds: 0))
+        }
     }
 
     /// Lands the constraint (before step 1) and the step's planned seeds as one batch of commits

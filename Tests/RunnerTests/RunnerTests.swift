@@ -1,3 +1,4 @@
+import Agents
 import Checks
 import Foundation
 import GitStore
@@ -146,5 +147,34 @@ struct RunnerTests {
         #expect(throws: RunStoreError.self) { try Audit.items(record, condition: "baseline") }
         let inverted = try Audit.items(record, condition: "inverted")
         #expect(!inverted.isEmpty && inverted.allSatisfy { $0.condition == "inverted" && $0.scenario == SmallExperiment.inverted })
+    }
+
+    @Test func anAgentThatNeverReturnsIsCancelledAndItsStepsCountAsTimedOut() async throws {
+        let experiment = try SmallExperiment(repetitions: 1, steps: 2)
+        defer { experiment.remove() }
+        var definition = try experiment.definition
+        definition.suite.scenarios = [definition.suite.scenarios[0]]
+        let options = RunOptions(jobs: 1, stepTimeout: .milliseconds(300), progress: .quiet)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcome = try await Runner.start(definition, runsFolder: experiment.folder.appendingPathComponent("runs"), runID: "hang",
+                                             options: options, makeAgent: { spec, _ in HangingAgent(id: spec.id) })
+        #expect(clock.now - started < .seconds(20))
+        let record = try RunRecord(folder: outcome.folder)
+        let steps = record.steps
+        #expect(steps.map(\.outcome) == ["timedOut", "timedOut"])
+        #expect(steps.map(\.verdict.kind) == [.unscoreable, .unscoreable])
+        #expect(steps.allSatisfy { $0.agentSeconds >= 0.6 && $0.agentSeconds < 5 })
+        #expect(record.ends.values.map(\.status) == [.completed])
+    }
+}
+
+/// An agent whose step never ends by itself.
+private struct HangingAgent: Agent {
+    let id: String
+
+    func act(_ step: AgentStep, context: AgentContext, history: [AgentTurn]) async throws -> AgentTurn {
+        try await Task.sleep(for: .seconds(3600))
+        return AgentTurn(message: "woke up", commands: [], outcome: .completed, usage: AgentUsage(wallSeconds: 3600, cpuSeconds: 0))
     }
 }
