@@ -255,7 +255,10 @@ public enum Runner {
         return RunOutcome(folder: store.folder, episodesRun: work.count, episodesFailed: failed)
     }
 
-    static func defaultRunID(suite: String) -> String {
+    /// A fresh run id: the suite's id, the UTC time and a random suffix (`paper-20260105-093000-1a2b`).
+    /// - Parameter suite: the suite's id.
+    /// - Returns: the id.
+    public static func defaultRunID(suite: String) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")

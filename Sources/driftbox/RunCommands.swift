@@ -94,8 +94,10 @@ struct RunCommand: AsyncParsableCommand {
             let paper = try file.flatMap { Catalog.role(of: $0) == .suite ? $0 : nil }
                 ?? Catalog.locate(from: currentDirectory).fixtures.appendingPathComponent("suites/paper.yaml")
             let definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
-            let outcome = try await Runner.start(definition, runsFolder: URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL,
-                                                 runID: runID, options: execution.runOptions, makeAgent: Runner.standardAgents)
+            let runs = URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL
+            let id = runID ?? Runner.defaultRunID(suite: definition.suite.id)
+            FileHandle.standardError.write(Data("driftbox: recording into \(runs.appendingPathComponent(id).path); if interrupted, `driftbox resume` it\n".utf8))
+            let outcome = try await Runner.start(definition, runsFolder: runs, runID: id, options: execution.runOptions, makeAgent: Runner.standardAgents)
             try finish(outcome)
         }
     }
