@@ -48,7 +48,8 @@ public struct RunStore: Sendable {
         do {
             try FileManager.default.createDirectory(at: transcriptsFolder, withIntermediateDirectories: true)
         } catch {
-            throw RunStoreError.system("mkdir", path: staging.path, errno: EACCES)
+            throw RunStoreError.invalid(path: staging.path, reason: "the run folder cannot be created (\(error.localizedDescription))",
+                                        hint: "check that the --out folder is writable")
         }
         _ = try Repository.create(at: repositoryPath, bare: true)
         try write(manifest)

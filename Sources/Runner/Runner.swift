@@ -160,6 +160,12 @@ public enum Runner {
         let definition = try definition(of: manifest, at: store)
         let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: store.folder)
         defer { prepared.removeScratch() }
+        let sandbox = (prepared.sandbox.mode.rawValue, prepared.sandbox.options.policy.name)
+        guard sandbox == (manifest.sandbox.mode, manifest.sandbox.policy) else {
+            throw RunStoreError.invalid(path: store.manifestPath,
+                                        reason: "the run began in \(manifest.sandbox.mode) mode with policy '\(manifest.sandbox.policy)', this resume would use \(sandbox.0) mode with policy '\(sandbox.1)'",
+                                        hint: "resume with --mode \(manifest.sandbox.mode) --policy \(manifest.sandbox.policy), on a host that allows it")
+        }
         for scenario in manifest.scenarios where prepared.fixtures[scenario.fixture]?.commit.description != scenario.fixtureCommit {
             throw RunStoreError.invalid(path: scenario.path, reason: "fixture '\(scenario.fixture)' now builds to a different commit than when the run began",
                                         hint: "restore the fixture folder as it was, or start a new run")

@@ -149,6 +149,23 @@ struct RunnerTests {
         #expect(!inverted.isEmpty && inverted.allSatisfy { $0.condition == "inverted" && $0.scenario == SmallExperiment.inverted })
     }
 
+    @Test func resumeKeepsTheSandboxModeTheRunBeganWith() async throws {
+        let experiment = try SmallExperiment(repetitions: 1, steps: 2)
+        defer { experiment.remove() }
+        var reduced = testOptions
+        reduced.sandboxMode = .reduced
+        let outcome = try await Runner.start(try experiment.definition, runsFolder: experiment.folder.appendingPathComponent("runs"), runID: "reduced",
+                                             options: reduced, makeAgent: Runner.standardAgents)
+        #expect(try RunStore(existing: outcome.folder).manifest().sandbox.mode == "reduced")
+        var full = testOptions
+        full.sandboxMode = .full
+        await #expect(throws: RunStoreError.self) {
+            try await Runner.resume(outcome.folder, options: full, makeAgent: Runner.standardAgents)
+        }
+        let again = try await Runner.resume(outcome.folder, options: reduced, makeAgent: Runner.standardAgents)
+        #expect(again.episodesRun == 0)
+    }
+
     @Test func anAgentThatNeverReturnsIsCancelledAndItsStepsCountAsTimedOut() async throws {
         let experiment = try SmallExperiment(repetitions: 1, steps: 2)
         defer { experiment.remove() }
