@@ -111,7 +111,8 @@ public enum Runner {
                              makeAgent: AgentMaker) async throws -> RunOutcome {
         let suite = definition.suite
         let id = runID ?? defaultRunID(suite: suite.id)
-        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: runsFolder)
+        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: runsFolder,
+                                    scratchOwner: runsFolder.appendingPathComponent(id))
         defer { prepared.removeScratch() }
         let episodes = try suite.episodes().map { episode in
             (episode, try suite.plan(for: episode))
@@ -158,7 +159,7 @@ public enum Runner {
         let store = try RunStore(existing: folder)
         let manifest = try store.manifest()
         let definition = try definition(of: manifest, at: store)
-        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: store.folder)
+        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: store.folder, scratchOwner: store.folder)
         defer { prepared.removeScratch() }
         let sandbox = (prepared.sandbox.mode.rawValue, prepared.sandbox.options.policy.name)
         guard sandbox == (manifest.sandbox.mode, manifest.sandbox.policy) else {
@@ -289,12 +290,23 @@ struct Prepared: Sendable {
     let detectors: [String: DetectorSet]
 
     /// Builds what the run needs; `hidden` (the run's folder) is hidden from agents in full mode.
-    init(_ definition: RunDefinition, options: RunOptions, makeAgent: AgentMaker, hiding hidden: URL? = nil) throws {
+    ///
+    /// The scratch folder (fixture repositories, workspaces) is named after `scratchOwner`, the run
+    /// folder, so the scratch folders a killed invocation of the same run left behind are removed.
+    init(_ definition: RunDefinition, options: RunOptions, makeAgent: AgentMaker, hiding hidden: URL? = nil, scratchOwner: URL? = nil) throws {
         let policy = options.policy.contains("/") || options.policy.hasSuffix(".policy")
             ? try Policy.load(path: options.policy) : try Policy.named(options.policy)
         sandbox = try Sandbox(SandboxOptions(policy: policy, mode: options.sandboxMode, launcherPath: options.launcherPath,
                                              hiddenPaths: hidden.map { [$0.path] } ?? []))
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-run-\(UUID().uuidString)")
+        let temporary = FileManager.default.temporaryDirectory
+        var prefix = "driftbox-run-"
+        if let owner = scratchOwner {
+            prefix += "\(owner.lastPathComponent)-\(ContentHash.sha256(Array(owner.standardizedFileURL.path.utf8)).prefix(8))-"
+            for stale in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path))?.filter({ $0.hasPrefix(prefix) }) ?? [] {
+                try? FileManager.default.removeItem(at: temporary.appendingPathComponent(stale))
+            }
+        }
+        scratch = temporary.appendingPathComponent(prefix + UUID().uuidString)
         var fixtures: [String: BuiltFixture] = [:]
         var detectors: [String: DetectorSet] = [:]
         for scenario in definition.suite.scenarios {
