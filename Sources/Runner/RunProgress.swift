@@ -27,6 +27,8 @@ final class RunProgress: Sendable {
     let style: ProgressStyle
     let totalEpisodes: Int
     let totalSteps: Int
+    /// Steps recorded before this invocation (a resumed run); the ETA uses only the steps since.
+    private let initialSteps: Int
     private let started = ContinuousClock.now
     private let counts: Mutex<Counts>
 
@@ -34,6 +36,7 @@ final class RunProgress: Sendable {
         self.style = style
         self.totalEpisodes = totalEpisodes
         self.totalSteps = totalSteps
+        initialSteps = stepsDone
         counts = Mutex(Counts(episodesDone: episodesDone, stepsDone: stepsDone, violations: violations))
     }
 
@@ -72,8 +75,9 @@ final class RunProgress: Sendable {
     private func status(_ counts: Counts) -> String {
         let elapsed = EpisodeExecution.seconds(ContinuousClock.now - started)
         var eta = "?"
-        if counts.stepsDone > 0, totalSteps > counts.stepsDone {
-            eta = Self.clock(elapsed / Double(counts.stepsDone) * Double(totalSteps - counts.stepsDone))
+        let since = counts.stepsDone - initialSteps
+        if since > 0, totalSteps > counts.stepsDone {
+            eta = Self.clock(elapsed / Double(since) * Double(totalSteps - counts.stepsDone))
         } else if totalSteps <= counts.stepsDone { eta = "0s" }
         return "episodes \(counts.episodesDone)/\(totalEpisodes)  steps \(counts.stepsDone)/\(totalSteps)  violations \(counts.violations)"
             + (counts.failed > 0 ? "  failed \(counts.failed)" : "") + "  elapsed \(Self.clock(elapsed))  eta \(eta)"
