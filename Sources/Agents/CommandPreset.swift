@@ -47,6 +47,10 @@ public struct CommandPreset: Sendable, Hashable {
     /// step to step (the sandbox gives every command a fresh, empty home).
     public static let stateFolder = ".agent-state"
 
+    /// aider without questions, git, update checks, analytics or terminal styling.
+    static let aiderOptions = ["--yes-always", "--no-git", "--no-check-update", "--no-analytics", "--no-show-release-notes",
+                               "--no-show-model-warnings", "--no-pretty", "--no-stream", "--no-fancy-input"]
+
     /// The bundled presets by name.
     public static let all: [String: CommandPreset] = Dictionary(uniqueKeysWithValues: [
         CommandPreset(
@@ -57,10 +61,9 @@ public struct CommandPreset: Sendable, Hashable {
             output: .opencodeEvents),
         CommandPreset(
             name: "aider", program: "aider",
-            firstStep: ["--yes-always", "--no-git", "--no-check-update", "--no-show-model-warnings", "--no-pretty", "--no-stream",
-                        "--no-fancy-input", "--read", "AGENTS.md", "--message", "{prompt}", "{targets}"],
-            laterSteps: ["--yes-always", "--no-git", "--no-check-update", "--no-show-model-warnings", "--no-pretty", "--no-stream",
-                         "--no-fancy-input", "--restore-chat-history", "--read", "AGENTS.md", "--message", "{prompt}", "{targets}"]),
+            firstStep: aiderOptions + ["--read", "AGENTS.md", "--message", "{prompt}", "{targets}"],
+            // The chat history is the workspace's .aider.chat.history.md.
+            laterSteps: aiderOptions + ["--restore-chat-history", "--read", "AGENTS.md", "--message", "{prompt}", "{targets}"]),
         CommandPreset(
             name: "claude", program: "claude",
             firstStep: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--session-id", "{session_uuid}"],
