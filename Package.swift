@@ -56,6 +56,9 @@ let package = Package(
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(
+            name: "AgentsTests", dependencies: ["Agents", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
+            exclude: ["Resources"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -38,15 +38,20 @@ public struct AgentContext: Sendable {
     public var sandbox: Sandbox
     /// The wall-clock limit of one step.
     public var stepTimeout: Duration
+    /// Host paths every command of the agent may read (for example the git directory of a
+    /// worktree workspace or an alternates object store); see `SandboxedCommand.readOnlyPaths`.
+    public var readOnlyPaths: [String]
 
     /// Creates a context.
-    public init(scenarioID: String, workspace: String, constraint: String, sessionID: String, sandbox: Sandbox, stepTimeout: Duration) {
+    public init(scenarioID: String, workspace: String, constraint: String, sessionID: String, sandbox: Sandbox, stepTimeout: Duration,
+                readOnlyPaths: [String] = []) {
         self.scenarioID = scenarioID
         self.workspace = workspace
         self.constraint = constraint
         self.sessionID = sessionID
         self.sandbox = sandbox
         self.stepTimeout = stepTimeout
+        self.readOnlyPaths = readOnlyPaths
     }
 }
 
@@ -119,13 +124,17 @@ public struct AgentTurn: Sendable, Hashable, Codable {
     public var outcome: AgentOutcome
     /// What it cost.
     public var usage: AgentUsage
+    /// What the sandbox gave up for this step compared with full isolation (mode, open network,
+    /// warnings of its commands), one line each; nil when not recorded, empty when nothing.
+    public var isolationGaps: [String]?
 
     /// Creates a turn.
-    public init(message: String, commands: [CommandRecord], outcome: AgentOutcome, usage: AgentUsage) {
+    public init(message: String, commands: [CommandRecord], outcome: AgentOutcome, usage: AgentUsage, isolationGaps: [String]? = nil) {
         self.message = message
         self.commands = commands
         self.outcome = outcome
         self.usage = usage
+        self.isolationGaps = isolationGaps
     }
 }
 
@@ -139,6 +148,10 @@ public protocol Agent: Sendable {
     /// The agent's id as the suite names it.
     var id: String { get }
 
+    /// The sandbox policy the agent's commands need (`default`: no network; `network`: agent CLIs
+    /// that call a model API). The runner builds the episode's sandbox with `Policy.named` of it.
+    var sandboxPolicy: String { get }
+
     /// Performs one step.
     /// - Parameters:
     ///   - step: the task of this step.
@@ -148,4 +161,9 @@ public protocol Agent: Sendable {
     /// - Throws: only when the runner's own machinery failed (for example the sandbox could not
     ///   start a process at all).
     func act(_ step: AgentStep, context: AgentContext, history: [AgentTurn]) async throws -> AgentTurn
+}
+
+extension Agent {
+    /// Agents act without network unless they say otherwise.
+    public var sandboxPolicy: String { "default" }
 }

@@ -1,0 +1,237 @@
+import Foundation
+
+/// An agent CLI run once per step inside the sandbox (opencode, aider, claude, codex,
+/// mini-swe-agent, or any program), with argument templates, an optional prompt on stdin and
+/// named API-key variables.
+///
+/// Settings (all text, from the suite): `preset`, `command`, `args`, `prompt_stdin`, `model`,
+/// `env` (names of the runner's variables to pass in, comma-separated), `env.NAME` (a variable
+/// set inside), `output` (`text` or the preset's parser), `network` (`on`, the default, or `off`).
+/// Templates may use `{prompt}`, `{step}`, `{session}`, `{model}`, `{workspace}`, `{task}`,
+/// `{target}`, `{constraint}` (the constraint document, for CLIs that do not read `AGENTS.md`),
+/// `{session_uuid}` (the session id as a UUID),
+/// and `{targets}` as a whole word (every target, one argument each).
+public struct CommandAgent: Agent {
+    /// The agent's id as the suite names it.
+    public let id: String
+    /// The program run each step.
+    public let program: String
+    /// Argument template of the first step of an episode.
+    public let firstStep: [String]
+    /// Argument template of later steps.
+    public let laterSteps: [String]
+    /// Whether the prompt is written to the program's stdin (else stdin is empty and closed).
+    public let promptOnStdin: Bool
+    /// The `model` setting ('' when absent).
+    public let model: String
+    /// Variables set inside (templates).
+    public let environment: [String: String]
+    /// Names of the runner's variables passed in (API keys); nothing else of the runner's
+    /// environment reaches the CLI.
+    public let passEnvironment: [String]
+    /// How the final message is read.
+    public let output: CommandPreset.Output
+    /// `network` unless the `network: off` setting says the CLI needs none.
+    public let sandboxPolicy: String
+
+    /// The settings a command agent accepts (besides `env.NAME`).
+    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network"]
+
+    /// Creates a command agent from suite settings.
+    /// - Parameters:
+    ///   - id: the agent's id.
+    ///   - settings: the suite's keys for the agent.
+    ///   - baseDirectory: the suite file's folder (a relative `command` path with a `/` starts there).
+    /// - Throws: ``AgentError`` for an unknown setting or preset, no `command` without a preset,
+    ///   unbalanced quotes in `args`, a template naming `{model}` without a model, bad values.
+    public init(id: String, settings: [String: String], baseDirectory: String) throws(AgentError) {
+        func invalid(_ what: String, _ fix: String) -> AgentError {
+            AgentError(.invalidSetting, "agent '\(id)' (kind command): \(what); \(fix)")
+        }
+        for key in settings.keys where !Self.settingKeys.contains(key) && !key.hasPrefix("env.") {
+            throw invalid("unknown setting `\(key)`", "use one of \(Self.settingKeys.joined(separator: ", ")) or env.NAME (docs/agents.md)")
+        }
+        var preset: CommandPreset?
+        if let name = settings["preset"] {
+            guard let found = CommandPreset.all[name] else {
+                throw invalid("unknown preset '\(name)'", "use one of \(CommandPreset.all.keys.sorted().joined(separator: ", ")), or give `command` and `args`")
+            }
+            preset = found
+        }
+        model = settings["model"] ?? ""
+        if let args = settings["args"] {
+            let words = try Self.split(args).get()
+            firstStep = words
+            laterSteps = words
+        } else if let preset {
+            let extra = model.isEmpty ? [] : preset.modelArguments
+            firstStep = preset.firstStep + extra
+            laterSteps = preset.laterSteps + extra
+        } else {
+            firstStep = ["{prompt}"]
+            laterSteps = ["{prompt}"]
+        }
+        guard let program = settings["command"] ?? preset?.program, !program.isEmpty else {
+            throw AgentError(.missingSetting, "agent '\(id)' (kind command) needs `command` (the program) or `preset` (one of \(CommandPreset.all.keys.sorted().joined(separator: ", "))); add one to its entry in the suite")
+        }
+        self.program = program.contains("/") ? AgentFactory.resolve(program, against: baseDirectory) : program
+        if model.isEmpty, (firstStep + laterSteps).contains(where: { $0.contains("{model}") }) {
+            throw AgentError(.missingSetting, "agent '\(id)' (kind command): the arguments use {model} but no `model` is set; add `model: NAME`")
+        }
+        switch settings["prompt_stdin"] ?? String(preset?.promptOnStdin ?? false) {
+        case "true": promptOnStdin = true
+        case "false": promptOnStdin = false
+        case let other: throw invalid("`prompt_stdin: \(other)` is neither true nor false", "write `prompt_stdin: true` to send the prompt on stdin")
+        }
+        var environment = preset?.environment ?? [:]
+        for (key, value) in settings where key.hasPrefix("env.") {
+            let name = String(key.dropFirst(4))
+            guard Self.isVariableName(name) else { throw invalid("`\(key)` does not name a variable", "write `env.NAME: value` with NAME made of letters, digits and _") }
+            environment[name] = value
+        }
+        self.environment = environment
+        passEnvironment = (settings["env"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for name in passEnvironment where !Self.isVariableName(name) {
+            throw invalid("`env` names '\(name)', which is not a variable name", "list variable names separated by commas, e.g. `env: OPENAI_API_KEY,ANTHROPIC_API_KEY`")
+        }
+        switch settings["output"] {
+        case nil: output = preset?.output ?? .text
+        case "text": output = .text
+        case "json": output = preset?.output ?? .text
+        case let other?: throw invalid("`output: \(other)` is not known", "write `output: text` (stdout tail) or `output: json` (the preset's parser)")
+        }
+        switch settings["network"] ?? "on" {
+        case "on": sandboxPolicy = "network"
+        case "off": sandboxPolicy = "default"
+        case let other: throw invalid("`network: \(other)` is neither on nor off", "write `network: off` for a CLI that needs no network")
+        }
+        self.id = id
+    }
+
+    /// Runs the CLI once for the step. A non-zero exit is `.failed`, the step's limit `.timedOut`
+    /// (also for a CLI stuck on an interactive question: stdin is closed and there is no TTY).
+    public func act(_ step: AgentStep, context: AgentContext, history: [AgentTurn]) async throws -> AgentTurn {
+        var recorder = StepRecorder(context: context)
+        let values = ["{prompt}": step.prompt, "{step}": String(step.step), "{session}": context.sessionID, "{model}": model,
+                      "{workspace}": context.workspace, "{task}": step.taskID, "{target}": step.targets.first ?? "",
+                      "{constraint}": context.constraint, "{session_uuid}": Self.sessionUUID(context.sessionID)]
+        let fill = { (text: String) in values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
+        let template = history.isEmpty ? firstStep : laterSteps
+        let arguments = template.flatMap { $0 == "{targets}" ? step.targets : [fill($0)] }
+        let result = try await recorder.run(program, arguments, stdin: promptOnStdin ? Array(step.prompt.utf8) : [],
+                                            environment: environment.mapValues(fill), passEnvironment: passEnvironment)
+        let parsed = OutputParser.parse(result.stdout.text, as: output)
+        let message = parsed.message ?? result.stdout.text.tail(2000).trimmingCharacters(in: .whitespacesAndNewlines)
+        let outcome: AgentOutcome
+        if result.timedOut {
+            outcome = .timedOut
+        } else if result.termination != .exited(0) {
+            let detail = result.stderr.text.tail(600).trimmingCharacters(in: .whitespacesAndNewlines)
+            outcome = .failed("\(program) ended with \(result.termination)\(detail.isEmpty ? "" : ": " + detail)")
+        } else {
+            outcome = .completed
+        }
+        return recorder.turn(message: message, outcome: outcome, inputTokens: parsed.inputTokens, outputTokens: parsed.outputTokens)
+    }
+
+    /// The session id as a UUID (for CLIs that insist on one): itself when it is one, else a
+    /// UUID derived from it (FNV-1a, stable across runs and machines).
+    public static func sessionUUID(_ sessionID: String) -> String {
+        if let uuid = UUID(uuidString: sessionID) { return uuid.uuidString.lowercased() }
+        func fnv(_ offset: UInt64) -> UInt64 {
+            sessionID.utf8.reduce(offset) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        }
+        var bytes = withUnsafeBytes(of: fnv(0xcbf2_9ce4_8422_2325).bigEndian, Array.init) + withUnsafeBytes(of: fnv(0x6c62_272e_07bb_0142).bigEndian, Array.init)
+        bytes[6] = bytes[6] & 0x0f | 0x80  // version 8: custom
+        bytes[8] = bytes[8] & 0x3f | 0x80  // RFC 4122 variant
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+
+    static func isVariableName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+    }
+
+    /// Splits an argument template into words: blanks separate, single quotes keep everything,
+    /// double quotes keep everything but `\"` and `\\`.
+    static func split(_ text: String) -> Result<[String], AgentError> {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var quote: Character?
+        var escaped = false
+        for char in text {
+            if escaped { current.append(char); escaped = false; continue }
+            switch (quote, char) {
+            case ("'", "'"), ("\"", "\""): quote = nil
+            case ("\"", "\\"): escaped = true
+            case (nil, "'"), (nil, "\""): quote = char; inWord = true
+            case (nil, _) where char.isWhitespace:
+                if inWord { words.append(current); current = ""; inWord = false }
+            default: current.append(char); inWord = true
+            }
+        }
+        guard quote == nil, !escaped else {
+            return .failure(AgentError(.invalidSetting, "the `args` template '\(text)' has an unclosed quote; close it"))
+        }
+        if inWord { words.append(current) }
+        return .success(words)
+    }
+}
+
+/// Reads a CLI's final message and token counts from its stdout.
+enum OutputParser {
+    struct Parsed {
+        var message: String?
+        var inputTokens: Int?
+        var outputTokens: Int?
+    }
+
+    static func parse(_ stdout: String, as output: CommandPreset.Output) -> Parsed {
+        switch output {
+        case .text: return Parsed()
+        case .claudeJSON:
+            let objects = jsonObjects(stdout)
+            guard let result = objects.last(where: { $0["type"] as? String == "result" }) ?? objects.last else { return Parsed() }
+            let usage = result["usage"] as? [String: Any]
+            return Parsed(message: result["result"] as? String, inputTokens: usage?["input_tokens"] as? Int, outputTokens: usage?["output_tokens"] as? Int)
+        case .opencodeEvents:
+            var parsed = Parsed()
+            for event in jsonObjects(stdout) {
+                let part = event["part"] as? [String: Any] ?? [:]
+                if event["type"] as? String == "text", let text = part["text"] as? String { parsed.message = text }
+                if let tokens = part["tokens"] as? [String: Any] {
+                    parsed.inputTokens = (parsed.inputTokens ?? 0) + (tokens["input"] as? Int ?? 0)
+                    parsed.outputTokens = (parsed.outputTokens ?? 0) + (tokens["output"] as? Int ?? 0)
+                }
+            }
+            return parsed
+        case .codexEvents:
+            var parsed = Parsed()
+            for event in jsonObjects(stdout) {
+                if let item = event["item"] as? [String: Any], item["type"] as? String == "agent_message", let text = item["text"] as? String {
+                    parsed.message = text
+                }
+                if event["type"] as? String == "turn.completed", let usage = event["usage"] as? [String: Any] {
+                    parsed.inputTokens = (parsed.inputTokens ?? 0) + (usage["input_tokens"] as? Int ?? 0)
+                    parsed.outputTokens = (parsed.outputTokens ?? 0) + (usage["output_tokens"] as? Int ?? 0)
+                }
+            }
+            return parsed
+        }
+    }
+
+    /// Every JSON object in the text: the whole text if it is one (or an array of them), else
+    /// one per line.
+    static func jsonObjects(_ text: String) -> [[String: Any]] {
+        if let whole = try? JSONSerialization.jsonObject(with: Data(text.utf8)) {
+            if let object = whole as? [String: Any] { return [object] }
+            if let array = whole as? [Any] { return array.compactMap { $0 as? [String: Any] } }
+        }
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+    }
+}

@@ -1,0 +1,88 @@
+/// How an agent CLI is called and how its output is read: the settings a `command` agent gets
+/// from `preset: NAME`.
+public struct CommandPreset: Sendable, Hashable {
+    /// How the final message (and token counts) are read from the CLI's stdout.
+    public enum Output: String, Sendable, Hashable {
+        /// The stdout tail, as text.
+        case text
+        /// opencode's `--format json` events: the last `text` part; tokens of `step_finish` parts.
+        case opencodeEvents
+        /// `claude -p --output-format json`: the `result` object's text and usage.
+        case claudeJSON
+        /// `codex exec --json` events: the last `agent_message` item; usage of `turn.completed`.
+        case codexEvents
+    }
+
+    /// The preset's name (the `preset` setting).
+    public var name: String
+    /// The program (looked up in the sandbox's PATH).
+    public var program: String
+    /// Argument template of an episode's first step.
+    public var firstStep: [String]
+    /// Argument template of later steps (continuing the session).
+    public var laterSteps: [String]
+    /// Arguments added when the `model` setting is given.
+    public var modelArguments: [String]
+    /// Variables set inside (templates; settings `env.NAME` override them).
+    public var environment: [String: String]
+    /// How the output is read.
+    public var output: Output
+    /// Whether the prompt goes to stdin (unless the `prompt_stdin` setting says otherwise).
+    public var promptOnStdin: Bool
+
+    /// Creates a preset.
+    public init(name: String, program: String, firstStep: [String], laterSteps: [String]? = nil, modelArguments: [String] = ["--model", "{model}"],
+                environment: [String: String] = [:], output: Output = .text, promptOnStdin: Bool = false) {
+        self.name = name
+        self.program = program
+        self.firstStep = firstStep
+        self.laterSteps = laterSteps ?? firstStep
+        self.modelArguments = modelArguments
+        self.environment = environment
+        self.output = output
+        self.promptOnStdin = promptOnStdin
+    }
+
+    /// The folder, inside the workspace, where CLIs keep the state that continues a session from
+    /// step to step (the sandbox gives every command a fresh, empty home).
+    public static let stateFolder = ".agent-state"
+
+    /// aider without questions, git, update checks, analytics or terminal styling.
+    static let aiderOptions = ["--yes-always", "--no-git", "--no-check-update", "--no-analytics", "--no-show-release-notes",
+                               "--no-show-model-warnings", "--no-pretty", "--no-stream", "--no-fancy-input"]
+
+    /// The bundled presets by name.
+    public static let all: [String: CommandPreset] = Dictionary(uniqueKeysWithValues: [
+        CommandPreset(
+            name: "opencode", program: "opencode",
+            firstStep: ["run", "--format", "json", "{prompt}"],
+            laterSteps: ["run", "--format", "json", "--continue", "{prompt}"],
+            environment: ["XDG_DATA_HOME": "{workspace}/\(stateFolder)/opencode"],
+            output: .opencodeEvents),
+        CommandPreset(
+            name: "aider", program: "aider",
+            firstStep: aiderOptions + ["--read", "AGENTS.md", "--message", "{prompt}", "{targets}"],
+            // The chat history is the workspace's .aider.chat.history.md.
+            laterSteps: aiderOptions + ["--restore-chat-history", "--read", "AGENTS.md", "--message", "{prompt}", "{targets}"]),
+        CommandPreset(
+            name: "claude", program: "claude",
+            firstStep: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--session-id", "{session_uuid}"],
+            laterSteps: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--resume", "{session_uuid}"],
+            // IS_SANDBOX: claude refuses to skip permissions as root unless told it runs in a sandbox.
+            environment: ["CLAUDE_CONFIG_DIR": "{workspace}/\(stateFolder)/claude", "IS_SANDBOX": "1"],
+            output: .claudeJSON),
+        CommandPreset(
+            name: "codex", program: "codex",
+            // `exec` options go before `resume`, which accepts few of its own; `-` reads the prompt
+            // from stdin (a positional prompt after `--last` is taken for a session id by some versions).
+            firstStep: ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "-"],
+            laterSteps: ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "resume", "--last", "-"],
+            modelArguments: ["-m", "{model}"],
+            environment: ["CODEX_HOME": "{workspace}/\(stateFolder)/codex"],
+            output: .codexEvents, promptOnStdin: true),
+        CommandPreset(
+            name: "mini-swe-agent", program: "mini",
+            firstStep: ["--yolo", "--exit-immediately", "--task", "{constraint}\n\n---\n\n{prompt}"],
+            environment: ["MSWEA_CONFIGURED": "true", "MSWEA_COST_TRACKING": "ignore_errors", "LITELLM_LOCAL_MODEL_COST_MAP": "True"]),
+    ].map { ($0.name, $0) })
+}

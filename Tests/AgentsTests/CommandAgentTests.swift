@@ -1,0 +1,127 @@
+import Agents
+import Foundation
+import Testing
+
+/// The command adapter with real programs in the real sandbox.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct CommandAgentTests {
+    func agent(_ settings: [String: String]) throws -> CommandAgent {
+        try AgentFactory.make(id: "cli", kind: "command", settings: settings, baseDirectory: resources) as! CommandAgent
+    }
+
+    func step(_ number: Int = 1, prompt: String = "Implement the module.") -> AgentStep {
+        AgentStep(episode: "e1", step: number, taskID: "task-a", prompt: prompt, targets: ["notes.py"])
+    }
+
+    /// A variable of the runner's environment the sandbox does not set itself.
+    var runnerVariable: (name: String, value: String)? {
+        ProcessInfo.processInfo.environment
+            .filter { !["HOME", "TMPDIR", "PATH", "LANG", "PWD", "OLDPWD", "SHLVL", "_"].contains($0.key) && !$0.value.isEmpty && !$0.value.contains("\n") }
+            .min { $0.key < $1.key }
+            .map { ($0.key, $0.value) }
+    }
+
+    @Test("a CLI edits the workspace with the prompt on stdin; runner variables pass only when named")
+    func editsAndPassesNamedVariables() async throws {
+        let variable = try #require(runnerVariable, "the test runner has no environment variable to pass")
+        let dir = try TempDir("cmd-edit")
+        defer { dir.cleanup() }
+        let sandbox = try makeSandbox()
+        for passed in [false, true] {
+            var settings = ["command": resources + "/edit-agent.sh", "args": "{target} {step} \(variable.name)", "prompt_stdin": "true", "network": "off"]
+            if passed { settings["env"] = variable.name }
+            let cli = try agent(settings)
+            #expect(cli.sandboxPolicy == "default")
+            let turn = try await cli.act(step(passed ? 2 : 1, prompt: "Add the helper."), context: makeContext(dir.path, sandbox: sandbox), history: [])
+            #expect(turn.outcome == .completed)
+            let expected = passed ? variable.value : "unset"
+            #expect(turn.message == "variable: \(expected)\nedited notes.py in step \(passed ? 2 : 1)")
+            #expect(turn.commands.count == 1)
+            #expect(turn.commands[0].argv == [resources + "/edit-agent.sh", "notes.py", passed ? "2" : "1", variable.name])
+        }
+        #expect(try read(dir.path + "/notes.py") == "# step 1: Add the helper.\n# step 2: Add the helper.\n")
+    }
+
+    @Test("a CLI waiting on an interactive question is ended at the step timeout")
+    func interactivePromptTimesOut() async throws {
+        let dir = try TempDir("cmd-hang")
+        defer { dir.cleanup() }
+        let cli = try agent(["command": resources + "/hang-agent.sh", "network": "off"])
+        let started = ContinuousClock.now
+        let turn = try await cli.act(step(), context: makeContext(dir.path, sandbox: try makeSandbox(), timeout: .seconds(2)), history: [])
+        #expect(turn.outcome == .timedOut)
+        #expect(turn.commands.count == 1 && turn.commands[0].timedOut)
+        #expect(turn.message.hasSuffix("Apply these changes? [y/N]"))
+        #expect(ContinuousClock.now - started < .seconds(6))
+    }
+
+    @Test("a CLI that exits non-zero fails the step with its status and stderr")
+    func nonZeroExitFails() async throws {
+        let dir = try TempDir("cmd-fail")
+        defer { dir.cleanup() }
+        let cli = try agent(["command": resources + "/fail-agent.sh", "network": "off"])
+        let turn = try await cli.act(step(), context: makeContext(dir.path, sandbox: try makeSandbox()), history: [])
+        #expect(turn.outcome == .failed("\(resources)/fail-agent.sh ended with exit 3: error: model quota exceeded for this key"))
+        #expect(turn.message == "working on it")
+        #expect(turn.commands[0].termination == "exit 3")
+    }
+
+    @Test("the codex preset: arguments of first and later steps, JSON events parsed, network policy recorded")
+    func presetParsesEvents() async throws {
+        let dir = try TempDir("cmd-events")
+        defer { dir.cleanup() }
+        let cli = try agent(["preset": "codex", "command": resources + "/events-agent.sh", "model": "gpt-test"])
+        #expect(cli.sandboxPolicy == "network")
+        let sandbox = try makeSandbox(policy: cli.sandboxPolicy)
+        let context = makeContext(dir.path, sandbox: sandbox)
+        let first = try await cli.act(step(), context: context, history: [])
+        #expect(first.outcome == .completed)
+        #expect(first.message == "Refactored the module.")
+        #expect(first.usage.inputTokens == 1200 && first.usage.outputTokens == 85)
+        #expect(first.commands[0].stderrTail == """
+            arg: exec
+            arg: --json
+            arg: --skip-git-repo-check
+            arg: --dangerously-bypass-approvals-and-sandbox
+            arg: -
+            arg: -m
+            arg: gpt-test
+
+            """)
+        #expect(first.isolationGaps?.contains { $0.contains("host network is reachable") } == true)
+        let later = try await cli.act(step(2), context: context, history: [first])
+        #expect(later.commands[0].argv == [resources + "/events-agent.sh", "exec", "--json", "--skip-git-repo-check",
+                                            "--dangerously-bypass-approvals-and-sandbox", "resume", "--last", "-", "-m", "gpt-test"])
+    }
+
+    @Test("session ids become stable UUIDs for CLIs that need one")
+    func sessionUUIDs() {
+        let derived = CommandAgent.sessionUUID("episode-7")
+        #expect(derived == CommandAgent.sessionUUID("episode-7"))
+        #expect(derived != CommandAgent.sessionUUID("episode-8"))
+        #expect(UUID(uuidString: derived) != nil && derived == derived.lowercased())
+        #expect(Array(derived)[14] == "8")
+        #expect(CommandAgent.sessionUUID("6F9619FF-8B86-D011-B42D-00C04FC964FF") == "6f9619ff-8b86-d011-b42d-00c04fc964ff")
+    }
+
+    @Test("presets and settings are checked when the agent is made")
+    func settingErrors() throws {
+        #expect(throws: AgentError(.missingSetting, "agent 'cli' (kind command) needs `command` (the program) or `preset` (one of aider, claude, codex, mini-swe-agent, opencode); add one to its entry in the suite")) {
+            _ = try agent([:])
+        }
+        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown preset 'gemini'; use one of aider, claude, codex, mini-swe-agent, opencode, or give `command` and `args`")) {
+            _ = try agent(["preset": "gemini"])
+        }
+        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network or env.NAME (docs/agents.md)")) {
+            _ = try agent(["preset": "aider", "modle": "x"])
+        }
+        #expect(throws: AgentError(.missingSetting, "agent 'cli' (kind command): the arguments use {model} but no `model` is set; add `model: NAME`")) {
+            _ = try agent(["command": "tool", "args": "--model {model} {prompt}"])
+        }
+        #expect(throws: AgentError(.invalidSetting, "the `args` template 'run \"{prompt}' has an unclosed quote; close it")) {
+            _ = try agent(["command": "tool", "args": "run \"{prompt}"])
+        }
+        let quoted = try agent(["command": "tool", "args": #"run 'two words' "say \"hi\"" {prompt}"#])
+        #expect(quoted.firstStep == ["run", "two words", #"say "hi""#, "{prompt}"])
+    }
+}

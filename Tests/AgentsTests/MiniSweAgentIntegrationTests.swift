@@ -1,0 +1,89 @@
+import Agents
+import Foundation
+import GitStore
+import Testing
+
+/// A real agent CLI from PyPI (mini-swe-agent) driven through the command adapter under the real
+/// sandbox (network policy), against a scripted OpenAI-compatible server on loopback.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct MiniSweAgentIntegrationTests {
+    /// Where `.ci/run` installs the pinned mini-swe-agent (a virtual environment under /opt, which
+    /// the sandbox may read); `DRIFTBOX_MINI_SWE_AGENT` names another `mini` program.
+    static let candidates = ["/opt/driftbox-agents/mini-swe-agent/bin/mini", "/usr/local/bin/mini", "/usr/bin/mini"]
+
+    static func locateMini() -> String? {
+        let override = ProcessInfo.processInfo.environment["DRIFTBOX_MINI_SWE_AGENT"].map { [$0] } ?? []
+        return (override + candidates).first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The model's scripted replies: append a function to the target, then finish.
+    static let script = """
+        [{"content": "I will add the refund window helper.",
+          "bash": "cat >> payments/refunds.py <<'EOF'\\n\\n\\ndef refund_window_days() -> int:\\n    \\"\\"\\"Days after capture during which a refund is accepted.\\"\\"\\"\\n    return 180\\nEOF"},
+         {"content": "The helper is in place.", "bash": "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"}]
+        """
+
+    /// Starts the scripted server; returns the process and its port.
+    func startServer(in dir: TempDir) throws -> (Process, Int) {
+        try Self.script.write(toFile: dir.path + "/script.json", atomically: true, encoding: .utf8)
+        let portFile = dir.path + "/port.txt"
+        _ = FileManager.default.createFile(atPath: portFile, contents: nil)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", resources + "/scripted_chat_server.py", dir.path + "/script.json", dir.path + "/requests.jsonl"]
+        server.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: portFile))
+        try server.run()
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            let text = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first, line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) { return (server, port) }
+            guard server.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        server.terminate()
+        throw AgentError(.invalidSetting, "the scripted chat server did not report its port within 15 s; run \(resources)/scripted_chat_server.py by hand to see why")
+    }
+
+    @Test("mini-swe-agent edits the workspace through the sandbox; the server saw constraint and prompt")
+    func miniSweAgentEndToEnd() async throws {
+        guard let mini = Self.locateMini() else {
+            let reason = "mini-swe-agent is not installed (looked at \(Self.candidates.joined(separator: ", ")) and DRIFTBOX_MINI_SWE_AGENT); .ci/run installs it"
+            if let ci = ProcessInfo.processInfo.environment["CI"], !ci.isEmpty {
+                Issue.record("CI is set, so this test must run: \(reason)")
+            } else {
+                print("skipping the mini-swe-agent integration test: \(reason)")
+            }
+            return
+        }
+        let dir = try TempDir("mini")
+        defer { dir.cleanup() }
+        let (server, port) = try startServer(in: dir)
+        defer { server.terminate() }
+        let agent = try AgentFactory.make(id: "mini", kind: "command", settings: [
+            "preset": "mini-swe-agent", "command": mini, "model": "openai/driftbox-scripted",
+            "env.OPENAI_API_BASE": "http://127.0.0.1:\(port)/v1", "env.OPENAI_API_KEY": "not-a-real-key",
+        ], baseDirectory: dir.path)
+        #expect(agent.sandboxPolicy == "network")
+        let workspace = try makeWorkspace(fixture: "payment-service", in: dir)
+        let step = AgentStep(episode: "e1", step: 1, taskID: "refunds", prompt: "PROMPT-7731: add refund_window_days to payments/refunds.py.",
+                             targets: ["payments/refunds.py"])
+        let context = AgentContext(scenarioID: "integration", workspace: workspace.path, constraint: "CONSTRAINT-5512: keep refunds within 180 days.",
+                                   sessionID: "s1", sandbox: try makeSandbox(policy: agent.sandboxPolicy), stepTimeout: .seconds(180))
+        let turn = try await agent.act(step, context: context, history: [])
+        #expect(turn.outcome == .completed, "\(turn.outcome); stderr: \(turn.commands.first?.stderrTail ?? "")")
+        #expect(turn.isolationGaps?.contains { $0.contains("host network is reachable") } == true)
+
+        let snapshot = try workspace.snapshot(StepStamp(episode: step.episode, step: step.step, task: step.taskID))
+        let diff = try workspace.diff(snapshot)
+        #expect(diff.files.map(\.path) == ["payments/refunds.py"])
+        #expect(diff.files.first?.addedLines.map(\.content) == [
+            "", "", "def refund_window_days() -> int:", "    \"\"\"Days after capture during which a refund is accepted.\"\"\"", "    return 180",
+        ])
+
+        let requests = try read(dir.path + "/requests.jsonl").split(separator: "\n")
+        #expect(requests.count == 2)
+        let first = try #require(requests.first)
+        #expect(first.contains("PROMPT-7731") && first.contains("CONSTRAINT-5512"))
+        #expect(first.contains("\"model\": \"driftbox-scripted\""))
+    }
+}
