@@ -78,7 +78,7 @@ public struct CommandAgent: Agent {
         if model.isEmpty, (firstStep + laterSteps).contains(where: { $0.contains("{model}") }) {
             throw AgentError(.missingSetting, "agent '\(id)' (kind command): the arguments use {model} but no `model` is set; add `model: NAME`")
         }
-        switch settings["prompt_stdin"] ?? "false" {
+        switch settings["prompt_stdin"] ?? String(preset?.promptOnStdin ?? false) {
         case "true": promptOnStdin = true
         case "false": promptOnStdin = false
         case let other: throw invalid("`prompt_stdin: \(other)` is neither true nor false", "write `prompt_stdin: true` to send the prompt on stdin")

@@ -27,10 +27,12 @@ public struct CommandPreset: Sendable, Hashable {
     public var environment: [String: String]
     /// How the output is read.
     public var output: Output
+    /// Whether the prompt goes to stdin (unless the `prompt_stdin` setting says otherwise).
+    public var promptOnStdin: Bool
 
     /// Creates a preset.
     public init(name: String, program: String, firstStep: [String], laterSteps: [String]? = nil, modelArguments: [String] = ["--model", "{model}"],
-                environment: [String: String] = [:], output: Output = .text) {
+                environment: [String: String] = [:], output: Output = .text, promptOnStdin: Bool = false) {
         self.name = name
         self.program = program
         self.firstStep = firstStep
@@ -38,11 +40,16 @@ public struct CommandPreset: Sendable, Hashable {
         self.modelArguments = modelArguments
         self.environment = environment
         self.output = output
+        self.promptOnStdin = promptOnStdin
     }
 
     /// The folder, inside the workspace, where CLIs keep the state that continues a session from
     /// step to step (the sandbox gives every command a fresh, empty home).
     public static let stateFolder = ".agent-state"
+
+    /// aider without questions, git, update checks, analytics or terminal styling.
+    static let aiderOptions = ["--yes-always", "--no-git", "--no-check-update", "--no-analytics", "--no-show-release-notes",
+                               "--no-show-model-warnings", "--no-pretty", "--no-stream", "--no-fancy-input"]
 
     /// The bundled presets by name.
     public static let all: [String: CommandPreset] = Dictionary(uniqueKeysWithValues: [
@@ -54,23 +61,25 @@ public struct CommandPreset: Sendable, Hashable {
             output: .opencodeEvents),
         CommandPreset(
             name: "aider", program: "aider",
-            firstStep: ["--yes-always", "--no-git", "--no-check-update", "--no-show-model-warnings", "--no-pretty", "--no-stream",
-                        "--no-fancy-input", "--read", "AGENTS.md", "--message", "{prompt}", "{targets}"],
-            laterSteps: ["--yes-always", "--no-git", "--no-check-update", "--no-show-model-warnings", "--no-pretty", "--no-stream",
-                         "--no-fancy-input", "--restore-chat-history", "--read", "AGENTS.md", "--message", "{prompt}", "{targets}"]),
+            firstStep: aiderOptions + ["--read", "AGENTS.md", "--message", "{prompt}", "{targets}"],
+            // The chat history is the workspace's .aider.chat.history.md.
+            laterSteps: aiderOptions + ["--restore-chat-history", "--read", "AGENTS.md", "--message", "{prompt}", "{targets}"]),
         CommandPreset(
             name: "claude", program: "claude",
             firstStep: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--session-id", "{session_uuid}"],
             laterSteps: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--resume", "{session_uuid}"],
-            environment: ["CLAUDE_CONFIG_DIR": "{workspace}/\(stateFolder)/claude"],
+            // IS_SANDBOX: claude refuses to skip permissions as root unless told it runs in a sandbox.
+            environment: ["CLAUDE_CONFIG_DIR": "{workspace}/\(stateFolder)/claude", "IS_SANDBOX": "1"],
             output: .claudeJSON),
         CommandPreset(
             name: "codex", program: "codex",
-            firstStep: ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "{prompt}"],
-            laterSteps: ["exec", "resume", "--last", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "{prompt}"],
+            // `exec` options go before `resume`, which accepts few of its own; `-` reads the prompt
+            // from stdin (a positional prompt after `--last` is taken for a session id by some versions).
+            firstStep: ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "-"],
+            laterSteps: ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "resume", "--last", "-"],
             modelArguments: ["-m", "{model}"],
             environment: ["CODEX_HOME": "{workspace}/\(stateFolder)/codex"],
-            output: .codexEvents),
+            output: .codexEvents, promptOnStdin: true),
         CommandPreset(
             name: "mini-swe-agent", program: "mini",
             firstStep: ["--yolo", "--exit-immediately", "--task", "{constraint}\n\n---\n\n{prompt}"],

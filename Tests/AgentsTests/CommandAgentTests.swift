@@ -83,14 +83,15 @@ struct CommandAgentTests {
             arg: --json
             arg: --skip-git-repo-check
             arg: --dangerously-bypass-approvals-and-sandbox
-            arg: Implement the module.
+            arg: -
             arg: -m
             arg: gpt-test
 
             """)
         #expect(first.isolationGaps?.contains { $0.contains("host network is reachable") } == true)
         let later = try await cli.act(step(2), context: context, history: [first])
-        #expect(later.commands[0].argv.prefix(4) == [resources + "/events-agent.sh", "exec", "resume", "--last"])
+        #expect(later.commands[0].argv == [resources + "/events-agent.sh", "exec", "--json", "--skip-git-repo-check",
+                                            "--dangerously-bypass-approvals-and-sandbox", "resume", "--last", "-", "-m", "gpt-test"])
     }
 
     @Test("session ids become stable UUIDs for CLIs that need one")

@@ -25,6 +25,22 @@ struct DemoTrajectoryTests {
         }
     }
 
+    @Test("every bundled suite's agents are made by the factory and find a valid trajectory for each of its scenarios",
+          arguments: ["smoke", "paper", "typescript"])
+    func suitesAgentsResolve(suite name: String) throws {
+        let url = URL(fileURLWithPath: packageRoot + "/Fixtures/suites/\(name).yaml")
+        let suite = try SuiteLoader().load(url)
+        #expect(!suite.agents.isEmpty)
+        for spec in suite.agents {
+            let agent = try AgentFactory.make(id: spec.id, kind: spec.kind, settings: spec.settings, baseDirectory: url.deletingLastPathComponent().path)
+            let scripted = try #require(agent as? ScriptedAgent)
+            #expect(scripted.sandboxPolicy == "default")
+            for scenario in suite.scenarios {
+                #expect(try scripted.trajectory(forScenario: scenario.id).file == packageRoot + "/Fixtures/trajectories/demo/\(scenario.id).yaml")
+            }
+        }
+    }
+
     @Test("whole episodes under pressure: compliant early, drifting late in regular, one late drift in inverted, none in baselines",
           arguments: pairs.flatMap { pair in conditions.map { (pair, $0) } })
     func demoEpisodeIsJudgedAsIntended(pair: String, condition: String) async throws {
