@@ -27,8 +27,8 @@ let package = Package(
         .target(name: "Checks", dependencies: ["GitStore"]),
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
         .target(name: "Agents", dependencies: ["Sandbox", "Yams"]),
-        .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents"]),
-        .target(name: "Report", dependencies: ["Runner"]),
+        .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Yams"]),
+        .target(name: "Report", dependencies: ["Runner", "GitStore", "Checks"]),
 
         // The launcher: a small single-threaded C program; no Swift runs between fork and exec.
         // Linked as a static executable: SwiftPM would otherwise link the Swift runtime into this
@@ -41,12 +41,12 @@ let package = Package(
         .executableTarget(
             name: "driftbox",
             dependencies: [
-                "GitStore", "Sandbox", "Scenarios", "Checks",
+                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "driftbox-launcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "driftbox-bench",
-            dependencies: ["GitStore", "Sandbox", "driftbox-launcher"],
+            dependencies: ["GitStore", "Sandbox", "Runner", "driftbox-launcher"],
             path: "Benchmarks/driftbox-bench"),
 
         // Tests.
@@ -54,8 +54,8 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Runner"]),
         .testTarget(
             name: "AgentsTests", dependencies: ["Agents", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
             exclude: ["Resources"]),

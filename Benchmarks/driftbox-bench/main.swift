@@ -1,7 +1,7 @@
 import Foundation
 
 // driftbox-bench [--only git|sandbox] [--iterations N] [--write FILE]
-var only: Set<String> = ["git", "sandbox"]
+var only: Set<String> = ["git", "sandbox", "runner"]
 var iterations = 30
 var writePath: String?
 var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -19,6 +19,7 @@ while let arg = args.next() {
 var rows: [BenchRow] = []
 if only.contains("git") { rows += try GitBenchmarks.run(iterations: iterations) }
 if only.contains("sandbox") { rows += try await SandboxBenchmarks.run(iterations: iterations) }
+if only.contains("runner") { rows += try await RunnerBenchmarks.run(iterations: iterations) }
 
 var table = "| benchmark | driftbox (median) | reference | reference (median) | ratio (reference ÷ driftbox) | n | note |\n"
 table += "|---|---|---|---|---|---|---|\n"

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What went wrong reading or writing a run's record on disk.
+/// What went wrong running an episode or reading and writing a run's record on disk.
 public enum RunStoreError: Error, CustomStringConvertible, Equatable {
     /// A system call failed.
     case system(String, path: String, errno: Int32)
@@ -8,6 +8,8 @@ public enum RunStoreError: Error, CustomStringConvertible, Equatable {
     case missing(path: String, what: String)
     /// A file is damaged beyond a torn last line.
     case corrupt(path: String, line: Int, reason: String)
+    /// A request does not fit the run (unknown episode, step out of range, changed suite...).
+    case invalid(path: String, reason: String, hint: String)
 
     /// A message that says what failed, where, and what to do.
     public var description: String {
@@ -18,6 +20,8 @@ public enum RunStoreError: Error, CustomStringConvertible, Equatable {
             return "\(path): no \(what) here; is this a run folder made by `driftbox run`?"
         case let .corrupt(path, line, reason):
             return "\(path):\(line): corrupt record: \(reason); the run cannot be trusted as is — inspect the line, or start the run again"
+        case let .invalid(path, reason, hint):
+            return "\(path): \(reason); \(hint)"
         }
     }
 }

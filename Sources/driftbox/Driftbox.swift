@@ -6,6 +6,9 @@ struct Driftbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "driftbox",
         abstract: "Sandboxed agent workspace runner for goal-drift experiments on coding agents.",
-        subcommands: [FixturesCommand.self, SandboxCommand.self, ScenariosCommand.self]
+        subcommands: [
+            RunCommand.self, ResumeCommand.self, ReplayCommand.self, AuditCommand.self, RescoreCommand.self, ReportCommand.self,
+            FixturesCommand.self, SandboxCommand.self, ScenariosCommand.self,
+        ]
     )
 }

@@ -1,0 +1,106 @@
+import Checks
+import Foundation
+import GitStore
+import Runner
+
+/// One violating step, with what preceded it and the lines that violate.
+public struct AuditItem: Sendable {
+    /// The episode's id.
+    public var episode: String
+    /// The scenario's id.
+    public var scenario: String
+    /// The scenario's condition.
+    public var condition: String
+    /// The step as recorded (task, commits, verdict).
+    public var step: StepRecord
+    /// The pressure that preceded the step: the seeds landed just before it, or the latest earlier ones.
+    public var pressure: [SeedRecord]
+    /// The hunks of the step's diff that hold evidence, by file.
+    public var hunks: [(path: String, hunk: Hunk, highlighted: Set<Int>)]
+}
+
+/// Violations of a run with their diff lines.
+public enum Audit {
+    /// Every violating step of the run, in log order, optionally of one episode or condition.
+    /// - Parameters:
+    ///   - record: the run with its newest verdicts.
+    ///   - episode: keep only this episode.
+    ///   - condition: keep only this condition.
+    /// - Returns: the items.
+    /// - Throws: `RunStoreError` for an unknown episode or condition, `GitError` when a recorded
+    ///   commit is missing from the run repository.
+    public static func items(_ record: RunRecord, episode: String? = nil, condition: String? = nil) throws -> [AuditItem] {
+        if let episode { _ = try record.episode(episode) }
+        if let condition, !record.manifest.scenarios.contains(where: { $0.condition == condition }) {
+            throw RunStoreError.invalid(path: record.store.folder.path, reason: "the run has no scenario of condition '\(condition)'",
+                                        hint: "use one of: \(Set(record.manifest.scenarios.map(\.condition)).sorted().joined(separator: ", "))")
+        }
+        let repository = try Repository.open(at: record.store.repositoryPath)
+        var items: [AuditItem] = []
+        for step in record.steps where step.verdict.kind == .violation {
+            guard episode == nil || step.episode == episode, condition == nil || record.condition(of: step.episode) == condition else { continue }
+            let seeds = record.seeds(of: step.episode).filter { $0.block != "constraint" && $0.step <= step.step }
+            let latest = seeds.map(\.step).max()
+            let diff = try repository.diff(from: step.parent, to: step.commit)
+            var hunks: [(String, Hunk, Set<Int>)] = []
+            for file in diff.files {
+                let evidence = step.verdict.evidence.filter { $0.path == file.path }
+                guard !evidence.isEmpty else { continue }
+                var lines = Set<Int>()
+                for item in evidence {
+                    guard let line = item.line else { continue }
+                    let span = item.matchedText.map { $0.filter { $0 == "\n" }.count } ?? 0
+                    lines.formUnion(line...(line + span))
+                }
+                for hunk in file.hunks where lines.isEmpty || hunk.lines.contains(where: { $0.newLineNumber.map(lines.contains) ?? false }) {
+                    hunks.append((file.path, hunk, lines))
+                }
+            }
+            items.append(AuditItem(episode: step.episode, scenario: record.manifest.episode(step.episode)?.scenario ?? "?",
+                                   condition: record.condition(of: step.episode), step: step,
+                                   pressure: seeds.filter { $0.step == latest }, hunks: hunks))
+        }
+        return items
+    }
+
+    /// The items as text; with `colour`, matched lines in bold red, other added lines green,
+    /// removed lines red (ANSI); without, matched lines marked `»` in the gutter.
+    /// - Parameters:
+    ///   - items: the violations.
+    ///   - colour: use ANSI colour.
+    /// - Returns: the text, ending in a newline (or a line saying there are none).
+    public static func render(_ items: [AuditItem], colour: Bool) -> String {
+        guard !items.isEmpty else { return "no violations\n" }
+        func paint(_ code: String, _ text: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+        var out = ""
+        for item in items {
+            out += paint("1", "\(item.episode)  step \(item.step.step)  task \(item.step.task)") + "  [\(item.scenario), \(item.condition)]\n"
+            out += "  commit \(item.step.commit.abbreviated(10))  parent \(item.step.parent.abbreviated(10))\n"
+            if item.pressure.isEmpty {
+                out += "  pressure: none before this step\n"
+            }
+            for seed in item.pressure {
+                let tier = seed.tier.map { "tier \($0)\(seed.variant ?? "")" } ?? "static"
+                let when = seed.step == item.step.step ? "before this step" : "before step \(seed.step)"
+                out += "  pressure (\(when)): \(tier), \(seed.author) <\(seed.email)>: \(seed.message)\n"
+            }
+            for evidence in item.step.verdict.evidence {
+                out += "  " + paint("31", "\(evidence)") + "\n"
+            }
+            for (path, hunk, lines) in item.hunks {
+                out += "  --- \(path)\n  " + paint("36", hunk.header.trimmingCharacters(in: .newlines)) + "\n"
+                for line in hunk.lines {
+                    let matched = line.newLineNumber.map(lines.contains) ?? false
+                    let sign = line.origin == .addition ? "+" : line.origin == .deletion ? "-" : " "
+                    let text = sign + line.content.trimmingCharacters(in: .newlines)
+                    let gutter = colour ? "  " : matched ? "» " : "  "
+                    let number = pad(line.newLineNumber.map(String.init) ?? "", 5, right: true)
+                    let body = matched ? paint("1;31", text) : line.origin == .addition ? paint("32", text) : line.origin == .deletion ? paint("31", text) : text
+                    out += "  \(gutter)\(number) \(body)\n"
+                }
+            }
+            out += "\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,187 @@
+import Agents
+import Checks
+import Foundation
+import GitStore
+import Sandbox
+import Scenarios
+
+/// Everything one episode needs to run; the same for a fresh run, a resume and a verification.
+struct EpisodeSetup: Sendable {
+    var id: String
+    var plan: EpisodePlan
+    var detectors: DetectorSet
+    var agent: any Agent
+    var sandbox: Sandbox
+    var stepTimeout: Duration
+    /// The fixture's bare repository and base commit.
+    var fixtureRepository: String
+    var fixtureCommit: ObjectID
+    /// A folder for the episode's workspace (removed afterwards).
+    var scratch: URL
+}
+
+/// Where an episode stands when it is picked up again after an interruption.
+struct EpisodeResumePoint: Sendable {
+    /// The last recorded step (0: none).
+    var lastStep: Int
+    /// Its commit (the run repository holds it).
+    var tip: ObjectID
+    /// The agent's turns of the recorded steps, oldest first.
+    var history: [AgentTurn]
+    /// `step#index` of the seeds already in the log.
+    var recordedSeeds: Set<String>
+}
+
+/// Receives what an episode produced. The run store records it; a verification compares it.
+protocol EpisodeSink {
+    /// A workspace at a recorded commit, for an episode picked up after an interruption.
+    func restoreWorkspace(at commit: ObjectID, path: String) throws -> Workspace
+    /// One finished step: its new commits (`previous` exclusive), seeds, step record and transcript line.
+    func record(workspace: Workspace, previous: ObjectID, seeds: [SeedRecord], step: StepRecord, transcript: TranscriptEntry) async throws
+    /// The episode's end.
+    func end(_ end: EpisodeEnd) async throws
+}
+
+/// Runs one episode step by step: seeds, agent, snapshot, checks, record.
+enum EpisodeExecution {
+    /// Author of the `AGENTS.md` commit.
+    static let constraintAuthor = Signature(name: "driftbox", email: "runner@driftbox.invalid", time: Fixture.signature.time + 60)
+
+    /// Runs (or continues) the episode and returns how it ended. Failures of the agent, of the
+    /// seeds or of the workspace end the episode as `failed`; failures of the sink are thrown.
+    static func run(_ setup: EpisodeSetup, resume: EpisodeResumePoint?, sink: some EpisodeSink) async throws -> EpisodeEnd {
+        let folder = setup.scratch.appendingPathComponent("\(setup.id)-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var history = resume?.history ?? []
+        var tip = resume?.tip ?? setup.fixtureCommit
+        let first = (resume?.lastStep ?? 0) + 1
+        var recorded = resume?.lastStep ?? 0
+        func finish(_ status: EpisodeEnd.Status, _ reason: String?) async throws -> EpisodeEnd {
+            let end = EpisodeEnd(episode: setup.id, status: status, reason: reason, steps: recorded, tip: recorded > 0 ? tip : nil)
+            try await sink.end(end)
+            return end
+        }
+        let workspace: Workspace
+        do {
+            workspace = recorded == 0
+                ? try Workspace.create(from: setup.fixtureRepository, at: folder.path)
+                : try sink.restoreWorkspace(at: tip, path: folder.path)
+        } catch {
+            return try await finish(.failed, "the workspace could not be made: \(error)")
+        }
+        let context = AgentContext(scenarioID: setup.plan.scenarioID, workspace: workspace.path, constraint: setup.plan.constraint,
+                                   sessionID: setup.id, sandbox: setup.sandbox, stepTimeout: setup.stepTimeout)
+        for planned in setup.plan.steps where planned.number >= first {
+            let clock = ContinuousClock()
+            let started = clock.now
+            let seeds: [SeedRecord]
+            do {
+                seeds = try land(planned, in: workspace, setup: setup, skipping: resume?.recordedSeeds ?? [])
+            } catch {
+                return try await finish(.failed, "step \(planned.number): a seed could not land: \(error)")
+            }
+            let step = AgentStep(episode: setup.id, step: planned.number, taskID: planned.task.id, prompt: planned.task.prompt, targets: planned.task.targets)
+            let agentStarted = clock.now
+            let turn: AgentTurn
+            do {
+                turn = try await act(setup, step, context: context, history: history)
+            } catch {
+                if Task.isCancelled { throw error }  // the run is stopping: record nothing
+                return try await finish(.failed, "step \(planned.number): the agent could not run: \(error)")
+            }
+            let agentTime = clock.now - agentStarted
+            let record: StepRecord
+            do {
+                let snapshot = try workspace.snapshot(StepStamp(episode: setup.id, step: planned.number, task: planned.task.id))
+                let verdict = try StepCheck.verdict(in: workspace.repository, parent: snapshot.parent, commit: snapshot.commit,
+                                                    targets: planned.task.targets, detectors: setup.detectors)
+                let (outcome, failure) = describe(turn.outcome)
+                let harness = clock.now - started - agentTime
+                record = StepRecord(episode: setup.id, step: planned.number, task: planned.task.id, targets: planned.task.targets, tier: planned.tier,
+                                    parent: snapshot.parent, commit: snapshot.commit, verdict: verdict, outcome: outcome, failure: failure,
+                                    skipped: snapshot.skipped, agentSeconds: seconds(agentTime), harnessSeconds: seconds(harness))
+            } catch {
+                return try await finish(.failed, "step \(planned.number): the step could not be committed and checked: \(error)")
+            }
+            try await sink.record(workspace: workspace, previous: tip, seeds: seeds, step: record,
+                                  transcript: TranscriptEntry(step: planned.number, prompt: planned.task.prompt, turn: turn))
+            tip = record.commit
+            recorded = planned.number
+            history.append(turn)
+            if case .failed(let reason) = turn.outcome {
+                return try await finish(.failed, "step \(planned.number): the agent failed: \(reason)")
+            }
+        }
+        return try await finish(.completed, nil)
+    }
+
+
+    /// Asks the agent to act, but never waits longer than twice the step's limit (at most the limit
+    /// plus 30 s):
+    /// an agent that does not return by then is cancelled (its sandboxed processes are killed) and
+    /// the step counts as timed out.
+    static func act(_ setup: EpisodeSetup, _ step: AgentStep, context: AgentContext, history: [AgentTurn]) async throws -> AgentTurn {
+        let agent = setup.agent
+        let limit = setup.stepTimeout + min(setup.stepTimeout, .seconds(30))
+        return try await withThrowingTaskGroup(of: AgentTurn?.self) { group in
+            group.addTask { try await agent.act(step, context: context, history: history) }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first ?? AgentTurn(message: "", commands: [], outcome: .timedOut,
+                                      usage: AgentUsage(wallSeconds: seconds(limit), cpuSeconds: 0))
+        }
+    }
+
+    /// Lands the constraint (before step 1) and the step's planned seeds as one batch of commits
+    /// (one pack); returns the records of the seeds not yet in the log.
+    static func land(_ planned: PlannedStep, in workspace: Workspace, setup: EpisodeSetup, skipping recorded: Set<String>) throws -> [SeedRecord] {
+        var seeds: [Seed] = []
+        var notes: [(block: String, tier: Int?, variant: String?, path: String)] = []
+        if planned.number == 1 {
+            seeds.append(Seed(edits: [SeedEdit(path: "AGENTS.md", anchor: .wholeFile, text: setup.plan.constraint)],
+                              author: constraintAuthor, message: "Add AGENTS.md: the constraint of this workspace\n"))
+            notes.append(("constraint", nil, nil, "AGENTS.md"))
+        }
+        var texts: [String: String] = [:]
+        for block in planned.seeds {
+            let current: String
+            if let text = texts[block.path] { current = text } else {
+                guard let data = FileManager.default.contents(atPath: workspace.path + "/" + block.path) else {
+                    throw RunStoreError.missing(path: block.path, what: "file for pressure block '\(block.blockID)' in the workspace")
+                }
+                current = String(decoding: data, as: UTF8.self)
+            }
+            let text = try block.inserted(into: current)
+            texts[block.path] = text
+            seeds.append(Seed(edits: [SeedEdit(path: block.path, anchor: .wholeFile, text: text)],
+                              author: Signature(name: block.author.name, email: block.author.email, time: block.time), message: block.message,
+                              trailers: [Trailer(key: "Pressure-Block", value: block.blockID)]))
+            notes.append((block.blockID, block.tier, block.variant, block.path))
+        }
+        guard !seeds.isEmpty else { return [] }
+        let commits = try workspace.land(seeds)
+        return zip(seeds, zip(notes, commits)).enumerated().compactMap { index, element in
+            let (seed, (note, commit)) = element
+            guard !recorded.contains("\(planned.number)#\(index)") else { return nil }
+            return SeedRecord(episode: setup.id, step: planned.number, index: index, block: note.block, tier: note.tier, variant: note.variant,
+                              author: seed.author.name, email: seed.author.email, path: note.path, commit: commit,
+                              message: String(seed.message.prefix { $0 != "\n" }))
+        }
+    }
+
+    static func describe(_ outcome: AgentOutcome) -> (String, String?) {
+        switch outcome {
+        case .completed: ("completed", nil)
+        case .timedOut: ("timedOut", "the step's wall-clock limit ended it")
+        case .failed(let reason): ("failed", reason)
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

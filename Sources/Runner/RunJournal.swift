@@ -1,0 +1,72 @@
+import Agents
+import Foundation
+import GitStore
+
+/// The run's event log, shared by the episodes running at once: one writer, whole lines, fsync.
+actor RunJournal {
+    private let log: EventLog
+    private let progress: RunProgress
+
+    init(path: String, progress: RunProgress) throws {
+        log = try EventLog(path: path)
+        self.progress = progress
+    }
+
+    /// Appends events in order, each durable before the next.
+    func append(_ events: [RunEvent]) throws {
+        for event in events { try log.append(event) }
+        for event in events { progress.note(event) }
+    }
+}
+
+/// Records an episode into the run store: objects into `repo.git`, its ref, transcript, events.
+///
+/// The order makes a crash at any point safe: objects and ref first, then the transcript line,
+/// then the events; a step is recorded once its `step` line is in the log, and everything it
+/// refers to is on disk by then.
+final class StoreSink: EpisodeSink {
+    let store: RunStore
+    let episode: String
+    let journal: RunJournal
+    private let repository: Repository
+    private let transcript: EventLog
+
+    init(store: RunStore, episode: String, journal: RunJournal, keepTranscriptSteps: Int?) throws {
+        self.store = store
+        self.episode = episode
+        self.journal = journal
+        repository = try Repository.open(at: store.repositoryPath)
+        let path = store.transcriptPath(episode)
+        if let keep = keepTranscriptSteps, FileManager.default.fileExists(atPath: path) {
+            _ = try EventLog(path: path)  // repairs a torn last line
+            let entries = try EventLog.read(TranscriptEntry.self, from: path)
+            if entries.contains(where: { $0.step > keep }) {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                var data = Data()
+                for entry in entries where entry.step <= keep { data += try encoder.encode(entry) + Data("\n".utf8) }
+                try RunStore.writeAtomically(data, to: path)
+            }
+        }
+        transcript = try EventLog(path: path)
+    }
+
+    func restoreWorkspace(at commit: ObjectID, path: String) throws -> Workspace {
+        try Workspace.create(from: store.repositoryPath, at: path, commit: commit)
+    }
+
+    func record(workspace: Workspace, previous: ObjectID, seeds: [SeedRecord], step: StepRecord, transcript entry: TranscriptEntry) async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        try workspace.repository.copyObjects(reachableFrom: step.commit, excluding: [previous], into: repository)
+        try repository.updateRef(RunStore.episodeRef(episode), to: step.commit)
+        try transcript.append(entry)
+        var step = step
+        step.recordSeconds = EpisodeExecution.seconds(clock.now - started)
+        try await journal.append(seeds.map(RunEvent.seed) + [.step(step)])
+    }
+
+    func end(_ end: EpisodeEnd) async throws {
+        try await journal.append([.end(end)])
+    }
+}

@@ -1,0 +1,218 @@
+import Agents
+import Checks
+import Foundation
+import Sandbox
+import Scenarios
+
+/// `run.json`: what a run is — suite, scenarios, agents, episodes, sandbox, versions.
+public struct RunManifest: Sendable, Equatable, Codable {
+    /// The suite the run comes from.
+    public struct SuiteEntry: Sendable, Hashable, Codable {
+        /// The suite's id.
+        public var id: String
+        /// The suite file (absolute), or the scenario file for a one-scenario run.
+        public var path: String
+        /// SHA-256 of the file's bytes.
+        public var sha256: String
+        /// The base seed in effect (the suite's, or the one given on the command line).
+        public var baseSeed: UInt64
+        /// Episodes per cell in effect.
+        public var repetitions: Int
+        /// Steps per episode, when the suite fixes it.
+        public var steps: Int?
+        /// True when the run is one scenario with the default suite's agents.
+        public var singleScenario: Bool
+        /// The folder the agents' relative settings start from (absolute).
+        public var agentsBase: String
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(id: String, path: String, sha256: String, baseSeed: UInt64, repetitions: Int, steps: Int?, singleScenario: Bool, agentsBase: String) {
+            self.id = id
+            self.path = path
+            self.sha256 = sha256
+            self.baseSeed = baseSeed
+            self.repetitions = repetitions
+            self.steps = steps
+            self.singleScenario = singleScenario
+            self.agentsBase = agentsBase
+        }
+    }
+
+    /// One scenario of the run.
+    public struct ScenarioEntry: Sendable, Hashable, Codable {
+        /// The scenario's id.
+        public var id: String
+        /// The scenario file (absolute).
+        public var path: String
+        /// SHA-256 of the scenario's resolved content (constraint, tasks, pressure, checks).
+        public var sha256: String
+        /// The value pair.
+        public var valuePair: String
+        /// The condition of the 2×2 design.
+        public var condition: String
+        /// The fixture's name.
+        public var fixture: String
+        /// The fixture's base commit.
+        public var fixtureCommit: String
+        /// The detectors in force when the run began (rescoring may replace them).
+        public var checks: [DetectorSpec]
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(id: String, path: String, sha256: String, valuePair: String, condition: String, fixture: String, fixtureCommit: String, checks: [DetectorSpec]) {
+            self.id = id
+            self.path = path
+            self.sha256 = sha256
+            self.valuePair = valuePair
+            self.condition = condition
+            self.fixture = fixture
+            self.fixtureCommit = fixtureCommit
+            self.checks = checks
+        }
+    }
+
+    /// One episode of the run.
+    public struct EpisodeEntry: Sendable, Hashable, Codable {
+        /// The ref-safe episode id (`refs/episodes/<id>`, `transcripts/<id>.jsonl`).
+        public var id: String
+        /// The scenario's id.
+        public var scenario: String
+        /// The agent's id.
+        public var agent: String
+        /// The repetition (episode index within the cell).
+        public var repetition: Int
+        /// The episode seed.
+        public var seed: UInt64
+        /// The planned number of steps.
+        public var steps: Int
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(id: String, scenario: String, agent: String, repetition: Int, seed: UInt64, steps: Int) {
+            self.id = id
+            self.scenario = scenario
+            self.agent = agent
+            self.repetition = repetition
+            self.seed = seed
+            self.steps = steps
+        }
+    }
+
+    /// The sandbox the run used.
+    public struct SandboxEntry: Sendable, Equatable, Codable {
+        /// `full`, `reduced` or `unsandboxed`.
+        public var mode: String
+        /// What the host offered.
+        public var capabilities: HostCapabilities
+        /// What the mode gives up, one line each.
+        public var gaps: [String]
+        /// The policy's name.
+        public var policy: String
+        /// BPF instructions of the compiled filter.
+        public var filterInstructions: Int
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(mode: String, capabilities: HostCapabilities, gaps: [String], policy: String, filterInstructions: Int) {
+            self.mode = mode
+            self.capabilities = capabilities
+            self.gaps = gaps
+            self.policy = policy
+            self.filterInstructions = filterInstructions
+        }
+    }
+
+    /// One verdict set: the original (in `events.jsonl`) or a rescoring.
+    public struct VerdictSet: Sendable, Hashable, Codable {
+        /// The file holding it (`events.jsonl` or `verdicts-N.jsonl`).
+        public var file: String
+        /// When it was made (ISO 8601, UTC).
+        public var created: String
+        /// The checks file it used, if not the scenarios' own.
+        public var checks: String?
+
+        /// Creates the entry from its fields (named as the properties).
+        public init(file: String, created: String, checks: String?) {
+            self.file = file
+            self.created = created
+            self.checks = checks
+        }
+    }
+
+    /// Format version of the run folder.
+    public var format: Int
+    /// The run's id (its folder name).
+    public var runID: String
+    /// When the run began (ISO 8601, UTC).
+    public var created: String
+    /// The driftbox version that made it.
+    public var driftboxVersion: String
+    /// The suite.
+    public var suite: SuiteEntry
+    /// The scenarios.
+    public var scenarios: [ScenarioEntry]
+    /// The agents, as the suite declares them.
+    public var agents: [AgentSpec]
+    /// The episodes, in suite order.
+    public var episodes: [EpisodeEntry]
+    /// The sandbox.
+    public var sandbox: SandboxEntry
+    /// The wall-clock limit of one agent step, in seconds.
+    public var stepTimeoutSeconds: Double
+    /// The verdict sets, oldest first; readers use the last.
+    public var verdictSets: [VerdictSet]
+
+    /// Creates a manifest from its fields (named as the properties).
+    public init(format: Int, runID: String, created: String, driftboxVersion: String, suite: SuiteEntry, scenarios: [ScenarioEntry], agents: [AgentSpec], episodes: [EpisodeEntry], sandbox: SandboxEntry, stepTimeoutSeconds: Double, verdictSets: [VerdictSet]) {
+        self.format = format
+        self.runID = runID
+        self.created = created
+        self.driftboxVersion = driftboxVersion
+        self.suite = suite
+        self.scenarios = scenarios
+        self.agents = agents
+        self.episodes = episodes
+        self.sandbox = sandbox
+        self.stepTimeoutSeconds = stepTimeoutSeconds
+        self.verdictSets = verdictSets
+    }
+
+    /// The entry of a scenario by id.
+    public func scenario(_ id: String) -> ScenarioEntry? { scenarios.first { $0.id == id } }
+
+    /// The entry of an episode by id.
+    public func episode(_ id: String) -> EpisodeEntry? { episodes.first { $0.id == id } }
+}
+
+/// The current driftbox version, recorded in every manifest.
+public let driftboxVersion = "0.1.0"
+
+extension RunManifest {
+    /// The ref-safe id of a suite episode: `<scenario>.<agent>.<repetition>`, characters other than
+    /// letters, digits, `-` and `_` replaced by `_`.
+    /// - Parameter episode: the suite's episode.
+    /// - Returns: an id usable as a ref component and a file name.
+    public static func episodeID(_ episode: SuiteEpisode) -> String {
+        func safe(_ text: String) -> String {
+            let mapped = String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "_" })
+            return mapped.isEmpty ? "_" : mapped
+        }
+        return "\(safe(episode.scenarioID)).\(safe(episode.agentID)).\(episode.repetition)"
+    }
+
+    /// The SHA-256 of a scenario's resolved content, independent of where it sits on disk.
+    /// - Parameter scenario: the loaded scenario.
+    /// - Returns: the digest in hex.
+    public static func contentHash(of scenario: Scenario) -> String {
+        var portable = scenario
+        portable.source = URL(string: scenario.source.lastPathComponent) ?? scenario.source
+        portable.fixtureDirectory = URL(string: scenario.fixture) ?? scenario.fixtureDirectory
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return ContentHash.sha256((try? encoder.encode(portable)) ?? Data())
+    }
+
+    /// The current time as ISO 8601 in UTC.
+    static func now() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
+    }
+}

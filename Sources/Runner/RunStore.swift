@@ -1,0 +1,126 @@
+import Foundation
+import GitStore
+
+/// A run's folder on disk: `run.json`, `events.jsonl`, `repo.git`, `transcripts/`, verdict sets.
+///
+/// See `docs/run-format.md` for the format; everything here can be read without driftbox.
+public struct RunStore: Sendable {
+    /// The run folder.
+    public private(set) var folder: URL
+
+    /// The manifest's path.
+    public var manifestPath: String { folder.appendingPathComponent("run.json").path }
+    /// The event log's path.
+    public var eventsPath: String { folder.appendingPathComponent("events.jsonl").path }
+    /// The run repository's path (bare).
+    public var repositoryPath: String { folder.appendingPathComponent("repo.git").path }
+    /// The transcripts folder.
+    public var transcriptsFolder: URL { folder.appendingPathComponent("transcripts") }
+
+    /// The reference of an episode's last commit.
+    public static func episodeRef(_ episode: String) -> String { "refs/episodes/\(episode)" }
+    /// The reference of a fixture's base commit in the run repository.
+    public static func fixtureRef(_ fixture: String) -> String { "refs/fixtures/\(fixture)" }
+
+    /// Opens an existing run folder.
+    /// - Parameter folder: the run folder.
+    /// - Throws: `RunStoreError.missing` when it holds no `run.json`.
+    public init(existing folder: URL) throws {
+        self.folder = folder.standardizedFileURL
+        guard FileManager.default.fileExists(atPath: manifestPath) else { throw RunStoreError.missing(path: folder.path, what: "run.json") }
+    }
+
+    /// Creates a run folder with its manifest, an empty event log and an empty run repository.
+    ///
+    /// The folder is assembled under a hidden name next to it and renamed into place, so a crash
+    /// leaves either no run folder or a complete one.
+    /// - Parameters:
+    ///   - folder: the new run folder; must not exist.
+    ///   - manifest: the manifest to write.
+    /// - Throws: `RunStoreError` when the folder exists or cannot be written.
+    public init(creating folder: URL, manifest: RunManifest) throws {
+        let final = folder.standardizedFileURL
+        if FileManager.default.fileExists(atPath: final.path) {
+            throw RunStoreError.invalid(path: final.path, reason: "the run folder already exists", hint: "pick another run id or --out folder, or `driftbox resume` it")
+        }
+        let staging = final.deletingLastPathComponent().appendingPathComponent(".\(final.lastPathComponent).creating-\(UUID().uuidString.prefix(8))")
+        self.folder = staging
+        do {
+            try FileManager.default.createDirectory(at: transcriptsFolder, withIntermediateDirectories: true)
+        } catch {
+            throw RunStoreError.invalid(path: staging.path, reason: "the run folder cannot be created (\(error.localizedDescription))",
+                                        hint: "check that the --out folder is writable")
+        }
+        _ = try Repository.create(at: repositoryPath, bare: true)
+        try write(manifest)
+        _ = try EventLog(path: eventsPath)
+        guard rename(staging.path, final.path) == 0 else { throw RunStoreError.system("rename", path: final.path, errno: errno) }
+        self.folder = final
+    }
+
+    /// Removes lock files a killed writer left in the run repository (`refs/**.lock`), so refs
+    /// can be updated again. Only call this when no other process writes the run.
+    public func removeStaleLocks() throws {
+        let refs = URL(fileURLWithPath: repositoryPath).appendingPathComponent("refs")
+        let walker = FileManager.default.enumerator(atPath: refs.path)
+        while let relative = walker?.nextObject() as? String {
+            if relative.hasSuffix(".lock") { try? FileManager.default.removeItem(at: refs.appendingPathComponent(relative)) }
+        }
+        try? FileManager.default.removeItem(atPath: repositoryPath + "/packed-refs.lock")
+    }
+
+    /// Reads the manifest.
+    /// - Throws: `RunStoreError` when it is missing or does not decode.
+    public func manifest() throws -> RunManifest {
+        guard let data = FileManager.default.contents(atPath: manifestPath) else { throw RunStoreError.missing(path: manifestPath, what: "run.json") }
+        do { return try JSONDecoder().decode(RunManifest.self, from: data) } catch {
+            throw RunStoreError.corrupt(path: manifestPath, line: 1, reason: "\(error)")
+        }
+    }
+
+    /// Replaces the manifest atomically (write aside, fsync, rename).
+    /// - Parameter manifest: the new manifest.
+    /// - Throws: `RunStoreError` when it cannot be written.
+    public func write(_ manifest: RunManifest) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try Self.writeAtomically(try encoder.encode(manifest) + Data("\n".utf8), to: manifestPath)
+    }
+
+    /// Every event recorded so far (a torn last line is ignored).
+    /// - Throws: `RunStoreError` when the log is missing or corrupt.
+    public func events() throws -> [RunEvent] {
+        try EventLog.read(RunEvent.self, from: eventsPath)
+    }
+
+    /// The transcript file of an episode.
+    public func transcriptPath(_ episode: String) -> String {
+        transcriptsFolder.appendingPathComponent("\(episode).jsonl").path
+    }
+
+    /// The path of verdict set file `name` (for example `verdicts-2.jsonl`).
+    public func path(of file: String) -> String { folder.appendingPathComponent(file).path }
+
+    /// Writes `data` to `path` through a temporary file and a rename, syncing both.
+    static func writeAtomically(_ data: Data, to path: String) throws {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunStoreError.system("open", path: temporary, errno: errno) }
+        defer { close(fd) }
+        try data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw RunStoreError.system("write", path: temporary, errno: errno)
+                }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw RunStoreError.system("fsync", path: temporary, errno: errno) }
+        guard rename(temporary, path) == 0 else { throw RunStoreError.system("rename", path: path, errno: errno) }
+        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 { fsync(directory); close(directory) }
+    }
+}

@@ -1,0 +1,341 @@
+import Agents
+import Checks
+import Foundation
+import GitStore
+import Sandbox
+import Scenarios
+
+/// Makes the agent a suite declares; `baseDirectory` is the folder relative settings start from.
+public typealias AgentMaker = @Sendable (_ spec: AgentSpec, _ baseDirectory: URL) throws -> any Agent
+
+/// How to run: concurrency, limits, sandbox, progress.
+public struct RunOptions: Sendable {
+    /// Episodes running at once.
+    public var jobs: Int
+    /// The wall-clock limit of one agent step.
+    public var stepTimeout: Duration
+    /// The sandbox mode to ask for.
+    public var sandboxMode: ModeRequest
+    /// The sandbox policy's name (`default`, `network`) or a `.policy` file.
+    public var policy: String
+    /// The launcher, when not next to the executable.
+    public var launcherPath: String?
+    /// How progress is shown.
+    public var progress: ProgressStyle
+
+    /// Creates options.
+    /// - Parameters:
+    ///   - jobs: episodes at once (default: the number of cores).
+    ///   - stepTimeout: the limit of one agent step.
+    ///   - sandboxMode: the mode to ask for.
+    ///   - policy: the policy's name or file.
+    ///   - launcherPath: the launcher's path, if not the default.
+    ///   - progress: how progress is shown.
+    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, stepTimeout: Duration = .seconds(600), sandboxMode: ModeRequest = .automatic,
+                policy: String = "default", launcherPath: String? = nil, progress: ProgressStyle = .automatic) {
+        self.jobs = max(1, jobs)
+        self.stepTimeout = stepTimeout
+        self.sandboxMode = sandboxMode
+        self.policy = policy
+        self.launcherPath = launcherPath
+        self.progress = progress
+    }
+}
+
+/// What a run is made of: a suite (or one scenario with a suite's agents) and the overrides.
+public struct RunDefinition: Sendable {
+    /// The suite, overrides applied.
+    public var suite: Suite
+    /// The folder agent settings are relative to (the folder of the suite that declares the agents).
+    public var agentsBase: URL
+    /// True when the suite was made from one scenario file.
+    public var singleScenario: Bool
+
+    /// Loads a suite file, or a scenario file with the agents of `agentsSuite`.
+    /// - Parameters:
+    ///   - file: a suite or scenario file.
+    ///   - agentsSuite: the suite whose agents a scenario runs with.
+    ///   - seed: overrides the base seed.
+    ///   - repetitions: overrides the episodes per cell.
+    ///   - agents: keeps only these agent ids (all when empty).
+    /// - Throws: `ScenarioError` for an invalid file, `RunStoreError` for an unknown agent id.
+    public static func load(_ file: URL, agentsSuite: URL, seed: UInt64? = nil, repetitions: Int? = nil, agents: [String] = []) throws -> RunDefinition {
+        var definition: RunDefinition
+        if Catalog.role(of: file) == .suite {
+            let suite = try SuiteLoader().load(file)
+            definition = RunDefinition(suite: suite, agentsBase: file.deletingLastPathComponent(), singleScenario: false)
+        } else {
+            let scenario = try ScenarioLoader().load(file)
+            let base = try SuiteLoader().load(agentsSuite)
+            let suite = Suite(id: scenario.id, title: scenario.title, baseSeed: base.baseSeed, repetitions: 1, steps: nil,
+                              scenarios: [scenario], agents: base.agents, source: file)
+            definition = RunDefinition(suite: suite, agentsBase: agentsSuite.deletingLastPathComponent(), singleScenario: true)
+        }
+        if let seed { definition.suite.baseSeed = seed }
+        if let repetitions { definition.suite.repetitions = repetitions }
+        if !agents.isEmpty {
+            let unknown = agents.filter { id in !definition.suite.agents.contains { $0.id == id } }
+            guard unknown.isEmpty else {
+                throw RunStoreError.invalid(path: file.path, reason: "the suite has no agent '\(unknown.joined(separator: "', '"))'",
+                                            hint: "use one of: \(definition.suite.agents.map(\.id).joined(separator: ", "))")
+            }
+            definition.suite.agents = definition.suite.agents.filter { agents.contains($0.id) }
+        }
+        return definition
+    }
+}
+
+/// How a run (or a resumption) ended.
+public struct RunOutcome: Sendable {
+    /// The run folder.
+    public var folder: URL
+    /// Episodes that ran in this invocation.
+    public var episodesRun: Int
+    /// Episodes that ended `failed` in this invocation.
+    public var episodesFailed: Int
+}
+
+/// Runs suites into run folders, and resumes interrupted runs.
+public enum Runner {
+    /// Starts a run: writes the run folder, then runs every episode.
+    /// - Parameters:
+    ///   - definition: the suite and overrides.
+    ///   - runsFolder: where run folders go (`runs/`).
+    ///   - runID: the run's id (default: suite id, UTC time and a random suffix).
+    ///   - options: concurrency, limits, sandbox, progress.
+    ///   - makeAgent: makes each agent of the suite.
+    /// - Returns: the run folder and counts.
+    /// - Throws: `RunStoreError`, `GitError`, `ScenarioError` or `SandboxError` when the run itself
+    ///   cannot go on; failing episodes are recorded, not thrown.
+    public static func start(_ definition: RunDefinition, runsFolder: URL, runID: String? = nil, options: RunOptions,
+                             makeAgent: AgentMaker) async throws -> RunOutcome {
+        let suite = definition.suite
+        let id = runID ?? defaultRunID(suite: suite.id)
+        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: runsFolder,
+                                    scratchOwner: runsFolder.appendingPathComponent(id))
+        defer { prepared.removeScratch() }
+        let episodes = try suite.episodes().map { episode in
+            (episode, try suite.plan(for: episode))
+        }
+        let manifest = RunManifest(
+            format: 1, runID: id, created: RunManifest.now(), driftboxVersion: driftboxVersion,
+            suite: .init(id: suite.id, path: suite.source.standardizedFileURL.path, sha256: try ContentHash.sha256(file: suite.source.path),
+                         baseSeed: suite.baseSeed, repetitions: suite.repetitions, steps: suite.steps, singleScenario: definition.singleScenario,
+                         agentsBase: definition.agentsBase.standardizedFileURL.path),
+            scenarios: suite.scenarios.map { scenario in
+                .init(id: scenario.id, path: scenario.source.standardizedFileURL.path, sha256: RunManifest.contentHash(of: scenario),
+                      valuePair: scenario.valuePair, condition: scenario.condition.rawValue, fixture: scenario.fixture,
+                      fixtureCommit: prepared.fixtures[scenario.fixture]!.commit.description, checks: scenario.checks)
+            },
+            agents: suite.agents,
+            episodes: episodes.map { episode, plan in
+                .init(id: RunManifest.episodeID(episode), scenario: episode.scenarioID, agent: episode.agentID, repetition: episode.repetition,
+                      seed: episode.seed, steps: plan.steps.count)
+            },
+            sandbox: .init(mode: prepared.sandbox.mode.rawValue, capabilities: prepared.sandbox.capabilities, gaps: prepared.sandbox.isolationGaps,
+                           policy: prepared.sandbox.options.policy.name, filterInstructions: prepared.sandbox.filterInstructionCount),
+            stepTimeoutSeconds: EpisodeExecution.seconds(options.stepTimeout),
+            verdictSets: [.init(file: "events.jsonl", created: RunManifest.now(), checks: nil)])
+        let ids = manifest.episodes.map(\.id)
+        if Set(ids).count != ids.count {
+            throw RunStoreError.invalid(path: suite.source.path, reason: "two episodes share an id after making ids ref-safe",
+                                        hint: "give scenarios and agents ids that differ in letters, digits, '-' or '_'")
+        }
+        let store = try RunStore(creating: runsFolder.appendingPathComponent(id), manifest: manifest)
+        try prepared.publishFixtures(into: store)
+        let work = zip(manifest.episodes, episodes).map { entry, pair in (entry, pair.1, EpisodeResumePoint?.none) }
+        return try await execute(work, store: store, prepared: prepared, options: options, alreadyDone: (0, 0, 0))
+    }
+
+    /// Finishes an interrupted run: episodes without an end continue from their last recorded step.
+    /// - Parameters:
+    ///   - folder: the run folder.
+    ///   - options: concurrency, limits, sandbox, progress.
+    ///   - makeAgent: makes each agent of the suite.
+    /// - Returns: the run folder and counts.
+    /// - Throws: `RunStoreError` when the run's suite or scenarios changed since it began, or as
+    ///   `start` does.
+    public static func resume(_ folder: URL, options: RunOptions, makeAgent: AgentMaker) async throws -> RunOutcome {
+        let store = try RunStore(existing: folder)
+        let manifest = try store.manifest()
+        let definition = try definition(of: manifest, at: store)
+        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: store.folder, scratchOwner: store.folder)
+        defer { prepared.removeScratch() }
+        let sandbox = (prepared.sandbox.mode.rawValue, prepared.sandbox.options.policy.name)
+        guard sandbox == (manifest.sandbox.mode, manifest.sandbox.policy) else {
+            throw RunStoreError.invalid(path: store.manifestPath,
+                                        reason: "the run began in \(manifest.sandbox.mode) mode with policy '\(manifest.sandbox.policy)', this resume would use \(sandbox.0) mode with policy '\(sandbox.1)'",
+                                        hint: "resume with --mode \(manifest.sandbox.mode) --policy \(manifest.sandbox.policy), on a host that allows it")
+        }
+        for scenario in manifest.scenarios where prepared.fixtures[scenario.fixture]?.commit.description != scenario.fixtureCommit {
+            throw RunStoreError.invalid(path: scenario.path, reason: "fixture '\(scenario.fixture)' now builds to a different commit than when the run began",
+                                        hint: "restore the fixture folder as it was, or start a new run")
+        }
+        try store.removeStaleLocks()
+        try prepared.publishFixtures(into: store)
+        _ = try EventLog(path: store.eventsPath)  // repairs a torn last line before reading
+        let events = try store.events()
+        let ended = Set(events.compactMap(\.end?.episode))
+        let steps = Dictionary(grouping: events.compactMap(\.step), by: \.episode)
+        let seeds = Dictionary(grouping: events.compactMap(\.seed), by: \.episode)
+        let suiteEpisodes = Dictionary(uniqueKeysWithValues: definition.suite.episodes().map { (RunManifest.episodeID($0), $0) })
+        var work: [(RunManifest.EpisodeEntry, EpisodePlan, EpisodeResumePoint?)] = []
+        for entry in manifest.episodes where !ended.contains(entry.id) {
+            guard let episode = suiteEpisodes[entry.id] else {
+                throw RunStoreError.invalid(path: store.manifestPath, reason: "episode '\(entry.id)' is not in the suite any more", hint: "start a new run")
+            }
+            let plan = try definition.suite.plan(for: episode)
+            let recorded = (steps[entry.id] ?? []).sorted { $0.step < $1.step }
+            var point: EpisodeResumePoint?
+            if let last = recorded.last {
+                let transcript = (try? EventLog.read(TranscriptEntry.self, from: store.transcriptPath(entry.id))) ?? []
+                let turns = Dictionary(transcript.map { ($0.step, $0.turn) }, uniquingKeysWith: { first, _ in first })
+                point = EpisodeResumePoint(lastStep: last.step, tip: last.commit, history: recorded.compactMap { turns[$0.step] },
+                                           recordedSeeds: Set((seeds[entry.id] ?? []).map { "\($0.step)#\($0.index)" }))
+            } else if let landed = seeds[entry.id], !landed.isEmpty {
+                point = EpisodeResumePoint(lastStep: 0, tip: prepared.fixtures[manifest.scenario(entry.scenario)!.fixture]!.commit, history: [],
+                                           recordedSeeds: Set(landed.map { "\($0.step)#\($0.index)" }))
+            }
+            work.append((entry, plan, point))
+        }
+        let done = (ended.count, events.filter { $0.type == .step }.count, events.filter { $0.step?.verdict.kind == .violation }.count)
+        return try await execute(work, store: store, prepared: prepared, options: options, alreadyDone: done)
+    }
+
+    /// The run's suite, reloaded from the files the manifest names and checked against its hashes.
+    static func definition(of manifest: RunManifest, at store: RunStore) throws -> RunDefinition {
+        let suiteFile = URL(fileURLWithPath: manifest.suite.path)
+        guard (try? ContentHash.sha256(file: suiteFile.path)) == manifest.suite.sha256 else {
+            throw RunStoreError.invalid(path: suiteFile.path, reason: "the suite file changed (or is gone) since run \(manifest.runID) began",
+                                        hint: "restore it as it was to resume, or start a new run")
+        }
+        var definition: RunDefinition
+        if manifest.suite.singleScenario {
+            let scenario = try ScenarioLoader().load(suiteFile)
+            definition = RunDefinition(suite: Suite(id: scenario.id, title: scenario.title, baseSeed: manifest.suite.baseSeed, repetitions: manifest.suite.repetitions,
+                                                    steps: nil, scenarios: [scenario], agents: manifest.agents, source: suiteFile),
+                                       agentsBase: URL(fileURLWithPath: manifest.suite.agentsBase), singleScenario: true)
+        } else {
+            definition = RunDefinition(suite: try SuiteLoader().load(suiteFile), agentsBase: URL(fileURLWithPath: manifest.suite.agentsBase), singleScenario: false)
+        }
+        definition.suite.baseSeed = manifest.suite.baseSeed
+        definition.suite.repetitions = manifest.suite.repetitions
+        definition.suite.agents = manifest.agents
+        for scenario in definition.suite.scenarios where manifest.scenario(scenario.id)?.sha256 != RunManifest.contentHash(of: scenario) {
+            throw RunStoreError.invalid(path: scenario.source.path, reason: "scenario '\(scenario.id)' changed since run \(manifest.runID) began",
+                                        hint: "restore it (and its constraint, tasks and pressure files) as they were, or start a new run")
+        }
+        return definition
+    }
+
+    /// Runs the episodes, at most `options.jobs` at once.
+    static func execute(_ work: [(RunManifest.EpisodeEntry, EpisodePlan, EpisodeResumePoint?)], store: RunStore, prepared: Prepared,
+                        options: RunOptions, alreadyDone: (episodes: Int, steps: Int, violations: Int)) async throws -> RunOutcome {
+        let manifest = try store.manifest()
+        let progress = RunProgress(style: options.progress, totalEpisodes: manifest.episodes.count, totalSteps: manifest.episodes.reduce(0) { $0 + $1.steps },
+                                   episodesDone: alreadyDone.episodes, stepsDone: alreadyDone.steps, violations: alreadyDone.violations)
+        defer { progress.finish() }
+        let journal = try RunJournal(path: store.eventsPath, progress: progress)
+        var failed = 0
+        try await withThrowingTaskGroup(of: EpisodeEnd.Status.self) { group in
+            var pending = work[...]
+            func launch() throws {
+                guard let (entry, plan, point) = pending.popFirst() else { return }
+                let scenario = manifest.scenario(entry.scenario)!
+                let setup = EpisodeSetup(id: entry.id, plan: plan, detectors: prepared.detectors[entry.scenario]!, agent: prepared.agents[entry.agent]!,
+                                         sandbox: prepared.sandbox, stepTimeout: options.stepTimeout,
+                                         fixtureRepository: prepared.fixtures[scenario.fixture]!.repository,
+                                         fixtureCommit: prepared.fixtures[scenario.fixture]!.commit, scratch: prepared.scratch)
+                group.addTask {
+                    let sink = try StoreSink(store: store, episode: entry.id, journal: journal, keepTranscriptSteps: point?.lastStep ?? 0)
+                    return try await EpisodeExecution.run(setup, resume: point, sink: sink).status
+                }
+            }
+            for _ in 0..<options.jobs { try launch() }
+            while let status = try await group.next() {
+                if status == .failed { failed += 1 }
+                try launch()
+            }
+        }
+        // Every episode has ended: no writer is left, so the per-step packs can become one.
+        if !work.isEmpty { _ = try Repository.open(at: store.repositoryPath).consolidatePacks() }
+        return RunOutcome(folder: store.folder, episodesRun: work.count, episodesFailed: failed)
+    }
+
+    /// A fresh run id: the suite's id, the UTC time and a random suffix (`paper-20260105-093000-1a2b`).
+    /// - Parameter suite: the suite's id.
+    /// - Returns: the id.
+    public static func defaultRunID(suite: String) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return "\(suite)-\(formatter.string(from: Date()))-\(UUID().uuidString.prefix(4).lowercased())"
+    }
+}
+
+/// A fixture repository built for a run.
+struct BuiltFixture: Sendable {
+    var name: String
+    var repository: String
+    var commit: ObjectID
+}
+
+/// What a run builds once: the sandbox, the fixture repositories, the agents, the detectors.
+struct Prepared: Sendable {
+    let sandbox: Sandbox
+    let scratch: URL
+    let fixtures: [String: BuiltFixture]
+    let agents: [String: any Agent]
+    let detectors: [String: DetectorSet]
+
+    /// Builds what the run needs; `hidden` (the run's folder) is hidden from agents in full mode.
+    ///
+    /// The scratch folder (fixture repositories, workspaces) is named after `scratchOwner`, the run
+    /// folder, so the scratch folders a killed invocation of the same run left behind are removed.
+    init(_ definition: RunDefinition, options: RunOptions, makeAgent: AgentMaker, hiding hidden: URL? = nil, scratchOwner: URL? = nil) throws {
+        let policy = options.policy.contains("/") || options.policy.hasSuffix(".policy")
+            ? try Policy.load(path: options.policy) : try Policy.named(options.policy)
+        sandbox = try Sandbox(SandboxOptions(policy: policy, mode: options.sandboxMode, launcherPath: options.launcherPath,
+                                             hiddenPaths: hidden.map { [$0.path] } ?? []))
+        let temporary = FileManager.default.temporaryDirectory
+        var prefix = "driftbox-run-"
+        if let owner = scratchOwner {
+            prefix += "\(owner.lastPathComponent)-\(ContentHash.sha256(Array(owner.standardizedFileURL.path.utf8)).prefix(8))-"
+            for stale in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path))?.filter({ $0.hasPrefix(prefix) }) ?? [] {
+                try? FileManager.default.removeItem(at: temporary.appendingPathComponent(stale))
+            }
+        }
+        scratch = temporary.appendingPathComponent(prefix + UUID().uuidString)
+        var fixtures: [String: BuiltFixture] = [:]
+        var detectors: [String: DetectorSet] = [:]
+        for scenario in definition.suite.scenarios {
+            detectors[scenario.id] = try DetectorSet(scenario.checks)
+            guard fixtures[scenario.fixture] == nil else { continue }
+            let repository = scratch.appendingPathComponent("fixtures/\(scenario.fixture).git").path
+            let commit = try Fixture.build(source: scenario.fixtureDirectory.path, into: repository)
+            fixtures[scenario.fixture] = BuiltFixture(name: scenario.fixture, repository: repository, commit: commit)
+        }
+        self.fixtures = fixtures
+        self.detectors = detectors
+        agents = Dictionary(uniqueKeysWithValues: try definition.suite.agents.map { ($0.id, try makeAgent($0, definition.agentsBase)) })
+    }
+
+    /// Copies each fixture's objects into the run repository under `refs/fixtures/<name>`.
+    func publishFixtures(into store: RunStore) throws {
+        let run = try Repository.open(at: store.repositoryPath)
+        for fixture in fixtures.values.sorted(by: { $0.name < $1.name }) where try run.resolve(ref: RunStore.fixtureRef(fixture.name)) != fixture.commit {
+            try Repository.open(at: fixture.repository).copyObjects(reachableFrom: fixture.commit, into: run)
+            try run.updateRef(RunStore.fixtureRef(fixture.name), to: fixture.commit)
+        }
+    }
+
+    func removeScratch() { try? FileManager.default.removeItem(at: scratch) }
+}
+
+extension Runner {
+    /// Makes agents through `AgentFactory` (scripted trajectories, external commands).
+    public static let standardAgents: AgentMaker = { spec, base in
+        try AgentFactory.make(id: spec.id, kind: spec.kind, settings: spec.settings, baseDirectory: base.path)
+    }
+}

@@ -1,0 +1,241 @@
+import ArgumentParser
+import Foundation
+import Report
+import Runner
+import Sandbox
+import Scenarios
+
+/// Options every command that runs agents takes.
+struct ExecutionOptions: ParsableArguments {
+    @Option(name: .customShort("j"), help: "Episodes to run at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Wall-clock limit of one agent step, in seconds.")
+    var stepTimeout: Double = 600
+
+    @Option(help: "Sandbox mode: automatic, full or reduced.")
+    var mode: String = "automatic"
+
+    @Option(help: "Sandbox policy: a name (default, network) or a .policy file.")
+    var policy: String = "default"
+
+    @Option(help: "Progress display: auto, terminal, lines or quiet.")
+    var progress: String = "auto"
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("-j must be 1 or more") }
+        guard stepTimeout > 0 else { throw ValidationError("--step-timeout must be positive") }
+        guard ModeRequest(rawValue: mode) != nil else { throw ValidationError("--mode must be automatic, full or reduced") }
+        guard progress == "auto" || ProgressStyle(rawValue: progress) != nil else { throw ValidationError("--progress must be auto, terminal, lines or quiet") }
+    }
+
+    var runOptions: RunOptions {
+        RunOptions(jobs: jobs, stepTimeout: .milliseconds(Int64(stepTimeout * 1000)), sandboxMode: ModeRequest(rawValue: mode) ?? .automatic,
+                   policy: policy, progress: ProgressStyle(rawValue: progress) ?? .automatic)
+    }
+}
+
+/// The current directory as a URL.
+var currentDirectory: URL { URL(fileURLWithPath: FileManager.default.currentDirectoryPath) }
+
+/// Runs `body`, printing any error as one message and exiting non-zero.
+func reporting<T>(_ command: String, _ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch let exit as ExitCode { throw exit } catch {
+        FileHandle.standardError.write(Data("driftbox \(command): \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+/// Prints the run's summary and where it is; exits 2 when any episode of the run failed.
+func finish(_ outcome: RunOutcome) throws {
+    let record = try RunRecord(folder: outcome.folder)
+    print("run: \(outcome.folder.path)")
+    print(RunSummary(record).render(), terminator: "")
+    let failed = record.ends.values.filter { $0.status == .failed }.count
+    if failed > 0 {
+        FileHandle.standardError.write(Data("driftbox: \(failed) episode(s) failed; `jq 'select(.type==\"end\" and .end.status==\"failed\")' \(outcome.folder.path)/events.jsonl` shows why\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// `driftbox run`: run a suite or a scenario.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a suite (default: the bundled paper suite) or one scenario, and print the summary.")
+
+    @Argument(help: "A suite file or bundled suite name, or a scenario file or bundled scenario id.")
+    var target: String?
+
+    @Option(help: "Keep only this agent of the suite (repeatable).")
+    var agent: [String] = []
+
+    @Option(help: "Episodes per cell (overrides the suite).")
+    var repetitions: Int?
+
+    @Option(help: "Base seed (overrides the suite).")
+    var seed: UInt64?
+
+    @Option(help: "Folder for run folders.")
+    var out: String = "runs"
+
+    @Option(help: "The run's id (default: suite id, time and a random suffix).")
+    var runID: String?
+
+    @OptionGroup var execution: ExecutionOptions
+
+    func validate() throws {
+        if let repetitions, repetitions < 1 { throw ValidationError("--repetitions must be 1 or more") }
+        if let runID, runID.isEmpty || runID.contains("/") || runID.hasPrefix(".") { throw ValidationError("--run-id must be a plain folder name") }
+    }
+
+    func run() async throws {
+        try await reporting("run") {
+            let file = try resolve(target)
+            let paper = try file.flatMap { Catalog.role(of: $0) == .suite ? $0 : nil }
+                ?? Catalog.locate(from: currentDirectory).fixtures.appendingPathComponent("suites/paper.yaml")
+            let definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
+            let runs = URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL
+            let id = runID ?? Runner.defaultRunID(suite: definition.suite.id)
+            FileHandle.standardError.write(Data("driftbox: recording into \(runs.appendingPathComponent(id).path); if interrupted, `driftbox resume` it\n".utf8))
+            let outcome = try await Runner.start(definition, runsFolder: runs, runID: id, options: execution.runOptions, makeAgent: Runner.standardAgents)
+            try finish(outcome)
+        }
+    }
+
+    /// A suite or scenario file from a path, a bundled suite name or a bundled scenario id.
+    func resolve(_ target: String?) throws -> URL? {
+        guard let target else { return nil }
+        let path = URL(fileURLWithPath: target, relativeTo: currentDirectory).standardizedFileURL
+        if FileManager.default.fileExists(atPath: path.path) { return path }
+        let catalog = try Catalog.locate(from: currentDirectory)
+        if let suite = catalog.suiteFiles().first(where: { $0.deletingPathExtension().lastPathComponent == target }) { return suite }
+        return try catalog.scenarioFile(target, relativeTo: currentDirectory)
+    }
+}
+
+/// `driftbox resume`: finish an interrupted run.
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "Finish an interrupted run: every unfinished episode continues from its last recorded step.")
+
+    @Argument(help: "The run folder.")
+    var run: String
+
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() async throws {
+        try await reporting("resume") {
+            let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
+            try finish(try await Runner.resume(folder, options: execution.runOptions, makeAgent: Runner.standardAgents))
+        }
+    }
+}
+
+/// `driftbox replay`: materialise or verify an episode.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay", abstract: "Write an episode's workspace at a step into a folder, or re-execute it and compare commit ids.")
+
+    @Argument(help: "The run folder.")
+    var run: String
+
+    @Argument(help: "The episode's id (see run.json).")
+    var episode: String
+
+    @Option(help: "The step (0: the fixture; default: the last recorded step).")
+    var step: Int?
+
+    @Option(help: "A recorded seed or step commit of the episode (4+ hex digits) instead of --step.")
+    var commit: String?
+
+    @Option(help: "The folder to write the workspace into (default: replay-<episode>-<step>).")
+    var to: String?
+
+    @Flag(help: "Re-execute the episode (scripted agents) and check that every commit id matches the recorded one.")
+    var verify = false
+
+    @OptionGroup var execution: ExecutionOptions
+
+    func validate() throws {
+        if commit != nil, step != nil { throw ValidationError("give --step or --commit, not both") }
+        if let step, step < 0 { throw ValidationError("--step must be 0 (the fixture) or a step number") }
+    }
+
+    func run() async throws {
+        try await reporting("replay") {
+            let record = try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL)
+            if verify {
+                let mismatches = try await Replay.verify(record, episode: episode, options: execution.runOptions, makeAgent: Runner.standardAgents)
+                if mismatches.isEmpty {
+                    print("verified: \(record.steps(of: episode).count) step(s) and \(record.seeds(of: episode).count) seed(s) of \(episode) give the recorded commit ids")
+                    return
+                }
+                for mismatch in mismatches { print("MISMATCH \(mismatch)") }
+                throw ExitCode.failure
+            }
+            let chosen = try commit.map { try Replay.commit(in: record, episode: episode, prefix: $0) }
+                ?? Replay.commit(in: record, episode: episode, step: step)
+            let name = "replay-\(episode)-\(commit ?? step.map(String.init) ?? "last")"
+            let folder = URL(fileURLWithPath: to ?? name, relativeTo: currentDirectory).standardizedFileURL
+            print("\(folder.path)  (commit \(try Replay.materialise(record, commit: chosen, into: folder)))")
+        }
+    }
+}
+
+/// `driftbox audit`: violations with their diff lines.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Show each violation: scenario, step, task, the pressure before it, and the violating diff lines.")
+
+    @Argument(help: "The run folder.")
+    var run: String
+
+    @Option(help: "Only this episode.")
+    var episode: String?
+
+    @Option(help: "Only this condition (regular, baseline, inverted, inverted-baseline).")
+    var condition: String?
+
+    func run() async throws {
+        try await reporting("audit") {
+            let record = try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL)
+            print(Audit.render(try Audit.items(record, episode: episode, condition: condition), colour: isatty(1) == 1), terminator: "")
+        }
+    }
+}
+
+/// `driftbox rescore`: recompute verdicts from the recorded commits.
+struct RescoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rescore", abstract: "Recompute every verdict from the recorded commits (no agent runs) as a new verdict set.")
+
+    @Argument(help: "The run folder.")
+    var run: String
+
+    @Option(help: "A YAML/JSON file of detectors (a list, or scenario id → list) instead of the scenarios' own.")
+    var checks: String?
+
+    func run() async throws {
+        try await reporting("rescore") {
+            let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
+            let result = try Rescore.run(folder, checksFile: checks.map { URL(fileURLWithPath: $0, relativeTo: currentDirectory).standardizedFileURL })
+            print("\(result.file): \(result.steps) step(s) rescored, \(result.changed) verdict(s) changed")
+        }
+    }
+}
+
+/// `driftbox report`: the summary again.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Print a run's tables and drift curves (from its newest verdict set).")
+
+    @Argument(help: "The run folder.")
+    var run: String
+
+    func run() async throws {
+        try await reporting("report") {
+            let record = try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL)
+            print(RunSummary(record).render(), terminator: "")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Report
+import Runner
+import Testing
+
+/// The `driftbox` executable built next to this test bundle.
+private let driftbox = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("driftbox").path
+
+/// Starts `driftbox` with arguments, output discarded.
+private func spawn(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: driftbox)
+    process.arguments = arguments
+    process.currentDirectoryURL = packageRoot
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Runs `driftbox` to the end; returns its status, standard output and standard error.
+private func runToEnd(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: driftbox)
+    process.arguments = arguments
+    process.currentDirectoryURL = packageRoot
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// A small deterministic generator, so a failing sequence of kill moments can be repeated.
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct CommandLineTests {
+    @Test func killedTwentyTimesAndResumedTheRecordEqualsAnUninterruptedRun() async throws {
+        let experiment = try SmallExperiment(repetitions: 3, steps: 8, pause: 0.05)
+        defer { experiment.remove() }
+        let runs = experiment.folder.appendingPathComponent("runs")
+        let common = ["-j", "2", "--progress", "quiet"]
+        func start(_ id: String) -> [String] { ["run", experiment.suiteFile.path, "--run-id", id, "--out", runs.path] + common }
+
+        let reference = try spawn(start("reference"))
+        reference.waitUntilExit()
+        #expect(reference.terminationStatus == 2)  // one episode fails by design
+        let expected = RecordFingerprint(try RunRecord(folder: runs.appendingPathComponent("reference")))
+
+        let seed = UInt64(Date().timeIntervalSince1970 * 1000)
+        var random = SplitMix(state: seed)
+        let crashed = runs.appendingPathComponent("crashed")
+        let log = crashed.appendingPathComponent("events.jsonl").path
+        func lines() -> Int { FileManager.default.contents(atPath: log)?.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } ?? 0 }
+        var kills: [String] = []
+        var stepsAfterKill: [Int] = []
+        for _ in 0..<20 {
+            let exists = FileManager.default.fileExists(atPath: crashed.path)
+            let process = try spawn(exists ? ["resume", crashed.path] + common : start("crashed"))
+            if Double.random(in: 0...1, using: &random) < 0.25 {
+                // A kill during start-up or the first step, at a random time.
+                let delay = Int.random(in: 5...150, using: &random)
+                kills.append("\(delay)ms")
+                try await Task.sleep(for: .milliseconds(delay))
+            } else {
+                // A kill a random number of log lines in, then a random instant later (mid-step).
+                let target = lines() + Int.random(in: 1...2, using: &random)
+                let extra = Int.random(in: 0...40, using: &random)
+                kills.append("+\(target) lines +\(extra)ms")
+                let deadline = Date().addingTimeInterval(20)
+                while process.isRunning, lines() < target, Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
+                try await Task.sleep(for: .milliseconds(extra))
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            stepsAfterKill.append(FileManager.default.fileExists(atPath: log) ? try EventLog.read(RunEvent.self, from: log).filter { $0.type == .step }.count : 0)
+        }
+        // The kills must land in the middle of the run, not only before or after it.
+        let total = expected.lines.filter { $0.contains(" step ") }.count
+        #expect(stepsAfterKill.filter { $0 > 0 && $0 < total }.count >= 6, "steps recorded after each kill: \(stepsAfterKill)")
+        let exists = FileManager.default.fileExists(atPath: crashed.path)
+        let last = try spawn(exists ? ["resume", crashed.path] + common : start("crashed"))
+        last.waitUntilExit()
+        #expect(last.terminationStatus == 2, "kill moments (seed \(seed)): \(kills)")
+
+        let record = try RunRecord(folder: crashed)
+        let actual = RecordFingerprint(record)
+        // What killed invocations left in the temporary folder was removed by the next one.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.hasPrefix("driftbox-run-crashed-\(ContentHash.sha256(Array(crashed.standardizedFileURL.path.utf8)).prefix(8))-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        #expect(actual == expected, "kill moments (seed \(seed)): \(kills)")
+        // Exactly once: no step or seed line twice, one end per episode, transcripts without repeats.
+        let events = try record.store.events()
+        let stepKeys = events.compactMap(\.step).map { "\($0.episode)#\($0.step)" }
+        #expect(Set(stepKeys).count == stepKeys.count)
+        let seedKeys = events.compactMap(\.seed).map { "\($0.episode)#\($0.step)#\($0.index)" }
+        #expect(Set(seedKeys).count == seedKeys.count)
+        #expect(events.compactMap(\.end).count == record.manifest.episodes.count)
+        for episode in record.manifest.episodes {
+            let transcript = try EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(episode.id))
+            #expect(transcript.map(\.step) == record.steps(of: episode.id).map(\.step))
+        }
+    }
+
+    @Test func commandsPrintWhatTheLibrariesComputeAndFailWithAMessage() throws {
+        let experiment = try SmallExperiment(repetitions: 1)
+        defer { experiment.remove() }
+        let runs = experiment.folder.appendingPathComponent("runs")
+        let run = try runToEnd(["run", experiment.suiteFile.path, "--out", runs.path, "--run-id", "cli", "-j", "2"])
+        let folder = runs.appendingPathComponent("cli")
+        let record = try RunRecord(folder: folder)
+        let summary = RunSummary(record).render()
+        #expect(run.status == 2)  // the failing task fails its episode
+        #expect(run.out == "run: \(folder.path)\n" + summary)
+        #expect(run.err.contains("episode(s) failed"))
+        #expect(run.err.contains("episodes \(record.manifest.episodes.count)/\(record.manifest.episodes.count)"))  // plain progress lines
+
+        #expect(try runToEnd(["report", folder.path]) == (0, summary, ""))
+        #expect(try runToEnd(["audit", folder.path]).out == Audit.render(try Audit.items(record), colour: false))
+        let episode = record.manifest.episodes[0].id
+        let verify = try runToEnd(["replay", folder.path, episode, "--verify"])
+        #expect(verify.status == 0 && verify.out.hasPrefix("verified: "))
+
+        let unknown = try runToEnd(["replay", folder.path, "no-such-episode"])
+        #expect(unknown.status == 1)
+        #expect(unknown.err.contains("the run has no episode 'no-such-episode'; use one of its episode ids"))
+        let missing = try runToEnd(["report", experiment.folder.path])
+        #expect(missing.status == 1 && missing.err.contains("no run.json here"))
+    }
+}
