@@ -53,6 +53,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -122,6 +123,18 @@ static char pids_name[64];
 static int pids_base_fd = -1, pids_parent_procs_fd = -1;
 static pid_t pids_owner;
 static void leave_pids_cgroup(void);
+
+// ---- tracing (DRIFTBOX_LAUNCHER_TRACE=1: setup phases with CLOCK_MONOTONIC times on stderr) ----
+static int trace_on;
+
+// Writes "driftbox-launcher trace PID PHASE SECONDS.MICROS" to stderr when tracing is on. The
+// absolute monotonic time lets lines of the three processes (and of the caller) be merged.
+static void trace(const char *phase) {
+    if (!trace_on) return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    dprintf(2, "driftbox-launcher trace %d %s %ld.%06ld\n", (int)getpid(), phase, (long)ts.tv_sec, ts.tv_nsec / 1000);
+}
 
 // ---- reporting ----
 static void report(const char *fmt, ...) {
@@ -301,7 +314,7 @@ static void loopback_up(void) {
     if (s < 0) fail("net", "socket for loopback");
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, "lo");
+    memcpy(ifr.ifr_name, "lo", 3);
     if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) fail("net", "SIOCGIFFLAGS lo");
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
     if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail("net", "SIOCSIFFLAGS lo");
@@ -495,6 +508,7 @@ static void drop_capabilities(void) {
 }
 
 __attribute__((noreturn)) static void exec_command(void) {
+    trace("command-start");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
     if (setsid() < 0) fail("process", "setsid");
     if (cfg.workdir && chdir(cfg.workdir) < 0) fail("workdir", "chdir %s", cfg.workdir);
@@ -505,7 +519,9 @@ __attribute__((noreturn)) static void exec_command(void) {
     if (cfg.mode != MODE_NONE) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("nnp", "PR_SET_NO_NEW_PRIVS");
         apply_landlock();
+        trace("landlock");
         drop_capabilities();
+        trace("capabilities");
         if (!caps_are_empty()) { errno = EPERM; fail("caps", "capabilities remain after dropping"); }
     }
     sigset_t none;
@@ -515,6 +531,7 @@ __attribute__((noreturn)) static void exec_command(void) {
         struct sock_fprog prog = { cfg.filter_len, cfg.filter };
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) fail("seccomp", "install filter");
     }
+    trace("exec");
     execvp(cfg.argv[0], cfg.argv);
     int e = errno;
     dprintf(2, "driftbox-launcher: cannot run %s: %s\n", cfg.argv[0], strerror(e));
@@ -543,9 +560,11 @@ static void remove_stale_pids_cgroups(void) {
     if (!d) { if (fd >= 0) close(fd); return; }
     struct dirent *e;
     while ((e = readdir(d))) {
-        int pid;
-        if (sscanf(e->d_name, "driftbox-%d", &pid) != 1 || pid <= 0) continue;
-        if (kill(pid, 0) < 0 && errno == ESRCH) unlinkat(pids_base_fd, e->d_name, AT_REMOVEDIR);
+        char *end;
+        if (strncmp(e->d_name, "driftbox-", 9) != 0) continue;
+        long pid = strtol(e->d_name + 9, &end, 10);
+        if (*end || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) unlinkat(pids_base_fd, e->d_name, AT_REMOVEDIR);
     }
     closedir(d);
 }
@@ -627,10 +646,10 @@ static void kill_descendants(pid_t main_pid, int *main_status) {
             close(fd);
             if (n <= 0) continue;
             buf[n] = 0;
-            char *rp = strrchr(buf, ')');
-            int ppid;
-            if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1 || ppid != self) continue;
-            victims[found] = (pid_t)atoi(e->d_name);
+            // "PID (COMM) STATE PPID ...": COMM may hold anything, so parse after the last ')'.
+            char *rp = strrchr(buf, ')'), *end;
+            if (!rp || rp[1] != ' ' || !rp[2] || rp[3] != ' ' || strtol(rp + 4, &end, 10) != self) continue;
+            victims[found] = (pid_t)strtol(e->d_name, &end, 10);
             kill(victims[found++], SIGKILL);
         }
         closedir(d);
@@ -680,10 +699,13 @@ static int supervise(pid_t main_pid, int sfd, int is_init_parent) {
 // or on SIGTERM from the outer launcher, it kills every process left in the namespace, reaps
 // them (so their CPU time is counted) and exits with the command's status.
 __attribute__((noreturn)) static void run_init(void) {
+    trace("init-start");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
     build_root();
+    trace("root");
     if (!cfg.host_net) loopback_up();
     if (sethostname("driftbox", 8) < 0) fail("uts", "sethostname");
+    trace("net-uts");
     if (cfg.lifeline_fd >= 0) close(cfg.lifeline_fd);
     sigset_t mask;
     sigemptyset(&mask);
@@ -704,8 +726,10 @@ __attribute__((noreturn)) static void run_init(void) {
         while ((p = waitpid(-1, &st, WNOHANG)) > 0)
             if (p == child) status = st;
     }
+    trace("command-reaped");
     kill(-1, SIGKILL);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
+    trace("namespace-empty");
     if (status == -1) _exit(128 + SIGKILL);
     report_status(status);
     _exit(exit_code_of(status));
@@ -729,18 +753,22 @@ static int probe_userns(void) {
 }
 
 static int probe(void) {
-    printf("seccomp %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 ? 1 : 0);
-    printf("landlock %d\n", landlock_abi());
-    fflush(stdout);
-    printf("userns %d\n", probe_userns());
-    printf("uid %u\n", getuid());
+    dprintf(1, "seccomp %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 ? 1 : 0);
+    dprintf(1, "landlock %d\n", landlock_abi());
+    dprintf(1, "userns %d\n", probe_userns());
+    dprintf(1, "uid %u\n", getuid());
     return 0;
 }
 
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--probe") == 0) return probe();
+    const char *t = getenv("DRIFTBOX_LAUNCHER_TRACE");
+    trace_on = t && strcmp(t, "1") == 0;
+    if (t) unsetenv("DRIFTBOX_LAUNCHER_TRACE");
+    trace("start");
     parse_args(argc, argv);
     load_filter();
+    trace("args");
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGCHLD);
@@ -754,13 +782,17 @@ int main(int argc, char **argv) {
     report("mode %s", cfg.mode == MODE_FULL ? "full" : cfg.mode == MODE_REDUCED ? "reduced" : "none");
     pid_t child;
     enter_pids_cgroup();
+    trace("cgroup");
     if (cfg.mode == MODE_FULL) {
         enter_namespaces();
+        trace("namespaces");
         child = fork();
         if (child < 0) fail("process", "fork init");
         if (child == 0) { close(sfd); run_init(); }
         int st = supervise(child, sfd, 1);
+        trace("init-reaped");
         leave_pids_cgroup();
+        trace("exit");
         return exit_code_of(st);
     }
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail("process", "PR_SET_CHILD_SUBREAPER");
@@ -768,6 +800,8 @@ int main(int argc, char **argv) {
     if (child < 0) fail("process", "fork command");
     if (child == 0) { close(sfd); if (cfg.lifeline_fd >= 0) close(cfg.lifeline_fd); exec_command(); }
     int st = supervise(child, sfd, 0);
+    trace("command-reaped");
     leave_pids_cgroup();
+    trace("exit");
     return exit_code_of(st);
 }
