@@ -126,6 +126,9 @@ int stat(const char *path, struct stat *st) { return (int)SC4(SYS_newfstatat, AT
 int lstat(const char *path, struct stat *st) { return (int)SC4(SYS_newfstatat, AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW); }
 int access(const char *path, int mode) { return (int)SC4(SYS_faccessat, AT_FDCWD, path, mode, 0); }
 int mkdir(const char *path, mode_t mode) { return (int)SC3(SYS_mkdirat, AT_FDCWD, path, mode); }
+int mknod(const char *path, mode_t mode, dev_t dev) { return (int)SC4(SYS_mknodat, AT_FDCWD, path, mode, dev); }
+int unlink(const char *path) { return (int)SC3(SYS_unlinkat, AT_FDCWD, path, 0); }
+int setns(int fd, int nstype) { return (int)SC2(SYS_setns, fd, nstype); }
 int mkdirat(int dirfd, const char *path, mode_t mode) { return (int)SC3(SYS_mkdirat, dirfd, path, mode); }
 int unlinkat(int dirfd, const char *path, int flags) { return (int)SC3(SYS_unlinkat, dirfd, path, flags); }
 int symlink(const char *target, const char *path) { return (int)SC3(SYS_symlinkat, target, AT_FDCWD, path); }
