@@ -27,9 +27,15 @@
 // Report lines: "mode M", "pids-cgroup PATH|none" (root runners), "landlock ABI",
 // "usage USER_US SYS_US MAXRSS_KIB", "status exit N" / "status signal N", "exec-failed ERRNO",
 // "error STAGE: MESSAGE".
+// Report lines are collected per process and written when it ends (or fails), so the caller is
+// woken once per process rather than once per line.
 // Processes: this outer launcher supervises (signalfd + lifeline); in full mode it creates the
-// namespaces and forks pid 1 of the new pid namespace, which builds the root and forks the
-// command; in reduced mode it is a subreaper and forks the command directly.
+// user, mount, pid, ipc and uts namespaces, forks pid 1 of the new pid namespace, then creates the
+// network namespace while pid 1 builds the root; pid 1 joins it and forks the command. In reduced
+// mode the outer launcher is a subreaper and forks the command directly.
+// Debugging: DRIFTBOX_LAUNCHER_TRACE=1 in the environment prints each process's setup phases with
+// CLOCK_MONOTONIC timestamps to stderr (and is removed before the command's exec).
+// The program links against no glibc code at all: see runtime.c for why and what it provides.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
