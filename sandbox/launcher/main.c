@@ -428,8 +428,10 @@ static void build_proc(void) {
 }
 
 // Hides a host file behind an empty read-only file (the private /dev/null) and a host folder
-// behind an empty read-only tmpfs (a symlink: what it points to); a path that does not exist needs
-// no mask. The bind is tried first, so the common case (a file) costs no stat.
+// behind an empty read-only tmpfs; a path that does not exist needs no mask. The bind is tried
+// first, so the common case (a file) costs no stat. A symlink with a relative target masks what it
+// points to; an absolute target resolves in the staging root, where it does not exist, so such a
+// link stays as it is (masks name real files, as the defaults do).
 static void mask_path(const char *dst) {
     if (mount("/newroot/dev/null", dst, NULL, MS_BIND, NULL) == 0) {
         set_recursive(dst, MATTR_RDONLY | MATTR_NOSUID);
