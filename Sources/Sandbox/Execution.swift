@@ -18,6 +18,8 @@ final class Execution: @unchecked Sendable {
     var stdoutFD: Int32
     var stderrFD: Int32
     var reportFD: Int32
+    /// One read buffer for every pipe of this execution (allocated on first use).
+    private var readBuffer: [UInt8] = []
     /// Whether the launcher has been reaped (after which its pid must not be signalled).
     let reaped = Mutex(false)
 
@@ -190,10 +192,10 @@ final class Execution: @unchecked Sendable {
 
     /// Reads what is available, at most 1 MiB per call so a flood cannot starve the timeout check.
     private func pump(_ fd: inout Int32, into capture: inout Capture) {
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        if readBuffer.isEmpty { readBuffer = [UInt8](repeating: 0, count: 65536) }
         for _ in 0..<16 {
-            let n = read(fd, &buffer, buffer.count)
-            if n > 0 { capture.append(buffer[0..<n]); continue }
+            let n = read(fd, &readBuffer, readBuffer.count)
+            if n > 0 { capture.append(readBuffer[0..<n]); continue }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
             close(fd)

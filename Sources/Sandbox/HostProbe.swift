@@ -1,5 +1,6 @@
 import CSeccomp
 import Glibc
+import Synchronization
 
 /// What the host offers the sandbox, as measured by running the launcher's probe.
 public struct HostCapabilities: Sendable, Equatable, Codable, CustomStringConvertible {
@@ -42,12 +43,24 @@ public struct HostCapabilities: Sendable, Equatable, Codable, CustomStringConver
     }
 
     /// Probes the host by running `launcher --probe` (as the launcher will run for real commands).
+    /// The answer is kept for the life of the process, per launcher and prefix: what the kernel
+    /// offers does not change while the runner runs, and a probe costs a few milliseconds.
     /// - Parameters:
     ///   - launcher: the launcher's path (see ``Launcher/locate(override:)``).
     ///   - prefix: words put before the launcher (e.g. a `setpriv` invocation).
     /// - Returns: the capabilities.
-    /// - Throws: ``SandboxError`` if the launcher cannot run or prints something unexpected.
+    /// - Throws: ``SandboxError`` if the launcher cannot run or prints something unexpected
+    ///   (failures are not kept: the next call probes again).
     public static func probe(launcher: String, prefix: [String] = []) throws -> HostCapabilities {
+        let key = prefix + [launcher]
+        if let known = probeCache.withLock({ $0[key] }) { return known }
+        let capabilities = try probeUncached(launcher: launcher, prefix: prefix)
+        probeCache.withLock { $0[key] = capabilities }
+        return capabilities
+    }
+
+    /// Runs the probe every time (see ``probe(launcher:prefix:)``).
+    static func probeUncached(launcher: String, prefix: [String]) throws -> HostCapabilities {
         let output = try runToCompletion(prefix + [launcher, "--probe"])
         var values: [String: Int] = [:]
         for line in output.split(separator: "\n") {
@@ -60,6 +73,9 @@ public struct HostCapabilities: Sendable, Equatable, Codable, CustomStringConver
         return HostCapabilities(userNamespaces: userns == 1, landlockABI: landlock, seccomp: seccomp == 1, uid: UInt32(uid))
     }
 }
+
+/// Probe answers by launcher invocation (prefix words + launcher path).
+private let probeCache = Mutex<[[String]: HostCapabilities]>([:])
 
 /// How strongly commands are isolated.
 public enum SandboxMode: String, Sendable, Equatable, Codable, CaseIterable {

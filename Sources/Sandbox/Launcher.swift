@@ -23,6 +23,37 @@ public enum Launcher {
     }
 }
 
+/// The launcher's phase timestamps: with `DRIFTBOX_LAUNCHER_TRACE=1` in its environment (the
+/// runner's, or a command's ``SandboxedCommand/environment``) every launcher process writes lines
+/// `driftbox-launcher trace PID PHASE SECONDS.MICROSECONDS` (CLOCK_MONOTONIC) to the command's stderr.
+public enum LauncherTrace {
+    /// The environment variable that turns tracing on (value `1`).
+    public static let variable = "DRIFTBOX_LAUNCHER_TRACE"
+
+    /// One timestamp of a launcher process.
+    public struct Mark: Sendable, Equatable {
+        /// The launcher process (outer launcher, pid 1 of the sandbox, or the command before exec).
+        public var pid: Int
+        /// The phase that just ended, e.g. `namespaces`, `root`, `exec`.
+        public var phase: String
+        /// CLOCK_MONOTONIC time in microseconds.
+        public var microseconds: Int
+    }
+
+    /// The trace lines in `stderr`, in the order written (other lines are skipped).
+    /// - Parameter stderr: a command's stderr text.
+    /// - Returns: the marks.
+    public static func marks(in stderr: String) -> [Mark] {
+        stderr.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            guard words.count == 5, words[0] == "driftbox-launcher", words[1] == "trace", let pid = Int(words[2]) else { return nil }
+            let time = words[4].split(separator: ".")
+            guard time.count == 2, let seconds = Int(time[0]), let micros = Int(time[1]) else { return nil }
+            return Mark(pid: pid, phase: String(words[3]), microseconds: seconds * 1_000_000 + micros)
+        }
+    }
+}
+
 /// The fixed fd numbers the launcher receives.
 enum LauncherFD {
     static let seccomp: Int32 = 3
@@ -90,6 +121,9 @@ struct LaunchPlan: Equatable {
         if mode != .unsandboxed { args += ["--seccomp-fd", String(LauncherFD.seccomp)] }
         args += ["--report-fd", String(LauncherFD.report), "--lifeline-fd", String(LauncherFD.lifeline)]
         args += ["--", command.executable] + command.arguments
+        // Debugging the launcher's own cost: the runner's DRIFTBOX_LAUNCHER_TRACE reaches the
+        // launcher (which removes it before the exec), so traces need no code change.
+        if let trace = getenv(LauncherTrace.variable) { env[LauncherTrace.variable] = String(cString: trace) }
         for name in command.passEnvironment {
             if let value = getenv(name) { env[name] = String(cString: value) }
         }

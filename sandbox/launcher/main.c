@@ -27,9 +27,15 @@
 // Report lines: "mode M", "pids-cgroup PATH|none" (root runners), "landlock ABI",
 // "usage USER_US SYS_US MAXRSS_KIB", "status exit N" / "status signal N", "exec-failed ERRNO",
 // "error STAGE: MESSAGE".
+// Report lines are collected per process and written when it ends (or fails), so the caller is
+// woken once per process rather than once per line.
 // Processes: this outer launcher supervises (signalfd + lifeline); in full mode it creates the
-// namespaces and forks pid 1 of the new pid namespace, which builds the root and forks the
-// command; in reduced mode it is a subreaper and forks the command directly.
+// user, mount, pid, ipc and uts namespaces, forks pid 1 of the new pid namespace, then creates the
+// network namespace while pid 1 builds the root; pid 1 joins it and forks the command. In reduced
+// mode the outer launcher is a subreaper and forks the command directly.
+// Debugging: DRIFTBOX_LAUNCHER_TRACE=1 in the environment prints each process's setup phases with
+// CLOCK_MONOTONIC timestamps to stderr (and is removed before the command's exec).
+// The program links against no glibc code at all: see runtime.c for why and what it provides.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -53,6 +59,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -123,7 +130,37 @@ static int pids_base_fd = -1, pids_parent_procs_fd = -1;
 static pid_t pids_owner;
 static void leave_pids_cgroup(void);
 
+// ---- tracing (DRIFTBOX_LAUNCHER_TRACE=1: setup phases with CLOCK_MONOTONIC times on stderr) ----
+static int trace_on;
+
+// Writes "driftbox-launcher trace PID PHASE SECONDS.MICROS" to stderr when tracing is on. The
+// absolute monotonic time lets lines of the three processes (and of the caller) be merged.
+static void trace(const char *phase) {
+    if (!trace_on) return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    dprintf(2, "driftbox-launcher trace %d %s %ld.%06ld\n", (int)getpid(), phase, (long)ts.tv_sec, ts.tv_nsec / 1000);
+}
+
 // ---- reporting ----
+// Lines are collected and written at once when the process ends (or fails), so the caller wakes
+// once per process instead of once per line while the sandbox is being set up. Each process owns
+// the lines it adds: a child forgets the lines it inherited (see forget_report).
+static char report_buf[4096];
+static int report_len;
+
+static void report_flush(void) {
+    int fd = cfg.report_fd >= 0 ? cfg.report_fd : 2;
+    int off = 0;
+    while (off < report_len) {
+        ssize_t w = write(fd, report_buf + off, report_len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (int)w;
+    }
+    report_len = 0;
+}
+
 static void report(const char *fmt, ...) {
     char buf[1024];
     va_list ap;
@@ -133,15 +170,13 @@ static void report(const char *fmt, ...) {
     if (n < 0) return;
     if (n > (int)sizeof buf - 2) n = sizeof buf - 2;
     buf[n++] = '\n';
-    int fd = cfg.report_fd >= 0 ? cfg.report_fd : 2;
-    ssize_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, buf + off, n - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
-        off += w;
-    }
+    if (report_len + n > (int)sizeof report_buf) report_flush();
+    memcpy(report_buf + report_len, buf, n);
+    report_len += n;
 }
+
+// In a new child: the parent still holds (and will write) the lines collected so far.
+static void forget_report(void) { report_len = 0; }
 
 __attribute__((noreturn)) static void fail(const char *stage, const char *fmt, ...) {
     char msg[900];
@@ -151,6 +186,7 @@ __attribute__((noreturn)) static void fail(const char *stage, const char *fmt, .
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     report("error %s: %s: %s", stage, msg, strerror(saved));
+    report_flush();
     if (pids_owner == getpid()) leave_pids_cgroup();
     _exit(EXIT_SETUP);
 }
@@ -282,11 +318,13 @@ static void set_recursive(const char *path, uint64_t set) {
 }
 
 // ---- full mode: namespaces and the new root ----
-static void enter_namespaces(void) {
+// The network namespace is the costliest (~0.3 ms): a full-mode run creates it in the outer
+// launcher while pid 1 builds the root (see create_network), the probe creates it here.
+static void enter_namespaces(int with_net) {
     uid_t uid = getuid();
     gid_t gid = getgid();
     int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-    if (!cfg.host_net) flags |= CLONE_NEWNET;
+    if (with_net) flags |= CLONE_NEWNET;
     if (unshare(flags) < 0) fail("userns", "unshare (user namespaces unavailable? use reduced mode)");
     char map[64];
     write_file("/proc/self/setgroups", "deny");
@@ -301,11 +339,48 @@ static void loopback_up(void) {
     if (s < 0) fail("net", "socket for loopback");
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, "lo");
+    memcpy(ifr.ifr_name, "lo", 3);
     if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) fail("net", "SIOCGIFFLAGS lo");
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
     if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail("net", "SIOCSIFFLAGS lo");
     close(s);
+}
+
+// The network namespace of a full-mode run (unless the policy keeps the host network). It is the
+// costliest namespace to create (~0.3 ms), so the outer launcher creates it and brings loopback up
+// while pid 1 builds the root; pid 1 then joins it through a pidfd of the outer launcher before it
+// forks the command. `ready` carries one byte once the namespace is complete.
+struct network { int ready[2]; int outer_pidfd; };
+
+static void prepare_network(struct network *net) {
+    net->ready[0] = net->ready[1] = net->outer_pidfd = -1;
+    if (cfg.host_net) return;
+    if (syscall(SYS_pipe2, net->ready, O_CLOEXEC) < 0) fail("net", "pipe");
+    net->outer_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (net->outer_pidfd < 0) fail("net", "pidfd_open of the launcher");
+}
+
+// In the outer launcher, after forking pid 1.
+static void create_network(struct network *net) {
+    if (cfg.host_net) return;
+    close(net->ready[0]);
+    if (unshare(CLONE_NEWNET) < 0) fail("net", "unshare network namespace");
+    loopback_up();
+    if (write(net->ready[1], "1", 1) != 1) fail("net", "signal network ready");
+    close(net->ready[1]);
+    close(net->outer_pidfd);
+}
+
+// In pid 1, before forking the command.
+static void join_network(const struct network *net) {
+    if (cfg.host_net) return;
+    char c;
+    ssize_t n;
+    while ((n = read(net->ready[0], &c, 1)) < 0 && errno == EINTR) {}
+    if (n != 1) { errno = ECHILD; fail("net", "the outer launcher did not create the network namespace"); }
+    if (setns(net->outer_pidfd, CLONE_NEWNET) < 0) fail("net", "join the network namespace");
+    close(net->ready[0]);
+    close(net->outer_pidfd);
 }
 
 // A minimal /dev like bubblewrap's: a private tmpfs with the harmless character devices bound from
@@ -321,11 +396,10 @@ static void build_dev(void) {
     for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
         snprintf(src, sizeof src, "/oldroot/dev/%s", nodes[i]);
         snprintf(dst, sizeof dst, "/newroot/dev/%s", nodes[i]);
-        if (access(src, F_OK) < 0) continue;
-        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-        if (fd < 0) fail("mount", "create %s", dst);
-        close(fd);
-        if (mount(src, dst, NULL, MS_BIND, NULL) < 0) fail("mount", "bind /dev/%s", nodes[i]);
+        if (mknod(dst, S_IFREG | 0666, 0) < 0) fail("mount", "create %s", dst);
+        if (mount(src, dst, NULL, MS_BIND, NULL) == 0) continue;
+        if (errno != ENOENT) fail("mount", "bind /dev/%s", nodes[i]);
+        if (unlink(dst) < 0) fail("mount", "remove %s (the host has no /dev/%s)", dst, nodes[i]);
     }
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         snprintf(dst, sizeof dst, "/newroot/dev/%s", links[i][0]);
@@ -345,26 +419,35 @@ static void build_proc(void) {
     if (mount("proc", "/newroot/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("mount", "fresh /proc");
     for (size_t i = 0; i < sizeof covered / sizeof covered[0]; i++) {
         snprintf(path, sizeof path, "/newroot/proc/%s", covered[i]);
-        if (access(path, F_OK) < 0) continue;
-        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) fail("mount", "cover %s", path);
+        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            if (errno == ENOENT) continue;  // not in this kernel's /proc
+            fail("mount", "cover %s", path);
+        }
         set_recursive(path, MATTR_RDONLY | MATTR_NOSUID);
     }
 }
 
 // Hides a host file behind an empty read-only file (the private /dev/null) and a host folder
-// behind an empty read-only tmpfs; a path that does not exist needs no mask.
+// behind an empty read-only tmpfs; a path that does not exist needs no mask. The bind is tried
+// first, so the common case (a file) costs no stat. A symlink with a relative target masks what it
+// points to; an absolute target resolves in the staging root, where it does not exist, so such a
+// link stays as it is (masks name real files, as the defaults do).
 static void mask_path(const char *dst) {
-    struct stat st;
-    if (lstat(dst, &st) < 0) {
-        if (errno == ENOENT) return;
-        fail("mount", "stat %s", dst);
-    }
-    if (S_ISDIR(st.st_mode)) {
-        if (mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") < 0) fail("mount", "mask %s", dst);
-    } else if (S_ISREG(st.st_mode)) {
-        if (mount("/newroot/dev/null", dst, NULL, MS_BIND, NULL) < 0) fail("mount", "mask %s", dst);
+    if (mount("/newroot/dev/null", dst, NULL, MS_BIND, NULL) == 0) {
         set_recursive(dst, MATTR_RDONLY | MATTR_NOSUID);
+        return;
     }
+    if (errno == ENOENT) return;
+    if (errno != ENOTDIR) fail("mount", "mask %s", dst);
+    // A file cannot be bound over a folder: the target is a folder (or a path through a file).
+    struct stat st;
+    if (stat(dst, &st) < 0) fail("mount", "stat %s", dst);
+    if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; fail("mount", "mask %s", dst); }
+    if (mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") < 0) fail("mount", "mask %s", dst);
+}
+
+static int mount_tmpfs(const char *dst) {
+    return mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=256m");
 }
 
 // Builds the new root (bubblewrap's pivot technique) and switches into it. Runs as pid 1.
@@ -387,15 +470,19 @@ static void build_root(void) {
             mask_path(dst);
             continue;
         }
+        // Mount points are created only when the first attempt says they are missing.
         if (m->kind == M_TMPFS) {
-            mkdir_p(dst, 0);
-            if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=256m") < 0) fail("mount", "tmpfs on %s", m->path);
-            continue;
+            if (mount_tmpfs(dst) == 0) continue;
+            if (errno == ENOENT) { mkdir_p(dst, 0); if (mount_tmpfs(dst) == 0) continue; }
+            fail("mount", "tmpfs on %s", m->path);
         }
-        struct stat st;
-        if (stat(src, &st) < 0) fail("mount", "bind source %s", m->path);
-        mkdir_p(dst, !S_ISDIR(st.st_mode));
-        if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0) fail("mount", "bind %s", m->path);
+        if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            struct stat st;
+            if (errno != ENOENT) fail("mount", "bind %s", m->path);
+            if (stat(src, &st) < 0) fail("mount", "bind source %s", m->path);
+            mkdir_p(dst, !S_ISDIR(st.st_mode));
+            if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0) fail("mount", "bind %s", m->path);
+        }
         set_recursive(dst, m->kind == M_BIND_RO ? (MATTR_RDONLY | MATTR_NOSUID) : MATTR_NOSUID);
     }
     build_proc();
@@ -426,17 +513,19 @@ static void ll_add(int ruleset, const char *path, uint64_t rights) {
         fail("landlock", "open %s", path);
     }
     struct ll_path_beneath_attr pb = { .allowed_access = rights, .parent_fd = fd };
-    struct stat st;
-    if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+    // Folder rights on a file are refused with EINVAL: then the file's share of the rights.
+    // (Trying first costs nothing for folders, the common case; a stat would cost every rule.)
+    if (syscall(SYS_ll_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) < 0) {
         pb.allowed_access &= LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV;
-    if (syscall(SYS_ll_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) < 0) fail("landlock", "add rule for %s", path);
+        if (errno != EINVAL || pb.allowed_access == rights || syscall(SYS_ll_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
+            fail("landlock", "add rule for %s", path);
+    }
     close(fd);
 }
 
 // Best effort: without Landlock the other layers still hold; the ABI is reported either way.
 static void apply_landlock(void) {
-    int abi = landlock_abi();
-    report("landlock %d", abi);
+    int abi = landlock_abi();  // reported by the outer launcher
     if (abi <= 0 || (cfg.n_ll_ro == 0 && cfg.n_ll_rw == 0)) return;
     uint64_t all = ll_fs_rights(abi);
     struct ll_ruleset_attr attr = { .handled_access_fs = all };
@@ -495,6 +584,7 @@ static void drop_capabilities(void) {
 }
 
 __attribute__((noreturn)) static void exec_command(void) {
+    trace("command-start");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
     if (setsid() < 0) fail("process", "setsid");
     if (cfg.workdir && chdir(cfg.workdir) < 0) fail("workdir", "chdir %s", cfg.workdir);
@@ -505,7 +595,9 @@ __attribute__((noreturn)) static void exec_command(void) {
     if (cfg.mode != MODE_NONE) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("nnp", "PR_SET_NO_NEW_PRIVS");
         apply_landlock();
+        trace("landlock");
         drop_capabilities();
+        trace("capabilities");
         if (!caps_are_empty()) { errno = EPERM; fail("caps", "capabilities remain after dropping"); }
     }
     sigset_t none;
@@ -515,10 +607,12 @@ __attribute__((noreturn)) static void exec_command(void) {
         struct sock_fprog prog = { cfg.filter_len, cfg.filter };
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) fail("seccomp", "install filter");
     }
+    trace("exec");
     execvp(cfg.argv[0], cfg.argv);
     int e = errno;
     dprintf(2, "driftbox-launcher: cannot run %s: %s\n", cfg.argv[0], strerror(e));
     report("exec-failed %d", e);
+    report_flush();
     _exit(e == ENOENT ? 127 : 126);
 }
 
@@ -543,9 +637,11 @@ static void remove_stale_pids_cgroups(void) {
     if (!d) { if (fd >= 0) close(fd); return; }
     struct dirent *e;
     while ((e = readdir(d))) {
-        int pid;
-        if (sscanf(e->d_name, "driftbox-%d", &pid) != 1 || pid <= 0) continue;
-        if (kill(pid, 0) < 0 && errno == ESRCH) unlinkat(pids_base_fd, e->d_name, AT_REMOVEDIR);
+        char *end;
+        if (strncmp(e->d_name, "driftbox-", 9) != 0) continue;
+        long pid = strtol(e->d_name + 9, &end, 10);
+        if (*end || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) unlinkat(pids_base_fd, e->d_name, AT_REMOVEDIR);
     }
     closedir(d);
 }
@@ -560,7 +656,11 @@ static void enter_pids_cgroup(void) {
     if (getuid() != 0 || max == RLIM_INFINITY) return;
     pids_base_fd = open("/sys/fs/cgroup/pids", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     pids_parent_procs_fd = pids_base_fd < 0 ? -1 : openat(pids_base_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-    if (pids_parent_procs_fd < 0) { report("pids-cgroup none"); return; }
+    if (pids_parent_procs_fd < 0) {
+        report("pids-cgroup none");
+        report_flush();  // a warning is never lost, even if the launcher is SIGKILLed later
+        return;
+    }
     remove_stale_pids_cgroups();
     snprintf(pids_name, sizeof pids_name, "driftbox-%d", getpid());
     if (mkdirat(pids_base_fd, pids_name, 0755) < 0) fail("cgroup", "mkdir /sys/fs/cgroup/pids/%s", pids_name);
@@ -627,10 +727,10 @@ static void kill_descendants(pid_t main_pid, int *main_status) {
             close(fd);
             if (n <= 0) continue;
             buf[n] = 0;
-            char *rp = strrchr(buf, ')');
-            int ppid;
-            if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1 || ppid != self) continue;
-            victims[found] = (pid_t)atoi(e->d_name);
+            // "PID (COMM) STATE PPID ...": COMM may hold anything, so parse after the last ')'.
+            char *rp = strrchr(buf, ')'), *end;
+            if (!rp || rp[1] != ' ' || !rp[2] || rp[3] != ' ' || strtol(rp + 4, &end, 10) != self) continue;
+            victims[found] = (pid_t)strtol(e->d_name, &end, 10);
             kill(victims[found++], SIGKILL);
         }
         closedir(d);
@@ -679,11 +779,16 @@ static int supervise(pid_t main_pid, int sfd, int is_init_parent) {
 // pid 1 of the new pid namespace: forks the command and reaps everything. When the command ends,
 // or on SIGTERM from the outer launcher, it kills every process left in the namespace, reaps
 // them (so their CPU time is counted) and exits with the command's status.
-__attribute__((noreturn)) static void run_init(void) {
+__attribute__((noreturn)) static void run_init(const struct network *net) {
+    forget_report();
+    trace("init-start");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
+    if (net->ready[1] >= 0) close(net->ready[1]);
     build_root();
-    if (!cfg.host_net) loopback_up();
+    trace("root");
     if (sethostname("driftbox", 8) < 0) fail("uts", "sethostname");
+    join_network(net);
+    trace("network");
     if (cfg.lifeline_fd >= 0) close(cfg.lifeline_fd);
     sigset_t mask;
     sigemptyset(&mask);
@@ -693,7 +798,7 @@ __attribute__((noreturn)) static void run_init(void) {
     if (sfd < 0) fail("init", "signalfd");
     pid_t child = fork();
     if (child < 0) fail("process", "fork command");
-    if (child == 0) { close(sfd); exec_command(); }
+    if (child == 0) { forget_report(); close(sfd); exec_command(); }
     int status = -1, terminate = 0;
     while (status == -1 && !terminate) {
         struct signalfd_siginfo si;
@@ -704,10 +809,13 @@ __attribute__((noreturn)) static void run_init(void) {
         while ((p = waitpid(-1, &st, WNOHANG)) > 0)
             if (p == child) status = st;
     }
+    trace("command-reaped");
     kill(-1, SIGKILL);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
+    trace("namespace-empty");
     if (status == -1) _exit(128 + SIGKILL);
     report_status(status);
+    report_flush();
     _exit(exit_code_of(status));
 }
 
@@ -718,7 +826,7 @@ static int probe_userns(void) {
     if (p == 0) {
         int null = open("/dev/null", O_WRONLY);
         cfg.report_fd = null;  // failures here are expected and silent
-        enter_namespaces();
+        enter_namespaces(1);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) _exit(1);
         if (mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m") < 0) _exit(1);
         _exit(0);
@@ -729,18 +837,22 @@ static int probe_userns(void) {
 }
 
 static int probe(void) {
-    printf("seccomp %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 ? 1 : 0);
-    printf("landlock %d\n", landlock_abi());
-    fflush(stdout);
-    printf("userns %d\n", probe_userns());
-    printf("uid %u\n", getuid());
+    dprintf(1, "seccomp %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 ? 1 : 0);
+    dprintf(1, "landlock %d\n", landlock_abi());
+    dprintf(1, "userns %d\n", probe_userns());
+    dprintf(1, "uid %u\n", getuid());
     return 0;
 }
 
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--probe") == 0) return probe();
+    const char *t = getenv("DRIFTBOX_LAUNCHER_TRACE");
+    trace_on = t && strcmp(t, "1") == 0;
+    if (t) unsetenv("DRIFTBOX_LAUNCHER_TRACE");
+    trace("start");
     parse_args(argc, argv);
     load_filter();
+    trace("args");
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGCHLD);
@@ -752,22 +864,35 @@ int main(int argc, char **argv) {
     if (sfd < 0) fail("process", "signalfd");
     if (cfg.lifeline_fd >= 0 && fcntl(cfg.lifeline_fd, F_SETFD, FD_CLOEXEC) < 0) fail("fds", "lifeline fd %d", cfg.lifeline_fd);
     report("mode %s", cfg.mode == MODE_FULL ? "full" : cfg.mode == MODE_REDUCED ? "reduced" : "none");
+    if (cfg.mode != MODE_NONE) report("landlock %d", landlock_abi());
     pid_t child;
     enter_pids_cgroup();
+    trace("cgroup");
     if (cfg.mode == MODE_FULL) {
-        enter_namespaces();
+        enter_namespaces(0);
+        trace("namespaces");
+        struct network net;
+        prepare_network(&net);
         child = fork();
         if (child < 0) fail("process", "fork init");
-        if (child == 0) { close(sfd); run_init(); }
+        if (child == 0) { close(sfd); run_init(&net); }
+        create_network(&net);
+        trace("network-ready");
         int st = supervise(child, sfd, 1);
+        trace("init-reaped");
         leave_pids_cgroup();
+        report_flush();
+        trace("exit");
         return exit_code_of(st);
     }
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail("process", "PR_SET_CHILD_SUBREAPER");
     child = fork();
     if (child < 0) fail("process", "fork command");
-    if (child == 0) { close(sfd); if (cfg.lifeline_fd >= 0) close(cfg.lifeline_fd); exec_command(); }
+    if (child == 0) { forget_report(); close(sfd); if (cfg.lifeline_fd >= 0) close(cfg.lifeline_fd); exec_command(); }
     int st = supervise(child, sfd, 0);
+    trace("command-reaped");
     leave_pids_cgroup();
+    report_flush();
+    trace("exit");
     return exit_code_of(st);
 }
