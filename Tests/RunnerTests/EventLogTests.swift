@@ -7,15 +7,19 @@ private struct Event: Codable, Equatable {
     var step: Int
 }
 
-private func temporaryFile() -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-eventlog-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent("events.jsonl").path
+/// A fresh folder for one test's log; the test removes it when done.
+private struct LogFolder {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-eventlog-\(UUID().uuidString)")
+    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    var logPath: String { url.appendingPathComponent("events.jsonl").path }
+    func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 @Suite struct EventLogTests {
     @Test func appendedEventsReadBackInOrder() throws {
-        let path = temporaryFile()
+        let folder = try LogFolder()
+        defer { folder.remove() }
+        let path = folder.logPath
         let log = try EventLog(path: path)
         #expect(log.openReport == .init(lines: 0, repairedBytes: 0))
         try log.append(Event(episode: "e1", step: 1))
@@ -26,7 +30,9 @@ private func temporaryFile() -> String {
     }
 
     @Test func tornLastLineIsCutOffOnOpenAndIgnoredOnRead() throws {
-        let path = temporaryFile()
+        let folder = try LogFolder()
+        defer { folder.remove() }
+        let path = folder.logPath
         try log(path).append(Event(episode: "e1", step: 1))
         // A crash in the middle of the second write leaves half a line.
         let handle = try #require(FileHandle(forWritingAtPath: path))
@@ -42,7 +48,9 @@ private func temporaryFile() -> String {
     }
 
     @Test func aCompleteButUnterminatedLastLineIsAlsoCut() throws {
-        let path = temporaryFile()
+        let folder = try LogFolder()
+        defer { folder.remove() }
+        let path = folder.logPath
         try Data("{\"episode\":\"a\",\"step\":1}\n{\"episode\":\"a\",\"step\":2}".utf8).write(to: URL(fileURLWithPath: path))
         let reopened = try EventLog(path: path)
         #expect(reopened.openReport.lines == 1)
@@ -50,15 +58,19 @@ private func temporaryFile() -> String {
     }
 
     @Test func damageBeforeTheLastLineIsCorruptionNamingTheLine() throws {
-        let path = temporaryFile()
+        let folder = try LogFolder()
+        defer { folder.remove() }
+        let path = folder.logPath
         try Data("{\"episode\":\"a\",\"step\":1}\nnot json\n{\"episode\":\"a\",\"step\":3}\n".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: RunStoreError.corrupt(path: path, line: 2, reason: "not a JSON value, and not the last line")) {
             _ = try EventLog(path: path)
         }
     }
 
-    @Test func missingLogIsAClearError() {
-        let path = temporaryFile() + ".absent"
+    @Test func missingLogIsAClearError() throws {
+        let folder = try LogFolder()
+        defer { folder.remove() }
+        let path = folder.logPath + ".absent"
         #expect(throws: RunStoreError.missing(path: path, what: "event log")) {
             _ = try EventLog.read(Event.self, from: path)
         }
