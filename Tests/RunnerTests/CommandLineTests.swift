@@ -66,6 +66,8 @@ struct CommandLineTests {
         func lines() -> Int { FileManager.default.contents(atPath: log)?.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } ?? 0 }
         var kills: [String] = []
         var stepsAfterKill: [Int] = []
+        // The kill moments are timed by blocking this thread (usleep), not by Task.sleep: under the
+        // whole test suite the shared task pool is busy, and a sleeping task wakes up too late.
         for _ in 0..<20 {
             let exists = FileManager.default.fileExists(atPath: crashed.path)
             let process = try spawn(exists ? ["resume", crashed.path] + common : start("crashed"))
@@ -73,15 +75,15 @@ struct CommandLineTests {
                 // A kill during start-up or the first step, at a random time.
                 let delay = Int.random(in: 5...150, using: &random)
                 kills.append("\(delay)ms")
-                try await Task.sleep(for: .milliseconds(delay))
+                usleep(UInt32(delay) * 1000)
             } else {
                 // A kill a random number of log lines in, then a random instant later (mid-step).
                 let target = lines() + Int.random(in: 1...2, using: &random)
                 let extra = Int.random(in: 0...40, using: &random)
                 kills.append("+\(target) lines +\(extra)ms")
                 let deadline = Date().addingTimeInterval(20)
-                while process.isRunning, lines() < target, Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
-                try await Task.sleep(for: .milliseconds(extra))
+                while process.isRunning, lines() < target, Date() < deadline { usleep(2000) }
+                usleep(UInt32(extra) * 1000)
             }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
