@@ -29,17 +29,21 @@ extension Repository {
         find.rename_threshold = 50
         try check("git_diff_find_similar", git_diff_find_similar(diff.pointer, &find))
 
-        var buffer = git_buf()
-        defer { git_buf_dispose(&buffer) }
-        try check("git_diff_to_buf", git_diff_to_buf(&buffer, diff.pointer, GIT_DIFF_FORMAT_PATCH))
-        let patch = buffer.size > 0 ? String(decoding: UnsafeRawBufferPointer(start: buffer.ptr, count: buffer.size), as: UTF8.self) : ""
-
-        let files = try (0..<git_diff_num_deltas(diff.pointer)).map { try fileDiff(diff, index: $0) }
-        return StepDiff(files: files, patch: patch)
+        // Each file's patch is computed once and gives both its values and its text.
+        var patchText: [UInt8] = []
+        var files: [FileDiff] = []
+        for index in 0..<git_diff_num_deltas(diff.pointer) {
+            let patch = PatchHandle(try make("git_patch_from_diff") { git_patch_from_diff(&$0, diff.pointer, index) })
+            files.append(try fileDiff(patch))
+            var buffer = git_buf()
+            defer { git_buf_dispose(&buffer) }
+            try check("git_patch_to_buf", git_patch_to_buf(&buffer, patch.pointer))
+            if buffer.size > 0 { patchText += UnsafeRawBufferPointer(start: buffer.ptr, count: buffer.size) }
+        }
+        return StepDiff(files: files, patch: String(decoding: patchText, as: UTF8.self))
     }
 
-    private func fileDiff(_ diff: DiffHandle, index: Int) throws -> FileDiff {
-        let patch = PatchHandle(try make("git_patch_from_diff") { git_patch_from_diff(&$0, diff.pointer, index) })
+    private func fileDiff(_ patch: PatchHandle) throws -> FileDiff {
         let delta = git_patch_get_delta(patch.pointer)!.pointee
         let status: FileDiff.Status
         switch delta.status {

@@ -44,6 +44,21 @@ extension Repository {
         try check("git_mempack_reset", git_mempack_reset(backend))
     }
 
+    /// Writes one object and returns its id: straight into the buffer while writes are buffered
+    /// (libgit2's own write first looks for the object in every pack and, not finding a new
+    /// object, rescans the pack folder, once per object), otherwise into the object database.
+    func writeObject(_ bytes: UnsafeRawBufferPointer, type: git_object_t, location: String) throws -> ObjectID {
+        var oid = git_oid()
+        if let backend = objectBuffer, let write = backend.pointee.write {
+            try check("git_odb_hash", git_odb_hash(&oid, bytes.baseAddress, bytes.count, type), location: location)
+            try check("git_odb_backend.write", write(backend, &oid, bytes.baseAddress, bytes.count, type), location: location)
+        } else {
+            let database = ObjectDatabaseHandle(try make("git_repository_odb", location: gitDirectory) { git_repository_odb(&$0, pointer) })
+            try check("git_odb_write", git_odb_write(&oid, database.pointer, bytes.baseAddress, bytes.count, type), location: location)
+        }
+        return ObjectID(oid)
+    }
+
     /// Adds a commit, its root tree and the blobs and trees its diff against `parent` touches.
     private func insertChanges(of commit: ObjectID, parent: ObjectID, into builder: PackBuilderHandle) throws {
         let newTree = try treeHandle(ofCommit: commit)

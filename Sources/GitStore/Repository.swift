@@ -99,6 +99,26 @@ public final class Repository {
         })
     }
 
+    /// Points a branch at a commit by writing over its loose reference file in place: one
+    /// 41-byte write instead of a lock file renamed over the old one (on ext4 a rename over an
+    /// existing file starts an immediate write-back). Any other shape of reference (packed,
+    /// missing, a link, a file with several names or of another size) goes through `updateRef`.
+    /// The commit must already be in the object database.
+    func overwriteLooseRef(_ name: String, to id: ObjectID) throws {
+        let file = gitDirectory + name
+        let fd = Glibc.open(file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return try updateRef(name, to: id) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1, info.st_size == 41 else {
+            return try updateRef(name, to: id)
+        }
+        let line = Array((id.description + "\n").utf8)
+        guard line.count == 41 else { return try updateRef(name, to: id) }
+        let written = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == line.count else { throw GitError.posix("pwrite", path: file, errno: written < 0 ? errno : EIO, hint: "check that the disk is not full") }
+    }
+
     /// Sets a boolean in the repository's own configuration file.
     /// - Parameters:
     ///   - name: the variable (for example `core.logAllRefUpdates`).
