@@ -192,6 +192,18 @@ public final class Repository {
         let committerHandle = try (committer ?? author).handle()
         let cleaned = try Self.cleanMessage(message)
         var parentPointers: [OpaquePointer?] = parentHandles.map(\.pointer)
+        guard let updateRef else {
+            // The commit's bytes are built, then written like any other object (straight into
+            // the buffer while writes are buffered).
+            var buffer = git_buf()
+            defer { git_buf_dispose(&buffer) }
+            try check("git_commit_create_buffer", git_commit_create_buffer(
+                &buffer, pointer, authorHandle.pointer, committerHandle.pointer, nil, cleaned,
+                treeHandle.pointer, parentPointers.count, &parentPointers), location: gitDirectory)
+            return try withExtendedLifetime(parentHandles) {
+                try writeObject(UnsafeRawBufferPointer(start: buffer.ptr, count: buffer.size), type: GIT_OBJECT_COMMIT, location: gitDirectory)
+            }
+        }
         var oid = git_oid()
         try check("git_commit_create", git_commit_create(
             &oid, pointer, updateRef, authorHandle.pointer, committerHandle.pointer, nil, cleaned,
