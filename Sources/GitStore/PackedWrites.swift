@@ -17,7 +17,7 @@ extension Repository {
     }
 
     /// Writes the objects of the first-parent chain from `tip` back to `known` to disk as one pack
-    /// (with its index), then empties the buffer.
+    /// (with its index); the buffer keeps them until `forgetBufferedObjects`.
     ///
     /// Each commit contributes itself, its root tree, and the blobs and trees along the paths its
     /// diff against its parent touches, so a step in a large tree packs only what changed.
@@ -25,7 +25,7 @@ extension Repository {
     ///   - tip: the newest commit written since the last call.
     ///   - known: the newest commit already on disk; nil to write the whole history of `tip`.
     func writeBufferedObjects(tip: ObjectID, known: ObjectID?) throws {
-        guard let backend = objectBuffer else { return }
+        guard objectBuffer != nil else { return }
         let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
         git_packbuilder_set_threads(builder.pointer, 1)
         var current: ObjectID? = tip
@@ -41,6 +41,13 @@ extension Repository {
             current = parent
         }
         try writePack(builder, into: self)
+    }
+
+    /// Empties the object buffer. Its objects stay there after `writeBufferedObjects` (they are
+    /// then on disk too), so reading a commit just written, as its diff does, needs no pack
+    /// access; call this before writing anew, once every buffered object is on disk.
+    func forgetBufferedObjects() throws {
+        guard let backend = objectBuffer else { return }
         try check("git_mempack_reset", git_mempack_reset(backend))
     }
 

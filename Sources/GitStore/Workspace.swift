@@ -198,6 +198,7 @@ public final class Workspace {
     @discardableResult
     public func land(_ seeds: [Seed]) throws -> [ObjectID] {
         try requireGitDirectory()
+        try repository.forgetBufferedObjects()
         // Files are written once per batch, with their final text, after the commits exist.
         var files: [String: String] = [:]
         var ids: [ObjectID] = []
@@ -319,6 +320,7 @@ public final class Workspace {
     /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
     public func snapshot(_ stamp: StepStamp) throws -> Snapshot {
         try requireGitDirectory()
+        try repository.forgetBufferedObjects()
         let index = try repositoryIndex()
         var staging = try WorktreeStaging(root: path, repository: repository, index: index, indexFile: repository.gitDirectory + "index")
         try staging.run()

@@ -86,4 +86,16 @@ struct WritePathTests {
         #expect(try gitOutput(["ls-tree", snapshot.commit.description, "run.sh", "data.link"], in: episode.root).split(separator: "\n").map { $0.prefix(6) } == ["120000", "100755"])
         #expect(try gitOutput(["fsck", "--strict", "--no-dangling"], in: episode.root) == "")
     }
+
+    @Test("a step's objects are on disk when the step returns: another handle on the repository reads the same diff")
+    func objectsOnDiskAtOnce() throws {
+        let episode = try Episode()
+        let (snapshot, diff) = try episode.step {
+            try write("changed\n", to: episode.root + "/README.md")
+            try write("deep\n", to: episode.root + "/a/b/c.txt")
+        }
+        let other = try Repository.open(at: episode.root)
+        #expect(try other.diff(from: snapshot.parent, to: snapshot.commit) == diff)
+        #expect(diff.files.map(\.path) == ["README.md", "a/b/c.txt"])
+    }
 }
