@@ -1,4 +1,5 @@
 import CGit2
+import Foundation
 
 extension Repository {
     /// The difference between two commits, as structured values plus `git diff` patch text.
@@ -20,9 +21,24 @@ extension Repository {
         options.context_lines = 3
         options.interhunk_lines = 0
         options.id_abbrev = 7
-        let diff = DiffHandle(try make("git_diff_tree_to_tree", location: gitDirectory) {
-            git_diff_tree_to_tree(&$0, pointer, oldTree?.pointer, newTree.pointer, &options)
-        })
+        // libgit2 walks every entry of both trees; git skips identical subtrees. Finding the
+        // differing paths first (skipping identical subtrees) and diffing only those gives the
+        // same result, much faster in a large tree with a small change.
+        var paths = Set<String>()
+        try collectChangedPaths(oldTree, newTree, prefix: "", into: &paths)
+        if paths.isEmpty { return StepDiff(files: [], patch: "") }
+        let pathList = paths.count <= Self.pathListLimit ? paths.sorted().map { strdup($0) } : []
+        defer { pathList.forEach { free($0) } }
+        var cPaths = pathList
+        let diff = try cPaths.withUnsafeMutableBufferPointer { buffer in
+            if !buffer.isEmpty {
+                options.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH.rawValue
+                options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+            }
+            return DiffHandle(try make("git_diff_tree_to_tree", location: gitDirectory) {
+                git_diff_tree_to_tree(&$0, pointer, oldTree?.pointer, newTree.pointer, &options)
+            })
+        }
         var find = git_diff_find_options()
         try check("git_diff_find_options_init", git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)))
         find.flags = GIT_DIFF_FIND_RENAMES.rawValue
@@ -41,6 +57,44 @@ extension Repository {
             if buffer.size > 0 { patchText += UnsafeRawBufferPointer(start: buffer.ptr, count: buffer.size) }
         }
         return StepDiff(files: files, patch: String(decoding: patchText, as: UTF8.self))
+    }
+
+    /// Above this many differing paths the diff walks the whole trees instead of a path list.
+    static let pathListLimit = 512
+
+    /// Adds the path of every file (blob, link or nested repository commit) that differs between
+    /// two trees; subtrees with the same id are skipped, a subtree on one side only adds all of
+    /// its files.
+    private func collectChangedPaths(_ old: TreeHandle?, _ new: TreeHandle?, prefix: String, into paths: inout Set<String>) throws {
+        /// Adds one side's entry: a file's path, or every file below a folder.
+        func addSide(_ entry: OpaquePointer, _ path: String) throws {
+            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { paths.insert(path); return }
+            try collectChangedPaths(nil, try subtree(entry), prefix: path + "/", into: &paths)
+        }
+        for (tree, other, isNew) in [(new, old, true), (old, new, false)] {
+            guard let tree else { continue }
+            for i in 0..<git_tree_entrycount(tree.pointer) {
+                guard let entry = git_tree_entry_byindex(tree.pointer, i) else { continue }
+                let path = prefix + String(cString: git_tree_entry_name(entry))
+                let counterpart = other.flatMap { git_tree_entry_byname($0.pointer, git_tree_entry_name(entry)) }
+                guard let counterpart else { try addSide(entry, path); continue }
+                // Entries on both sides are compared once, from the new side.
+                guard isNew else { continue }
+                if git_oid_equal(git_tree_entry_id(entry), git_tree_entry_id(counterpart)) != 0
+                    && git_tree_entry_filemode(entry) == git_tree_entry_filemode(counterpart) { continue }
+                if git_tree_entry_type(entry) == GIT_OBJECT_TREE && git_tree_entry_type(counterpart) == GIT_OBJECT_TREE {
+                    try collectChangedPaths(try subtree(counterpart), try subtree(entry), prefix: path + "/", into: &paths)
+                } else {
+                    try addSide(counterpart, path)
+                    try addSide(entry, path)
+                }
+            }
+        }
+    }
+
+    /// The tree a tree entry names.
+    private func subtree(_ entry: OpaquePointer) throws -> TreeHandle {
+        TreeHandle(try make("git_tree_lookup", location: gitDirectory) { git_tree_lookup(&$0, pointer, git_tree_entry_id(entry)) })
     }
 
     private func fileDiff(_ patch: PatchHandle) throws -> FileDiff {
