@@ -25,9 +25,9 @@ extension Repository {
         // differing paths first (skipping identical subtrees) and diffing only those gives the
         // same result, much faster in a large tree with a small change.
         var paths = Set<String>()
-        try collectChangedPaths(oldTree, newTree, prefix: "", into: &paths)
-        if paths.isEmpty { return StepDiff(files: [], patch: "") }
-        let pathList = paths.count <= Self.pathListLimit ? paths.sorted().map { strdup($0) } : []
+        let listable = try collectChangedPaths(oldTree, newTree, prefix: "", into: &paths)
+        if listable && paths.isEmpty { return StepDiff(files: [], patch: "") }
+        let pathList = listable && paths.count <= Self.pathListLimit ? paths.sorted().map { strdup($0) } : []
         defer { pathList.forEach { free($0) } }
         var cPaths = pathList
         let diff = try cPaths.withUnsafeMutableBufferPointer { buffer in
@@ -65,31 +65,36 @@ extension Repository {
     /// Adds the path of every file (blob, link or nested repository commit) that differs between
     /// two trees; subtrees with the same id are skipped, a subtree on one side only adds all of
     /// its files.
-    private func collectChangedPaths(_ old: TreeHandle?, _ new: TreeHandle?, prefix: String, into paths: inout Set<String>) throws {
+    /// - Returns: false when a differing name is not UTF-8 (it cannot go in a path list as a
+    ///   `String`); the caller then walks the whole trees.
+    private func collectChangedPaths(_ old: TreeHandle?, _ new: TreeHandle?, prefix: String, into paths: inout Set<String>) throws -> Bool {
         /// Adds one side's entry: a file's path, or every file below a folder.
-        func addSide(_ entry: OpaquePointer, _ path: String) throws {
-            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { paths.insert(path); return }
-            try collectChangedPaths(nil, try subtree(entry), prefix: path + "/", into: &paths)
+        func addSide(_ entry: OpaquePointer, _ path: String) throws -> Bool {
+            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { paths.insert(path); return true }
+            return try collectChangedPaths(nil, try subtree(entry), prefix: path + "/", into: &paths)
         }
         for (tree, other, isNew) in [(new, old, true), (old, new, false)] {
             guard let tree else { continue }
             for i in 0..<git_tree_entrycount(tree.pointer) {
                 guard let entry = git_tree_entry_byindex(tree.pointer, i) else { continue }
-                let path = prefix + String(cString: git_tree_entry_name(entry))
                 let counterpart = other.flatMap { git_tree_entry_byname($0.pointer, git_tree_entry_name(entry)) }
-                guard let counterpart else { try addSide(entry, path); continue }
+                if let counterpart, git_oid_equal(git_tree_entry_id(entry), git_tree_entry_id(counterpart)) != 0
+                    && git_tree_entry_filemode(entry) == git_tree_entry_filemode(counterpart) { continue }
+                guard let name = String(validatingCString: git_tree_entry_name(entry)) else { return false }
+                let path = prefix + name
+                guard let counterpart else {
+                    guard try addSide(entry, path) else { return false }
+                    continue
+                }
                 // Entries on both sides are compared once, from the new side.
                 guard isNew else { continue }
-                if git_oid_equal(git_tree_entry_id(entry), git_tree_entry_id(counterpart)) != 0
-                    && git_tree_entry_filemode(entry) == git_tree_entry_filemode(counterpart) { continue }
-                if git_tree_entry_type(entry) == GIT_OBJECT_TREE && git_tree_entry_type(counterpart) == GIT_OBJECT_TREE {
-                    try collectChangedPaths(try subtree(counterpart), try subtree(entry), prefix: path + "/", into: &paths)
-                } else {
-                    try addSide(counterpart, path)
-                    try addSide(entry, path)
-                }
+                let listable = git_tree_entry_type(entry) == GIT_OBJECT_TREE && git_tree_entry_type(counterpart) == GIT_OBJECT_TREE
+                    ? try collectChangedPaths(try subtree(counterpart), try subtree(entry), prefix: path + "/", into: &paths)
+                    : try addSide(counterpart, path) && addSide(entry, path)
+                guard listable else { return false }
             }
         }
+        return true
     }
 
     /// The tree a tree entry names.

@@ -86,6 +86,23 @@ struct DiffTests {
         #expect(try repository.diff(from: a, to: a) == StepDiff(files: [], patch: ""))
     }
 
+    @Test("a file whose name is not UTF-8 still shows in the diff (the whole trees are walked then)")
+    func nonUTF8Name() throws {
+        let folder = try TemporaryFolder()
+        let dir = folder("repo")
+        let (a, b) = try cliRepository(folder, before: { try write("x\n", to: dir + "/keep.txt") }, after: {
+            let path = Array((dir + "/bad-").utf8) + [0xFF] + Array(".txt".utf8) + [0]
+            let fd = path.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) } }
+            #expect(fd >= 0)
+            #expect("y\n".withCString { Glibc.write(fd, $0, 2) } == 2)
+            close(fd)
+        })
+        let diff = try Repository.open(at: dir).diff(from: a, to: b)
+        #expect(diff.files.count == 1)
+        #expect(diff.files.first?.status == .added)
+        #expect(diff.files.first?.addedLines.map(\.content) == ["y"])
+    }
+
     @Test("a diff's hunks carry exact line numbers, origins and missing-newline marks")
     func structuredLines() throws {
         let folder = try TemporaryFolder()
