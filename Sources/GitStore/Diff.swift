@@ -1,4 +1,5 @@
 import CGit2
+import Foundation
 
 extension Repository {
     /// The difference between two commits, as structured values plus `git diff` patch text.
@@ -20,26 +21,88 @@ extension Repository {
         options.context_lines = 3
         options.interhunk_lines = 0
         options.id_abbrev = 7
-        let diff = DiffHandle(try make("git_diff_tree_to_tree", location: gitDirectory) {
-            git_diff_tree_to_tree(&$0, pointer, oldTree?.pointer, newTree.pointer, &options)
-        })
+        // libgit2 walks every entry of both trees; git skips identical subtrees. Finding the
+        // differing paths first (skipping identical subtrees) and diffing only those gives the
+        // same result, much faster in a large tree with a small change.
+        var paths = Set<String>()
+        let listable = try collectChangedPaths(oldTree, newTree, prefix: "", into: &paths)
+        if listable && paths.isEmpty { return StepDiff(files: [], patch: "") }
+        let pathList = listable && paths.count <= Self.pathListLimit ? paths.sorted().map { strdup($0) } : []
+        defer { pathList.forEach { free($0) } }
+        var cPaths = pathList
+        let diff = try cPaths.withUnsafeMutableBufferPointer { buffer in
+            if !buffer.isEmpty {
+                options.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH.rawValue
+                options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+            }
+            return DiffHandle(try make("git_diff_tree_to_tree", location: gitDirectory) {
+                git_diff_tree_to_tree(&$0, pointer, oldTree?.pointer, newTree.pointer, &options)
+            })
+        }
         var find = git_diff_find_options()
         try check("git_diff_find_options_init", git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)))
         find.flags = GIT_DIFF_FIND_RENAMES.rawValue
         find.rename_threshold = 50
         try check("git_diff_find_similar", git_diff_find_similar(diff.pointer, &find))
 
-        var buffer = git_buf()
-        defer { git_buf_dispose(&buffer) }
-        try check("git_diff_to_buf", git_diff_to_buf(&buffer, diff.pointer, GIT_DIFF_FORMAT_PATCH))
-        let patch = buffer.size > 0 ? String(decoding: UnsafeRawBufferPointer(start: buffer.ptr, count: buffer.size), as: UTF8.self) : ""
-
-        let files = try (0..<git_diff_num_deltas(diff.pointer)).map { try fileDiff(diff, index: $0) }
-        return StepDiff(files: files, patch: patch)
+        // Each file's patch is computed once and gives both its values and its text.
+        var patchText: [UInt8] = []
+        var files: [FileDiff] = []
+        for index in 0..<git_diff_num_deltas(diff.pointer) {
+            let patch = PatchHandle(try make("git_patch_from_diff") { git_patch_from_diff(&$0, diff.pointer, index) })
+            files.append(try fileDiff(patch))
+            var buffer = git_buf()
+            defer { git_buf_dispose(&buffer) }
+            try check("git_patch_to_buf", git_patch_to_buf(&buffer, patch.pointer))
+            if buffer.size > 0 { patchText += UnsafeRawBufferPointer(start: buffer.ptr, count: buffer.size) }
+        }
+        return StepDiff(files: files, patch: String(decoding: patchText, as: UTF8.self))
     }
 
-    private func fileDiff(_ diff: DiffHandle, index: Int) throws -> FileDiff {
-        let patch = PatchHandle(try make("git_patch_from_diff") { git_patch_from_diff(&$0, diff.pointer, index) })
+    /// Above this many differing paths the diff walks the whole trees instead of a path list.
+    static let pathListLimit = 512
+
+    /// Adds the path of every file (blob, link or nested repository commit) that differs between
+    /// two trees; subtrees with the same id are skipped, a subtree on one side only adds all of
+    /// its files.
+    /// - Returns: false when a differing name is not UTF-8 (it cannot go in a path list as a
+    ///   `String`); the caller then walks the whole trees.
+    private func collectChangedPaths(_ old: TreeHandle?, _ new: TreeHandle?, prefix: String, into paths: inout Set<String>) throws -> Bool {
+        /// Adds one side's entry: a file's path, or every file below a folder.
+        func addSide(_ entry: OpaquePointer, _ path: String) throws -> Bool {
+            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { paths.insert(path); return true }
+            return try collectChangedPaths(nil, try subtree(entry), prefix: path + "/", into: &paths)
+        }
+        for (tree, other, isNew) in [(new, old, true), (old, new, false)] {
+            guard let tree else { continue }
+            for i in 0..<git_tree_entrycount(tree.pointer) {
+                guard let entry = git_tree_entry_byindex(tree.pointer, i) else { continue }
+                let counterpart = other.flatMap { git_tree_entry_byname($0.pointer, git_tree_entry_name(entry)) }
+                if let counterpart, git_oid_equal(git_tree_entry_id(entry), git_tree_entry_id(counterpart)) != 0
+                    && git_tree_entry_filemode(entry) == git_tree_entry_filemode(counterpart) { continue }
+                guard let name = String(validatingCString: git_tree_entry_name(entry)) else { return false }
+                let path = prefix + name
+                guard let counterpart else {
+                    guard try addSide(entry, path) else { return false }
+                    continue
+                }
+                // Entries on both sides are compared once, from the new side.
+                guard isNew else { continue }
+                let listable = git_tree_entry_type(entry) == GIT_OBJECT_TREE && git_tree_entry_type(counterpart) == GIT_OBJECT_TREE
+                    ? try collectChangedPaths(try subtree(counterpart), try subtree(entry), prefix: path + "/", into: &paths)
+                    : try addSide(counterpart, path) && addSide(entry, path)
+                guard listable else { return false }
+            }
+        }
+        return true
+    }
+
+    /// The tree a tree entry names.
+    private func subtree(_ entry: OpaquePointer) throws -> TreeHandle {
+        TreeHandle(try make("git_tree_lookup", location: gitDirectory) { git_tree_lookup(&$0, pointer, git_tree_entry_id(entry)) })
+    }
+
+    private func fileDiff(_ patch: PatchHandle) throws -> FileDiff {
         let delta = git_patch_get_delta(patch.pointer)!.pointee
         let status: FileDiff.Status
         switch delta.status {

@@ -128,19 +128,32 @@ enum FileSystem {
     }
 
     /// Replaces a file's content in place (its mode is kept; a new file gets 0644).
+    ///
+    /// The bytes are written over the old ones and the file is then cut to length, instead of
+    /// truncating it first: on ext4 a truncation to zero (like a rename over an existing file)
+    /// makes the kernel start writing the file back at once, which costs a few hundred
+    /// microseconds per file; neither is more durable without an fsync.
     static func replaceContents(of path: String, with bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw GitError.posix("open", path: path, errno: errno, hint: "check that the folder exists and is writable") }
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + offset, $0.count - offset, off_t(offset)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw GitError.posix("write", path: path, errno: errno)
+                throw GitError.posix("pwrite", path: path, errno: errno)
             }
             offset += n
         }
+        guard ftruncate(fd, off_t(bytes.count)) == 0 else { throw GitError.posix("ftruncate", path: path, errno: errno) }
+    }
+
+    /// Removes a file that is about to be written anew, so the new file is linked into place
+    /// rather than renamed over the old one (on ext4 a rename over an existing file starts an
+    /// immediate write-back); a missing file is fine.
+    static func removeBeforeRewrite(_ path: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else { throw GitError.posix("unlink", path: path, errno: errno) }
     }
 
     /// Hard-links `source` to `destination`, or copies it when the two are on different file

@@ -17,7 +17,7 @@ extension Repository {
     }
 
     /// Writes the objects of the first-parent chain from `tip` back to `known` to disk as one pack
-    /// (with its index), then empties the buffer.
+    /// (with its index); the buffer keeps them until `forgetBufferedObjects`.
     ///
     /// Each commit contributes itself, its root tree, and the blobs and trees along the paths its
     /// diff against its parent touches, so a step in a large tree packs only what changed.
@@ -25,7 +25,7 @@ extension Repository {
     ///   - tip: the newest commit written since the last call.
     ///   - known: the newest commit already on disk; nil to write the whole history of `tip`.
     func writeBufferedObjects(tip: ObjectID, known: ObjectID?) throws {
-        guard let backend = objectBuffer else { return }
+        guard objectBuffer != nil else { return }
         let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
         git_packbuilder_set_threads(builder.pointer, 1)
         var current: ObjectID? = tip
@@ -41,41 +41,60 @@ extension Repository {
             current = parent
         }
         try writePack(builder, into: self)
+    }
+
+    /// Empties the object buffer. Its objects stay there after `writeBufferedObjects` (they are
+    /// then on disk too), so reading a commit just written, as its diff does, needs no pack
+    /// access; call this before writing anew, once every buffered object is on disk.
+    func forgetBufferedObjects() throws {
+        guard let backend = objectBuffer else { return }
         try check("git_mempack_reset", git_mempack_reset(backend))
+    }
+
+    /// Writes one object and returns its id: straight into the buffer while writes are buffered
+    /// (libgit2's own write first looks for the object in every pack and, not finding a new
+    /// object, rescans the pack folder, once per object), otherwise into the object database.
+    func writeObject(_ bytes: UnsafeRawBufferPointer, type: git_object_t, location: String) throws -> ObjectID {
+        var oid = git_oid()
+        if let backend = objectBuffer, let write = backend.pointee.write {
+            try check("git_odb_hash", git_odb_hash(&oid, bytes.baseAddress, bytes.count, type), location: location)
+            try check("git_odb_backend.write", write(backend, &oid, bytes.baseAddress, bytes.count, type), location: location)
+        } else {
+            let database = ObjectDatabaseHandle(try make("git_repository_odb", location: gitDirectory) { git_repository_odb(&$0, pointer) })
+            try check("git_odb_write", git_odb_write(&oid, database.pointer, bytes.baseAddress, bytes.count, type), location: location)
+        }
+        return ObjectID(oid)
     }
 
     /// Adds a commit, its root tree and the blobs and trees its diff against `parent` touches.
     private func insertChanges(of commit: ObjectID, parent: ObjectID, into builder: PackBuilderHandle) throws {
-        let newTree = try treeHandle(ofCommit: commit)
-        let oldTree = try treeHandle(ofCommit: parent)
         var commitOid = commit.oid
         try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, &commitOid, nil), location: gitDirectory)
-        try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, git_tree_id(newTree.pointer), nil), location: gitDirectory)
-        var options = git_diff_options()
-        try check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
-        let diff = DiffHandle(try make("git_diff_tree_to_tree", location: gitDirectory) {
-            git_diff_tree_to_tree(&$0, pointer, oldTree.pointer, newTree.pointer, &options)
-        })
-        var folders: Set<String> = []
-        for i in 0..<git_diff_num_deltas(diff.pointer) {
-            let delta = git_diff_get_delta(diff.pointer, i)!.pointee
-            if delta.status != GIT_DELTA_DELETED && delta.new_file.mode != UInt16(GIT_FILEMODE_COMMIT.rawValue) {
-                var blob = delta.new_file.id
-                try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, &blob, nil), location: gitDirectory)
-            }
-            for path in [String(cString: delta.old_file.path), String(cString: delta.new_file.path)] {
-                var folder = Substring(path)
-                while let slash = folder.lastIndex(of: "/") {
-                    folder = folder[..<slash]
-                    if !folders.insert(String(folder)).inserted { break }
+        try insertTrees(try treeHandle(ofCommit: commit), changedFrom: try treeHandle(ofCommit: parent), into: builder)
+    }
+
+    /// Adds a tree, then each blob and subtree it holds that `old` does not hold under the same
+    /// name with the same id (recursively): the objects a commit adds on top of its parent.
+    private func insertTrees(_ new: TreeHandle, changedFrom old: TreeHandle?, into builder: PackBuilderHandle) throws {
+        try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, git_tree_id(new.pointer), nil), location: gitDirectory)
+        for i in 0..<git_tree_entrycount(new.pointer) {
+            guard let entry = git_tree_entry_byindex(new.pointer, i), let id = git_tree_entry_id(entry) else { continue }
+            let before = old.flatMap { git_tree_entry_byname($0.pointer, git_tree_entry_name(entry)) }
+            if let before, git_oid_equal(git_tree_entry_id(before), id) != 0 { continue }
+            switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_TREE:
+                let subtree = TreeHandle(try make("git_tree_lookup", location: gitDirectory) { git_tree_lookup(&$0, pointer, id) })
+                let oldSubtree = try before.flatMap { before in
+                    git_tree_entry_type(before) == GIT_OBJECT_TREE
+                        ? TreeHandle(try make("git_tree_lookup", location: gitDirectory) { git_tree_lookup(&$0, pointer, git_tree_entry_id(before)) })
+                        : nil
                 }
+                try insertTrees(subtree, changedFrom: oldSubtree, into: builder)
+            case GIT_OBJECT_BLOB:
+                try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, id, nil), location: gitDirectory)
+            default:
+                continue  // a nested repository's commit is not stored here
             }
-        }
-        for folder in folders {
-            var entry: OpaquePointer?
-            guard git_tree_entry_bypath(&entry, newTree.pointer, folder) == 0, let entry else { continue }  // the folder is gone
-            let owned = TreeEntryHandle(entry)
-            try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, git_tree_entry_id(owned.pointer), nil), location: folder)
         }
     }
 

@@ -198,6 +198,7 @@ public final class Workspace {
     @discardableResult
     public func land(_ seeds: [Seed]) throws -> [ObjectID] {
         try requireGitDirectory()
+        try repository.forgetBufferedObjects()
         // Files are written once per batch, with their final text, after the commits exist.
         var files: [String: String] = [:]
         var ids: [ObjectID] = []
@@ -233,11 +234,10 @@ public final class Workspace {
         }
         var updates: [(path: String, blob: ObjectID, mode: git_filemode_t)] = []
         for relative in order {
-            let text = contents[relative]!
-            var oid = git_oid()
-            try check("git_blob_create_from_buffer", git_blob_create_from_buffer(&oid, repository.pointer, text, text.utf8.count), location: relative)
+            var text = contents[relative]!
+            let blob = try text.withUTF8 { try repository.writeObject(UnsafeRawBufferPointer($0), type: GIT_OBJECT_BLOB, location: relative) }
             let executable = try FileSystem.status(path + "/" + relative).map { $0.st_mode & S_IXUSR != 0 } ?? false
-            updates.append((relative, ObjectID(oid), executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
+            updates.append((relative, blob, executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
         }
         let tree = try updatedTree(try repository.treeHandle(ofCommit: tip), updates)
         let message = try Trailer.message(seed.message, trailers: seed.trailers)
@@ -281,29 +281,17 @@ public final class Workspace {
         }
         try repository.writeBufferedObjects(tip: tip, known: published)
         published = tip
-        try repository.updateRef(branch, to: tip)
+        try repository.overwriteLooseRef(branch, to: tip)
         guard !files.isEmpty else { return }
         let index = try repositoryIndex()
         let tree = try repository.treeHandle(ofCommit: tip)
         for relative in files.keys.sorted() {
             guard let info = try FileSystem.status(path + "/" + relative) else { continue }
             let entry = TreeEntryHandle(try make("git_tree_entry_bypath", location: relative) { git_tree_entry_bypath(&$0, tree.pointer, relative) })
-            try relative.withCString { cPath in
-                var record = git_index_entry()
-                record.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec), nanoseconds: UInt32(info.st_ctim.tv_nsec))
-                record.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_mtim.tv_sec), nanoseconds: UInt32(info.st_mtim.tv_nsec))
-                record.dev = UInt32(truncatingIfNeeded: info.st_dev)
-                record.ino = UInt32(truncatingIfNeeded: info.st_ino)
-                record.mode = git_tree_entry_filemode(entry.pointer).rawValue
-                record.uid = info.st_uid
-                record.gid = info.st_gid
-                record.file_size = UInt32(truncatingIfNeeded: info.st_size)
-                record.id = git_tree_entry_id(entry.pointer).pointee
-                record.path = cPath
-                try check("git_index_add", git_index_add(index.pointer, &record), location: relative)
-            }
+            try WorktreeStaging.add(relative, info: info, mode: git_tree_entry_filemode(entry.pointer).rawValue,
+                                    blob: ObjectID(git_tree_entry_id(entry.pointer).pointee), to: index)
         }
-        try check("git_index_write", git_index_write(index.pointer), location: path)
+        try write(index)
     }
 
     private func updatedTree(_ base: TreeHandle, _ updates: [(path: String, blob: ObjectID, mode: git_filemode_t)]) throws -> ObjectID {
@@ -332,8 +320,9 @@ public final class Workspace {
     /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
     public func snapshot(_ stamp: StepStamp) throws -> Snapshot {
         try requireGitDirectory()
+        try repository.forgetBufferedObjects()
         let index = try repositoryIndex()
-        var staging = try WorktreeStaging(root: path, index: index, indexFile: repository.gitDirectory + "index")
+        var staging = try WorktreeStaging(root: path, repository: repository, index: index, indexFile: repository.gitDirectory + "index")
         try staging.run()
         var treeOid = git_oid()
         try check("git_index_write_tree", git_index_write_tree(&treeOid, index.pointer), location: path)
@@ -342,8 +331,8 @@ public final class Workspace {
         tip = commit
         try repository.writeBufferedObjects(tip: commit, known: published)
         published = commit
-        try check("git_index_write", git_index_write(index.pointer), location: path)
-        try repository.updateRef(branch, to: commit)
+        try write(index)
+        try repository.overwriteLooseRef(branch, to: commit)
         try restoreHead()
         return Snapshot(commit: commit, parent: parent, skipped: staging.skipped)
     }
@@ -373,6 +362,12 @@ public final class Workspace {
         if let head, git_reference_type(head.pointer) == GIT_REFERENCE_SYMBOLIC,
            String(cString: git_reference_symbolic_target(head.pointer)) == branch { return }
         try repository.setHead(branch)
+    }
+
+    /// Writes the index file anew (see `FileSystem.removeBeforeRewrite`).
+    private func write(_ index: IndexHandle) throws {
+        try FileSystem.removeBeforeRewrite(repository.gitDirectory + "index")
+        try check("git_index_write", git_index_write(index.pointer), location: repository.gitDirectory + "index")
     }
 
     /// The repository's index, re-read from disk when it changed; emptied when unreadable (every

@@ -8,17 +8,19 @@ import Foundation
 /// are not UTF-8, the `.git` of nested repositories); no `.git` is ever entered.
 struct WorktreeStaging {
     let root: String
+    let repository: Repository
     let index: IndexHandle
     /// When the index file was last written: entries not older than this are "racily clean"
     /// (the file may have changed within the same clock tick) and are read again.
     let indexStamp: timespec?
 
     private var seen: [Bool]
-    private var changed: [[UInt8]] = []
+    private var changed: [(path: [UInt8], info: stat)] = []
     private(set) var skipped: [SkippedPath] = []
 
-    init(root: String, index: IndexHandle, indexFile: String) throws {
+    init(root: String, repository: Repository, index: IndexHandle, indexFile: String) throws {
         self.root = root
+        self.repository = repository
         self.index = index
         indexStamp = try FileSystem.status(indexFile)?.st_mtim
         seen = Array(repeating: false, count: git_index_entrycount(index.pointer))
@@ -37,11 +39,38 @@ struct WorktreeStaging {
         for path in vanished {
             try check("git_index_remove_bypath", git_index_remove_bypath(index.pointer, path), location: path)
         }
-        for path in changed {
-            let rc = (path + [0]).withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { git_index_add_bypath(index.pointer, $0.baseAddress!) }
-            }
-            try check("git_index_add_bypath", rc, location: String(decoding: path, as: UTF8.self), hint: "check that the file is readable")
+        // Files are read and hashed here rather than through `git_index_add_bypath`: the
+        // workspace stores bytes as they are (no attributes, no filters), and the blobs go
+        // straight to the object buffer.
+        for (bytes, info) in changed {
+            let path = String(decoding: bytes, as: UTF8.self)
+            let isLink = info.st_mode & S_IFMT == S_IFLNK
+            let content = isLink ? try FileSystem.linkTarget(root + "/" + path) : try FileSystem.contents(of: root + "/" + path)
+            let blob = try content.withUnsafeBytes { try repository.writeObject($0, type: GIT_OBJECT_BLOB, location: path) }
+            try Self.add(path, info: info, mode: Self.mode(info), blob: blob, to: index)
+        }
+    }
+
+    /// The index mode of a file or link with this `lstat` data.
+    static func mode(_ info: stat) -> UInt32 {
+        info.st_mode & S_IFMT == S_IFLNK ? 0o120000 : (info.st_mode & S_IXUSR != 0 ? 0o100755 : 0o100644)
+    }
+
+    /// Adds or replaces the index entry of `path`, with the file's `lstat` data as stat cache.
+    static func add(_ path: String, info: stat, mode: UInt32, blob: ObjectID, to index: IndexHandle) throws {
+        try path.withCString { cPath in
+            var record = git_index_entry()
+            record.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec), nanoseconds: UInt32(info.st_ctim.tv_nsec))
+            record.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_mtim.tv_sec), nanoseconds: UInt32(info.st_mtim.tv_nsec))
+            record.dev = UInt32(truncatingIfNeeded: info.st_dev)
+            record.ino = UInt32(truncatingIfNeeded: info.st_ino)
+            record.mode = mode
+            record.uid = info.st_uid
+            record.gid = info.st_gid
+            record.file_size = UInt32(truncatingIfNeeded: info.st_size)
+            record.id = blob.oid
+            record.path = cPath
+            try check("git_index_add", git_index_add(index.pointer, &record), location: path)
         }
     }
 
@@ -81,7 +110,7 @@ struct WorktreeStaging {
                 try walk(directory: sub, relative: &relative)
                 return
             case .file, .symlink:
-                if try isChanged(&relative, info) { changed.append(relative) }
+                if try isChanged(&relative, info) { changed.append((relative, info)) }
                 return
             case .fifo: reason = .fifo
             case .socket: reason = .socket
@@ -102,9 +131,7 @@ struct WorktreeStaging {
         path.removeLast()
         guard found == 0, position < seen.count, let entry = git_index_get_byindex(index.pointer, position)?.pointee else { return true }
         seen[position] = true
-        let isLink = info.st_mode & S_IFMT == S_IFLNK
-        let mode: UInt32 = isLink ? 0o120000 : (info.st_mode & S_IXUSR != 0 ? 0o100755 : 0o100644)
-        guard entry.mode == mode,
+        guard entry.mode == Self.mode(info),
               entry.file_size == UInt32(truncatingIfNeeded: info.st_size),
               entry.ino == UInt32(truncatingIfNeeded: info.st_ino),
               entry.uid == info.st_uid, entry.gid == info.st_gid,

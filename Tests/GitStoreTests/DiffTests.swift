@@ -58,6 +58,51 @@ struct DiffTests {
         #expect(fromEmpty.files.allSatisfy { $0.status == .added })
     }
 
+    @Test("in a large tree, a few changes and more changes than the path list holds both diff as `git diff` does")
+    func largeTree() throws {
+        let folder = try TemporaryFolder()
+        let dir = folder("repo")
+        let (a, b) = try cliRepository(folder, before: {
+            for i in 0..<700 { try write("value \(i)\n", to: dir + "/d\(i % 7)/sub/f\(i).txt") }
+        }, after: {
+            try write("value 3, changed\n", to: dir + "/d3/sub/f3.txt")
+            try FileManager.default.removeItem(atPath: dir + "/d4")
+            try FileManager.default.removeItem(atPath: dir + "/d5")
+            try write("a file where a folder was\n", to: dir + "/d5")
+            chmod(dir + "/d6/sub/f6.txt", 0o755)
+        })
+        let repository = try Repository.open(at: dir)
+        let few = try repository.diff(from: a, to: b)
+        #expect(few.patch == (try git(["diff", a.description, b.description], in: dir).output))
+        #expect(few.files.count == 1 + 100 + 101 + 1)
+        #expect(few.files.filter { $0.path == "d6/sub/f6.txt" }.map(\.modeChanged) == [true])
+        let many = try repository.diff(from: b, to: a)
+        #expect(many.patch == (try git(["diff", b.description, a.description], in: dir).output))
+        #expect(many.files.count == few.files.count)
+        // 700 added files: more than the path list holds, so the whole trees are walked.
+        let all = try repository.diff(from: nil, to: a)
+        #expect(all.files.count == 700 && Repository.pathListLimit < 700)
+        #expect(all.patch == (try git(["diff", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", a.description], in: dir).output))
+        #expect(try repository.diff(from: a, to: a) == StepDiff(files: [], patch: ""))
+    }
+
+    @Test("a file whose name is not UTF-8 still shows in the diff (the whole trees are walked then)")
+    func nonUTF8Name() throws {
+        let folder = try TemporaryFolder()
+        let dir = folder("repo")
+        let (a, b) = try cliRepository(folder, before: { try write("x\n", to: dir + "/keep.txt") }, after: {
+            let path = Array((dir + "/bad-").utf8) + [0xFF] + Array(".txt".utf8) + [0]
+            let fd = path.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) } }
+            #expect(fd >= 0)
+            #expect("y\n".withCString { Glibc.write(fd, $0, 2) } == 2)
+            close(fd)
+        })
+        let diff = try Repository.open(at: dir).diff(from: a, to: b)
+        #expect(diff.files.count == 1)
+        #expect(diff.files.first?.status == .added)
+        #expect(diff.files.first?.addedLines.map(\.content) == ["y"])
+    }
+
     @Test("a diff's hunks carry exact line numbers, origins and missing-newline marks")
     func structuredLines() throws {
         let folder = try TemporaryFolder()
