@@ -1,6 +1,6 @@
 import Foundation
 
-// driftbox-bench [--only git|sandbox] [--iterations N] [--write FILE]
+// driftbox-bench [--only git,sandbox,runner] [--iterations N] [--write FILE]
 var only: Set<String> = ["git", "sandbox", "runner"]
 var iterations = 30
 var writePath: String?
@@ -11,7 +11,7 @@ while let arg = args.next() {
     case "--iterations": iterations = Int(args.next() ?? "") ?? iterations
     case "--write": writePath = args.next()
     default:
-        FileHandle.standardError.write("usage: driftbox-bench [--only git,sandbox] [--iterations N] [--write FILE]\n".data(using: .utf8)!)
+        FileHandle.standardError.write("usage: driftbox-bench [--only git,sandbox,runner] [--iterations N] [--write FILE]\n".data(using: .utf8)!)
         exit(2)
     }
 }
@@ -29,5 +29,27 @@ for r in rows {
 }
 print(table)
 if let writePath {
-    try table.write(toFile: writePath, atomically: true, encoding: .utf8)
+    try benchmarksDocument(table: table, iterations: iterations).write(toFile: writePath, atomically: true, encoding: .utf8)
+}
+
+/// BENCHMARKS.md: how the figures were taken, on what, and the table.
+func benchmarksDocument(table: String, iterations: Int) -> String {
+    var uts = utsname()
+    uname(&uts)
+    func field<T>(_ value: T) -> String {
+        withUnsafeBytes(of: value) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+    let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
+    return """
+    # Benchmarks
+
+    Figures of the latest run of `swift run -c release driftbox-bench --write BENCHMARKS.md`
+    (\(date); \(ProcessInfo.processInfo.activeProcessorCount) cores, \(field(uts.sysname)) \(field(uts.release)) \(field(uts.machine))).
+    Each row runs driftbox and its reference alternately in the same process, \(iterations) times
+    each unless the row says otherwise, and reports both medians. The ratio is reference ÷
+    driftbox: above 1, driftbox is faster. Absolute times on a shared virtual machine swing by
+    several times from run to run; the ratios, measured side by side, are what to compare.
+
+    \(table)
+    """
 }
