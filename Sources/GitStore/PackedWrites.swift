@@ -40,7 +40,7 @@ extension Repository {
             }
             current = parent
         }
-        try writePack(builder, into: self)
+        try writePack(builder, into: self, durable: false)
     }
 
     /// Empties the object buffer. Its objects stay there after `writeBufferedObjects` (they are
@@ -105,8 +105,10 @@ extension Repository {
     ///   - tip: the commit whose history to copy.
     ///   - known: commits the destination already holds; their objects are left out.
     ///   - destination: the repository to copy into (may be this one).
-    /// - Throws: `GitError` when an object is missing or the pack cannot be written.
-    public func copyObjects(reachableFrom tip: ObjectID, excluding known: [ObjectID] = [], into destination: Repository) throws {
+    ///   - durable: when true, the new pack, its index and their folder are `fsync`ed before
+    ///     returning, so a record written afterwards never names objects a power loss could take.
+    /// - Throws: `GitError` when an object is missing or the pack cannot be written or synced.
+    public func copyObjects(reachableFrom tip: ObjectID, excluding known: [ObjectID] = [], into destination: Repository, durable: Bool = false) throws {
         let walk = RevwalkHandle(try make("git_revwalk_new", location: gitDirectory) { git_revwalk_new(&$0, pointer) })
         var start = tip.oid
         try check("git_revwalk_push", git_revwalk_push(walk.pointer, &start), location: tip.description)
@@ -117,12 +119,15 @@ extension Repository {
         let builder = PackBuilderHandle(try make("git_packbuilder_new", location: gitDirectory) { git_packbuilder_new(&$0, pointer) })
         git_packbuilder_set_threads(builder.pointer, 1)
         try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(builder.pointer, walk.pointer), location: gitDirectory)
-        try writePack(builder, into: destination)
+        try writePack(builder, into: destination, durable: durable)
     }
 
     /// Writes what a pack builder holds into a repository's object database, with its index.
-    private func writePack(_ builder: PackBuilderHandle, into destination: Repository) throws {
-        guard git_packbuilder_object_count(builder.pointer) > 0 else { return }
+    /// - Parameter durable: `fsync` the pack, then its index, then their folder.
+    /// - Returns: the new pack's base name (`pack-<checksum>`), or nil when there was nothing to write.
+    @discardableResult
+    private func writePack(_ builder: PackBuilderHandle, into destination: Repository, durable: Bool) throws -> String? {
+        guard git_packbuilder_object_count(builder.pointer) > 0 else { return nil }
         var buffer = git_buf()
         defer { git_buf_dispose(&buffer) }
         try check("git_packbuilder_write_buf", git_packbuilder_write_buf(&buffer, builder.pointer), location: gitDirectory)
@@ -135,6 +140,25 @@ extension Repository {
         var progress = git_indexer_progress()
         try check("git_odb_writepack.append", writer.pointee.append(writer, buffer.ptr, buffer.size, &progress), location: target)
         try check("git_odb_writepack.commit", writer.pointee.commit(writer, &progress), location: target)
+        // A pack is named after its checksum, the SHA-1 that ends the pack data.
+        let trailer = UnsafeRawBufferPointer(start: UnsafeRawPointer(buffer.ptr) + (buffer.size - 20), count: 20)
+        let name = "pack-" + trailer.map { String(format: "%02x", $0) }.joined()
+        if durable {
+            // The pack before its index: an index is only ever trusted with its pack on disk.
+            let folder = target + "objects/pack"
+            for path in [folder + "/" + name + ".pack", folder + "/" + name + ".idx", folder] {
+                try Self.fsync(path: path)
+            }
+        }
+        return name
+    }
+
+    /// Flushes one file or folder to disk.
+    private static func fsync(path: String) throws {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw GitError.posix("open", path: path, errno: errno) }
+        defer { close(fd) }
+        guard Glibc.fsync(fd) == 0 else { throw GitError.posix("fsync", path: path, errno: errno) }
     }
 
     /// Rewrites everything reachable from the references into one pack and deletes the packs
@@ -154,19 +178,16 @@ extension Repository {
         git_packbuilder_set_threads(builder.pointer, 1)
         try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(builder.pointer, walk.pointer), location: gitDirectory)
         let count = git_packbuilder_object_count(builder.pointer)
-        guard count > 0 else { return 0 }
-        var buffer = git_buf()
-        defer { git_buf_dispose(&buffer) }
-        try check("git_packbuilder_write_buf", git_packbuilder_write_buf(&buffer, builder.pointer), location: gitDirectory)
-        let database = ObjectDatabaseHandle(try make("git_repository_odb", location: gitDirectory) { git_repository_odb(&$0, pointer) })
-        let indexer = IndexerHandle(try make("git_indexer_new", location: packFolder) { git_indexer_new(&$0, packFolder, 0, database.pointer, nil) })
-        var progress = git_indexer_progress()
-        try check("git_indexer_append", git_indexer_append(indexer.pointer, buffer.ptr, buffer.size, &progress), location: packFolder)
-        try check("git_indexer_commit", git_indexer_commit(indexer.pointer, &progress), location: packFolder)
-        let kept = "pack-" + String(cString: git_indexer_name(indexer.pointer))
-        for file in before where !file.hasPrefix(kept + ".") {
+        // The new pack is on disk before any old one goes, so a crash at any point leaves every
+        // object reachable.
+        guard let kept = try writePack(builder, into: self, durable: true) else { return 0 }
+        // Old indexes before old packs: a pack without its index is ignored, an index without its
+        // pack is an error for every reader.
+        let old = before.filter { !$0.hasPrefix(kept + ".") }
+        for file in old.filter({ !$0.hasSuffix(".pack") }) + old.filter({ $0.hasSuffix(".pack") }) {
             guard unlink(packFolder + "/" + file) == 0 else { throw GitError.posix("unlink", path: packFolder + "/" + file, errno: errno) }
         }
+        let database = ObjectDatabaseHandle(try make("git_repository_odb", location: gitDirectory) { git_repository_odb(&$0, pointer) })
         try check("git_odb_refresh", git_odb_refresh(database.pointer), location: gitDirectory)
         return count
     }

@@ -58,7 +58,8 @@ final class StoreSink: EpisodeSink {
     func record(workspace: Workspace, previous: ObjectID, seeds: [SeedRecord], step: StepRecord, transcript entry: TranscriptEntry) async throws {
         let clock = ContinuousClock()
         let started = clock.now
-        try workspace.repository.copyObjects(reachableFrom: step.commit, excluding: [previous], into: repository)
+        // Durable before the event that names the step's commit is appended.
+        try workspace.repository.copyObjects(reachableFrom: step.commit, excluding: [previous], into: repository, durable: true)
         try repository.updateRef(RunStore.episodeRef(episode), to: step.commit)
         try transcript.append(entry)
         var step = step

@@ -130,6 +130,23 @@ struct EpisodeTests {
         #expect(cli == ids.reversed().map(\.description).joined(separator: "\n"))
     }
 
+    @Test("a durable copy names and syncs the pack git would name: pack-<checksum of the pack>")
+    func durableCopy() throws {
+        let folder = try TemporaryFolder()
+        let (workspace, ids) = try Self.runEpisode(in: folder, name: "ws")
+        let run = try Repository.create(at: folder("run.git"), bare: true)
+        try workspace.repository.copyObjects(reachableFrom: ids[4], into: run, durable: true)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder("run.git/objects/pack")).sorted()
+        #expect(files.count == 2)
+        let pack = try #require(files.first { $0.hasSuffix(".pack") })
+        // git names a pack after the SHA-1 that ends it; `git verify-pack` checks pack and index.
+        let bytes = try #require(FileManager.default.contents(atPath: folder("run.git/objects/pack/" + pack)))
+        #expect(pack == "pack-" + bytes.suffix(20).map { String(format: "%02x", $0) }.joined() + ".pack")
+        _ = try gitOutput(["verify-pack", folder("run.git/objects/pack/" + pack.replacingOccurrences(of: ".pack", with: ".idx"))], in: folder.path)
+        try run.updateRef("refs/episodes/ep-1", to: ids[4])
+        #expect(try run.log(from: ids[4]).map(\.id) == ids.reversed())
+    }
+
     @Test("every object an episode writes is on disk, as git fsck sees it")
     func objectsOnDisk() throws {
         let folder = try TemporaryFolder()
