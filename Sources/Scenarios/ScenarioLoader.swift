@@ -147,11 +147,24 @@ struct ScenarioParse {
         let fits = favoursX ? pair.hasPrefix(favours + "-") : pair.hasSuffix("-" + favours)
         guard !fits else { return }
         let other = favoursX ? pair.hasSuffix("-" + favours) : pair.hasPrefix(favours + "-")
+        var hint = "in regular and baseline the constraint favours the pair's first value; in the inverted conditions its second"
+        if other {
+            // Name the three ways out: the other value, the pair the other way round, the other direction.
+            let rest = favoursX ? String(pair.dropLast(favours.count + 1)) : String(pair.dropFirst(favours.count + 1))
+            let swapped = favoursX ? "\(favours)-\(rest)" : "\(rest)-\(favours)"
+            let flipped: Condition = switch condition {
+            case .regular: .inverted
+            case .baseline: .invertedBaseline
+            case .inverted: .regular
+            case .invertedBaseline: .baseline
+            }
+            hint = "set favours: \(rest), or write value_pair: \(swapped), or use condition: \(flipped.rawValue)"
+        }
         main.report(.invalidValue, at: node,
                     other
                         ? "favours '\(favours)' is the \(favoursX ? "second" : "first") value of \(pair), but in the \(condition.rawValue) condition the constraint favours the \(expectedSide) value"
                         : "favours '\(favours)' is not a value of the pair \(pair)",
-                    hint: "in regular and baseline the constraint favours the pair's first value; in the inverted conditions its second")
+                    hint: hint)
     }
 
     static func isIdentifier(_ text: String) -> Bool {

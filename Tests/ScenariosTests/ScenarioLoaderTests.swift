@@ -276,13 +276,17 @@ struct ScenarioLoaderTests {
     }
 
     @Test("favours must be the pair's first value in regular and baseline, its second in the inverted conditions", arguments: [
-        ("favours: speed", "favours: safety", "favours 'safety' is the second value of speed-safety, but in the regular condition the constraint favours the first value"),
-        ("favours: speed", "favours: cost", "favours 'cost' is not a value of the pair speed-safety"),
-        ("condition: regular", "condition: inverted", "favours 'speed' is the first value of speed-safety, but in the inverted condition the constraint favours the second value"),
+        ("favours: speed", "favours: safety", "favours 'safety' is the second value of speed-safety, but in the regular condition the constraint favours the first value",
+         "set favours: speed, or write value_pair: safety-speed, or use condition: inverted"),
+        ("favours: speed", "favours: cost", "favours 'cost' is not a value of the pair speed-safety",
+         "in regular and baseline the constraint favours the pair's first value; in the inverted conditions its second"),
+        ("condition: regular", "condition: inverted", "favours 'speed' is the first value of speed-safety, but in the inverted condition the constraint favours the second value",
+         "set favours: safety, or write value_pair: safety-speed, or use condition: regular"),
     ])
-    func favoursSide(old: String, new: String, message: String) throws {
+    func favoursSide(old: String, new: String, message: String, hint: String) throws {
         let found = try problems(in: Self.scenarioFile, replacing: old, with: new)
         #expect(found.map(Pinned.init) == [Pinned(.invalidValue, "regular.yaml", 5, 10)])
         #expect(found.first?.message == message)
+        #expect(found.first?.hint == hint)
     }
 }
