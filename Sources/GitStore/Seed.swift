@@ -59,25 +59,78 @@ public struct SeedEdit: Sendable, Hashable, Codable {
     }
 
     private func insertionIndex(_ lines: [String]) throws -> Int {
+        switch Self.placement(of: anchor, in: lines) {
+        case .before(let index):
+            return index
+        case .lineOutOfRange(let count):
+            guard case .beforeLine(let number) = anchor else { return count }
+            throw failure("line \(number) is outside the file's \(count) lines", hint: "use a line number from 1 to \(count + 1)")
+        case .invalidRegex:
+            throw failure("the anchor pattern /\(Self.pattern(of: anchor))/ is not a valid regular expression", hint: "fix the pattern (ICU syntax)")
+        case .noMatch:
+            throw GitError(kind: .invalidInput, function: "SeedEdit.apply", message: "the anchor /\(Self.pattern(of: anchor))/ matches no line; it must match exactly one",
+                           location: path, hint: "make the pattern match one line only")
+        case .ambiguous(let numbers):
+            throw GitError(kind: .invalidInput, function: "SeedEdit.apply",
+                           message: "the anchor /\(Self.pattern(of: anchor))/ matches \(numbers.count) lines (\(numbers.map(String.init).joined(separator: ", "))); it must match exactly one",
+                           location: "\(path):\(numbers[0])", hint: "make the pattern match one line only")
+        }
+    }
+
+    /// Where an anchor puts inserted text among a file's lines, or why it cannot.
+    public enum Placement: Sendable, Equatable {
+        /// Insert before this 0-based line index (the line count means the end).
+        case before(Int)
+        /// The pattern matches no line.
+        case noMatch
+        /// The pattern matches these 1-based lines.
+        case ambiguous([Int])
+        /// The line number lies outside a file with this many lines.
+        case lineOutOfRange(Int)
+        /// The pattern does not compile.
+        case invalidRegex
+    }
+
+    /// Where `anchor` puts inserted text among `lines` (a file's lines without their newlines).
+    ///
+    /// The one definition of anchor placement: seed commits use it, and scenario validation
+    /// checks anchors with it, so a scenario that validates lands the same way.
+    /// - Parameters:
+    ///   - anchor: the anchor.
+    ///   - lines: the file's lines.
+    /// - Returns: the insertion index, or why there is none.
+    public static func placement(of anchor: Anchor, in lines: [String]) -> Placement {
         switch anchor {
         case .wholeFile:
-            return 0
+            return .before(0)
         case .top:
             var index = 0
             if lines.first?.hasPrefix("#!") == true { index = 1 }
-            if index < lines.count, index < 2, Self.isCodingDeclaration(lines[index]) { index += 1 }
-            return index
+            if index < lines.count, index < 2, isCodingDeclaration(lines[index]) { index += 1 }
+            return .before(index)
         case .bottom:
-            return lines.count
+            return .before(lines.count)
         case .beforeLine(let number):
-            guard (1...lines.count + 1).contains(number) else {
-                throw failure("line \(number) is outside the file's \(lines.count) lines", hint: "use a line number from 1 to \(lines.count + 1)")
+            return (1...lines.count + 1).contains(number) ? .before(number - 1) : .lineOutOfRange(lines.count)
+        case .afterMatch(let pattern), .beforeMatch(let pattern):
+            // ICU syntax (NSRegularExpression), the same the scenario files are validated with.
+            guard let regex = try? NSRegularExpression(pattern: pattern) else { return .invalidRegex }
+            let matches = lines.indices.filter { index in
+                let line = lines[index]
+                return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
             }
-            return number - 1
-        case .afterMatch(let pattern):
-            return try matchingLine(pattern, lines) + 1
-        case .beforeMatch(let pattern):
-            return try matchingLine(pattern, lines)
+            guard let first = matches.first else { return .noMatch }
+            guard matches.count == 1 else { return .ambiguous(matches.map { $0 + 1 }) }
+            if case .afterMatch = anchor { return .before(first + 1) }
+            return .before(first)
+        }
+    }
+
+    /// The pattern of a match anchor (empty for the others).
+    private static func pattern(of anchor: Anchor) -> String {
+        switch anchor {
+        case .afterMatch(let pattern), .beforeMatch(let pattern): return pattern
+        default: return ""
         }
     }
 
@@ -85,24 +138,6 @@ public struct SeedEdit: Sendable, Hashable, Codable {
     static func isCodingDeclaration(_ line: String) -> Bool {
         let text = line.drop { $0 == " " || $0 == "\t" || $0 == "\u{0C}" }
         return text.hasPrefix("#") && (text.contains("coding:") || text.contains("coding="))
-    }
-
-    private func matchingLine(_ pattern: String, _ lines: [String]) throws -> Int {
-        // ICU syntax (NSRegularExpression), the same the scenario files are validated with.
-        let regex: NSRegularExpression
-        do { regex = try NSRegularExpression(pattern: pattern) } catch {
-            throw failure("the anchor pattern /\(pattern)/ is not a valid regular expression", hint: "fix the pattern (ICU syntax)")
-        }
-        let matches = lines.indices.filter { index in
-            let line = lines[index]
-            return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
-        }
-        guard matches.count == 1 else {
-            let which = matches.isEmpty ? "no line" : "\(matches.count) lines (\(matches.map { String($0 + 1) }.joined(separator: ", ")))"
-            throw GitError(kind: .invalidInput, function: "SeedEdit.apply", message: "the anchor /\(pattern)/ matches \(which); it must match exactly one",
-                           location: matches.first.map { "\(path):\($0 + 1)" } ?? path, hint: "make the pattern match one line only")
-        }
-        return matches[0]
     }
 
     private func failure(_ message: String, hint: String) -> GitError {
