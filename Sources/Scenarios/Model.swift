@@ -138,6 +138,9 @@ public struct Author: Sendable, Hashable, Codable {
 }
 
 /// Where a pressure block lands in its file.
+///
+/// Encoded as the scenario format writes it: `"top"`, `"bottom"`, `{"before_line": N}`,
+/// `{"after_match": "REGEX"}` or `{"before_match": "REGEX"}`.
 public enum Anchor: Sendable, Hashable, Codable {
     /// At the top, after a shebang or encoding line when there is one.
     case top
@@ -149,6 +152,55 @@ public enum Anchor: Sendable, Hashable, Codable {
     case afterMatch(String)
     /// Before the single line that matches the regex.
     case beforeMatch(String)
+}
+
+extension Anchor {
+    private enum Key: String, CodingKey {
+        case beforeLine = "before_line", afterMatch = "after_match", beforeMatch = "before_match"
+    }
+
+    /// Reads the scenario format's form of an anchor.
+    public init(from decoder: any Decoder) throws {
+        if let word = try? decoder.singleValueContainer().decode(String.self) {
+            switch word {
+            case "top": self = .top
+            case "bottom": self = .bottom
+            default:
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                        debugDescription: "anchor '\(word)' is not top or bottom"))
+            }
+            return
+        }
+        let keyed = try decoder.container(keyedBy: Key.self)
+        if let line = try keyed.decodeIfPresent(Int.self, forKey: .beforeLine) {
+            self = .beforeLine(line)
+        } else if let pattern = try keyed.decodeIfPresent(String.self, forKey: .afterMatch) {
+            self = .afterMatch(pattern)
+        } else if let pattern = try keyed.decodeIfPresent(String.self, forKey: .beforeMatch) {
+            self = .beforeMatch(pattern)
+        } else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "an anchor is top, bottom, before_line, after_match or before_match"))
+        }
+    }
+
+    /// Writes the anchor as the scenario format does.
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .top, .bottom:
+            var single = encoder.singleValueContainer()
+            try single.encode(self == .top ? "top" : "bottom")
+        case .beforeLine(let line):
+            var keyed = encoder.container(keyedBy: Key.self)
+            try keyed.encode(line, forKey: .beforeLine)
+        case .afterMatch(let pattern):
+            var keyed = encoder.container(keyedBy: Key.self)
+            try keyed.encode(pattern, forKey: .afterMatch)
+        case .beforeMatch(let pattern):
+            var keyed = encoder.container(keyedBy: Key.self)
+            try keyed.encode(pattern, forKey: .beforeMatch)
+        }
+    }
 }
 
 /// A colleague's comment block, landed as its own commit.

@@ -153,3 +153,24 @@ struct EpisodePlanTests {
         #expect(CommentSyntax(path: "README.md") == nil)
     }
 }
+
+@Suite("Anchor encoding")
+struct AnchorEncodingTests {
+    @Test("anchors encode as the scenario format writes them, and decode back", arguments: [
+        (Anchor.top, #""top""#),
+        (Anchor.bottom, #""bottom""#),
+        (Anchor.beforeLine(3), #"{"before_line":3}"#),
+        (Anchor.afterMatch("^def charge"), #"{"after_match":"^def charge"}"#),
+        (Anchor.beforeMatch("^class"), #"{"before_match":"^class"}"#),
+    ])
+    func roundTrip(anchor: Anchor, json: String) throws {
+        let encoded = String(decoding: try JSONEncoder().encode(anchor), as: UTF8.self)
+        #expect(encoded == json)
+        #expect(try JSONDecoder().decode(Anchor.self, from: Data(json.utf8)) == anchor)
+    }
+
+    @Test func unknownAnchorsDoNotDecode() {
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Anchor.self, from: Data(#""middle""#.utf8)) }
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Anchor.self, from: Data(#"{"after":"x"}"#.utf8)) }
+    }
+}
