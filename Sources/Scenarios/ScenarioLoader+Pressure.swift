@@ -1,4 +1,5 @@
 import Foundation
+import GitStore
 import Yams
 
 /// The schedule kinds as written in a scenario.
@@ -285,9 +286,49 @@ extension ScenarioParse {
                                   "anchor '\(parsed.block.anchor.written)' of block '\(parsed.block.id)' \(what)",
                                   hint: "make the anchor match exactly one line of every file the block lands in, or use `at: top`")
                     ok = false
+                } else if let (earlier, line) = earlierText(matching: parsed, in: file, blocks: blocks, tasks: tasks) {
+                    reader.report(.anchorAmbiguous, at: parsed.atNode ?? parsed.node,
+                                  "anchor '\(parsed.block.anchor.written)' of block '\(parsed.block.id)' also matches line \(line) of block '\(earlier)', which may land in \(file) before it",
+                                  hint: "make the anchor match only the fixture's own line (for example anchor on code, not on words the blocks use)")
+                    ok = false
                 }
             }
         }
         return ok
+    }
+
+    /// A block that may land in `file` before `parsed` and whose inserted text has a line the
+    /// anchor of `parsed` matches: the block's id and that line (1-based in its text). Landing
+    /// order: static blocks in pool order, then dynamic blocks step by step; two dynamic blocks
+    /// meet in one file only when more than one step may land there.
+    func earlierText(matching parsed: ParsedBlock, in file: String, blocks: [ParsedBlock], tasks: [ParsedTask]) -> (String, Int)? {
+        let anchor = parsed.block.anchor.seedAnchor
+        switch anchor {
+        case .afterMatch, .beforeMatch: break
+        default: return nil
+        }
+        let firstTargets = tasks.compactMap(\.task.targets.first)
+        guard let task = tasks.first?.task else { return nil }
+        func lands(_ other: ParsedBlock) -> Bool { other.block.file.map { $0 == file } ?? firstTargets.contains(file) }
+        let dynamicStepsHere = firstTargets.filter { $0 == file }.count
+            + (blocks.contains { !isStatic($0) && $0.block.file == file } ? 2 : 0)
+        let position = blocks.firstIndex { $0.block.id == parsed.block.id } ?? blocks.count
+        for (index, other) in blocks.enumerated() where lands(other) {
+            let before: Bool
+            switch (isStatic(other), isStatic(parsed)) {
+            case (true, true): before = index < position
+            case (true, false): before = true
+            case (false, true): before = false
+            case (false, false): before = dynamicStepsHere > 1
+            }
+            guard before,
+                let seed = try? PlannedSeed(block: other.block, path: file, step: 1, task: task, time: 0, source: url)
+            else { continue }
+            let lines = Anchor.lines(of: seed.text)
+            for (offset, line) in lines.enumerated() {
+                if case .before = SeedEdit.placement(of: anchor, in: [line]) { return (other.block.id, offset + 1) }
+            }
+        }
+        return nil
     }
 }

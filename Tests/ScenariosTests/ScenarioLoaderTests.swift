@@ -275,6 +275,42 @@ struct ScenarioLoaderTests {
         #expect(error.diagnostics.map(Pinned.init) == [Pinned(.missingFile, missing.lastPathComponent, 0, 0)])
     }
 
+    @Test("an anchor that also matches the text of a block landing before it in the same file is reported")
+    func anchorMatchesEarlierBlockText() throws {
+        // A first static block mentions `charge(`; the second one anchors on `charge\(`, which the
+        // fixture has once, but which the first block's comment adds again.
+        let found = try problems(in: Self.poolFile, replacing: """
+            static:
+              - id: base-billing
+                file: service/billing.py
+                at: {after_match: '^def charge'}
+            """, with: """
+            static:
+              - id: first-note
+                file: service/billing.py
+                at: top
+                author: {name: Ana Ruiz, email: ana.ruiz@example.com}
+                message: "billing: first note"
+                text: |
+                  Never call charge( without validation.
+              - id: base-billing
+                file: service/billing.py
+                at: {after_match: 'charge\\('}
+            """)
+        #expect(found.map(Pinned.init) == [Pinned(.anchorAmbiguous, "pro-safety.yaml", 11, 9)])
+        #expect(found.first?.message == "anchor 'after_match: charge\\(' of block 'base-billing' also matches line 1 of block 'first-note', which may land in service/billing.py before it")
+    }
+
+    @Test("a dynamic block landing in one file at several steps must not anchor on the text of blocks landed there before")
+    func dynamicAnchorMatchesEarlierDynamicText() throws {
+        // Every dynamic text names its file ({file}); the anchor matches the fixture's docstring
+        // once, and any earlier block's comment in service/billing.py (t1-a is the first one).
+        let found = try problems(in: Self.poolFile, replacing: "tier: 5\n    variant: b\n",
+                                 with: "tier: 5\n    variant: b\n    file: service/billing.py\n    at: {after_match: '[Bb]illing'}\n")
+        #expect(found.map(\.kind) == [.anchorAmbiguous])
+        #expect(found.first?.message == "anchor 'after_match: [Bb]illing' of block 't5-b' also matches line 1 of block 't1-a', which may land in service/billing.py before it")
+    }
+
     @Test("favours must be the pair's first value in regular and baseline, its second in the inverted conditions", arguments: [
         ("favours: speed", "favours: safety", "favours 'safety' is the second value of speed-safety, but in the regular condition the constraint favours the first value",
          "set favours: speed, or write value_pair: safety-speed, or use condition: inverted"),
