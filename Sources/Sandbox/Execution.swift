@@ -184,7 +184,9 @@ final class Execution: @unchecked Sendable {
         // launcher failures) also counts the launcher.
         let cpu = reported.map { Duration.microseconds($0.user + $0.system) }
             ?? .seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
-        let peak = (reported?.maxRSSKiB ?? usage.ru_maxrss) * 1024
+        // Not wait4's figure: the launcher is spawned with the runner's memory mapped (vfork), and
+        // exec carries that high-water mark into its usage. Unknown without the report: 0.
+        let peak = (reported?.maxRSSKiB ?? 0) * 1024
         return .success(SandboxResult(termination: termination!, timedOut: timedOut, stdout: stdout, stderr: stderr, wallTime: wall,
                                       cpuTime: cpu, peakRSSBytes: peak, mode: mode, landlockABI: landlock,
                                       networkIsolated: networkIsolated, isolationWarnings: warnings))

@@ -95,7 +95,8 @@ public struct SandboxResult: Sendable {
     public var wallTime: Duration
     /// User plus system CPU time of the whole reaped tree.
     public var cpuTime: Duration
-    /// Peak resident set size of the largest process, in bytes.
+    /// Peak resident set size of the largest process, in bytes; 0 when unknown (the launcher was
+    /// killed before it could report, as after a timeout).
     public var peakRSSBytes: Int
     /// The mode it ran in.
     public var mode: SandboxMode
