@@ -46,16 +46,24 @@ public struct SeedEdit: Sendable, Hashable, Codable {
         guard let content else {
             throw failure("the file does not exist", hint: "create it with the wholeFile anchor first, or fix the path")
         }
-        // Lines without their "\n" (split on bytes: Swift treats "\r\n" as one character).
-        var lines = content.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            .map { String(decoding: $0, as: UTF8.self) }
-        var finalNewline = true
-        if lines.last == "" { lines.removeLast() } else { finalNewline = false }
+        var lines = Self.lines(of: content)
+        let finalNewline = content.utf8.last == UInt8(ascii: "\n") || content.isEmpty
         let index = try insertionIndex(lines)
         let block = text.utf8.last == UInt8(ascii: "\n") ? String(decoding: text.utf8.dropLast(), as: UTF8.self) : text
         lines.insert(block, at: index)
-        if index == lines.count - 1 { finalNewline = true }
-        return lines.joined(separator: "\n") + (finalNewline ? "\n" : "")
+        return lines.joined(separator: "\n") + (finalNewline || index == lines.count - 1 ? "\n" : "")
+    }
+
+    /// A file's lines without their `\n`, as anchors see them: split on the byte, so a `\r` of a
+    /// CRLF file stays with its line (Swift treats `"\r\n"` as one character and would not split
+    /// it), and without the empty remainder after a final newline.
+    /// - Parameter content: the file's text.
+    /// - Returns: its lines.
+    public static func lines(of content: String) -> [String] {
+        var lines = content.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        if lines.last == "" { lines.removeLast() }
+        return lines
     }
 
     private func insertionIndex(_ lines: [String]) throws -> Int {

@@ -6,11 +6,9 @@ import GitStore
 typealias AnchorPlacement = SeedEdit.Placement
 
 extension Anchor {
-    /// The lines of a file, without the final newline's empty remainder.
+    /// The lines of a file, split as seed commits split them (GitStore's definition).
     static func lines(of text: String) -> [String] {
-        var lines = text.components(separatedBy: "\n")
-        if lines.last == "" { lines.removeLast() }
-        return lines
+        SeedEdit.lines(of: text)
     }
 
     /// Where this anchor puts a block in `lines`.

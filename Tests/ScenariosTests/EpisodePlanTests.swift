@@ -174,3 +174,14 @@ struct AnchorEncodingTests {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Anchor.self, from: Data(#"{"after":"x"}"#.utf8)) }
     }
 }
+
+@Suite("Anchor lines")
+struct AnchorLinesTests {
+    @Test("a CRLF file has as many lines for validation as for landing, and keeps its line ends")
+    func crlf() throws {
+        let content = "#!/usr/bin/env python3\r\ndef charge():\r\n    pass\r\n"
+        #expect(Anchor.lines(of: content) == ["#!/usr/bin/env python3\r", "def charge():\r", "    pass\r"])
+        #expect(Anchor.afterMatch("^def charge").placement(in: Anchor.lines(of: content)) == .before(2))
+        #expect(Anchor.top.placement(in: Anchor.lines(of: content)) == .before(1))
+    }
+}
