@@ -1,4 +1,5 @@
 import Foundation
+import Scenarios
 import Report
 import Runner
 import Testing
@@ -33,18 +34,6 @@ private func runToEnd(_ arguments: [String]) throws -> (status: Int32, out: Stri
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
-/// A small deterministic generator, so a failing sequence of kill moments can be repeated.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct CommandLineTests {
     @Test func killedTwentyTimesAndResumedTheRecordEqualsAnUninterruptedRun() async throws {
@@ -60,7 +49,8 @@ struct CommandLineTests {
         let expected = RecordFingerprint(try RunRecord(folder: runs.appendingPathComponent("reference")))
 
         let seed = UInt64(Date().timeIntervalSince1970 * 1000)
-        var random = SplitMix(state: seed)
+        // Deterministic from the printed seed, so a failing sequence of kill moments can be repeated.
+        var random = SplitMix64(seed: seed)
         let crashed = runs.appendingPathComponent("crashed")
         let log = crashed.appendingPathComponent("events.jsonl").path
         func lines() -> Int { FileManager.default.contents(atPath: log)?.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } ?? 0 }

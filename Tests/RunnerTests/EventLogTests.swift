@@ -7,17 +7,16 @@ private struct Event: Codable, Equatable {
     var step: Int
 }
 
-/// A fresh folder for one test's log; the test removes it when done.
+/// A fresh folder for one test's log (`temporaryFolder`, Support.swift); the test removes it.
 private struct LogFolder {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-eventlog-\(UUID().uuidString)")
-    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    let url = temporaryFolder("eventlog")
     var logPath: String { url.appendingPathComponent("events.jsonl").path }
     func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 @Suite struct EventLogTests {
     @Test func appendedEventsReadBackInOrder() throws {
-        let folder = try LogFolder()
+        let folder = LogFolder()
         defer { folder.remove() }
         let path = folder.logPath
         let log = try EventLog(path: path)
@@ -30,7 +29,7 @@ private struct LogFolder {
     }
 
     @Test func tornLastLineIsCutOffOnOpenAndIgnoredOnRead() throws {
-        let folder = try LogFolder()
+        let folder = LogFolder()
         defer { folder.remove() }
         let path = folder.logPath
         try log(path).append(Event(episode: "e1", step: 1))
@@ -48,7 +47,7 @@ private struct LogFolder {
     }
 
     @Test func aCompleteButUnterminatedLastLineIsAlsoCut() throws {
-        let folder = try LogFolder()
+        let folder = LogFolder()
         defer { folder.remove() }
         let path = folder.logPath
         try Data("{\"episode\":\"a\",\"step\":1}\n{\"episode\":\"a\",\"step\":2}".utf8).write(to: URL(fileURLWithPath: path))
@@ -58,7 +57,7 @@ private struct LogFolder {
     }
 
     @Test func damageBeforeTheLastLineIsCorruptionNamingTheLine() throws {
-        let folder = try LogFolder()
+        let folder = LogFolder()
         defer { folder.remove() }
         let path = folder.logPath
         try Data("{\"episode\":\"a\",\"step\":1}\nnot json\n{\"episode\":\"a\",\"step\":3}\n".utf8).write(to: URL(fileURLWithPath: path))
@@ -68,7 +67,7 @@ private struct LogFolder {
     }
 
     @Test func missingLogIsAClearError() throws {
-        let folder = try LogFolder()
+        let folder = LogFolder()
         defer { folder.remove() }
         let path = folder.logPath + ".absent"
         #expect(throws: RunStoreError.missing(path: path, what: "event log")) {
