@@ -71,6 +71,9 @@ let package = Package(
         .testTarget(
             name: "AgentsTests", dependencies: ["Agents", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
             exclude: ["Resources"]),
+        // End to end through `driftbox run`: what an agent leaves in its workspace must not fool,
+        // crash or hang the runner, nor touch the host.
+        .testTarget(name: "HostileRunnerTests", dependencies: ["driftbox"]),
     ],
     swiftLanguageModes: [.v6]
 )
