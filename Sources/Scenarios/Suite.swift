@@ -369,7 +369,9 @@ enum Glob {
             if part == "**" {
                 guard let real = Glob.realPath(folder.path), walked.insert(real).inserted else { return }
                 walk(folder, rest)
-                for child in Glob.children(of: folder) where ScenarioParse.isDirectory(child) && inside(child) {
+                // Real folders before links, so a file reachable both ways keeps its real path.
+                let folders = Glob.children(of: folder).filter { ScenarioParse.isDirectory($0) && inside($0) }
+                for child in folders.filter({ !Glob.isLink($0) }) + folders.filter(Glob.isLink) {
                     walk(child, parts)
                 }
                 return
@@ -382,6 +384,12 @@ enum Glob {
                 walk(child, rest)
             }
         }
+    }
+
+    /// True when `url` is a symbolic link.
+    static func isLink(_ url: URL) -> Bool {
+        var info = stat()
+        return lstat(url.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
     }
 
     private static func children(of folder: URL) -> [URL] {
