@@ -52,8 +52,10 @@ func message(for error: Error, command: String) -> String {
         return error.description
     case let RunStoreError.missing(path, what) where !path.hasSuffix("/run.json") && isInsideRunFolder(path):
         // A file of an existing run folder is missing: the folder is a run, say which file and what to do.
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return "driftbox \(command): \(path): the run in \(folder) names this \(what) in its run.json, and it is missing; "
+        let file = URL(fileURLWithPath: path)
+        let folder = file.deletingLastPathComponent().path
+        let kind = file.lastPathComponent.hasPrefix("verdicts-") ? "verdict set" : what
+        return "driftbox \(command): \(path): the run in \(folder) needs this \(kind), and it is missing; "
             + "restore the file from a copy of the run folder"
     default:
         return "driftbox \(command): \(error)"

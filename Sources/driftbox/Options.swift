@@ -81,7 +81,7 @@ struct ExecutionOptions: ParsableArguments {
     @Option(name: .customShort("j"), help: "Episodes to run at once, 1 to \(maximumJobs) (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Wall-clock limit of one agent step, in seconds (0.001 to 604800).", valueName: "seconds"),
+    @Option(help: ArgumentHelp("Wall-clock limit of one agent step, in seconds (0.001 to 604800; default: 600).", valueName: "seconds"),
             transform: Seconds.parse)
     var stepTimeout: Double = 600
 

@@ -61,7 +61,7 @@ struct SandboxCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Workspace directory, writable by the command (default: the current directory; never / nor a system folder).")
         var workspace: String?
 
-        @Option(name: .long, help: ArgumentHelp("Wall-clock timeout in seconds (0.001 to 604800).", valueName: "seconds"), transform: Seconds.parse)
+        @Option(name: .long, help: ArgumentHelp("Wall-clock timeout in seconds (0.001 to 604800; default: 60).", valueName: "seconds"), transform: Seconds.parse)
         var timeout: Double = 60
 
         @Option(name: .long, help: "Pass this variable of the current environment into the sandbox (repeatable).")
