@@ -1,5 +1,6 @@
 import Agents
 import Foundation
+import Sandbox
 import Scenarios
 
 /// The check `validate` and `run` apply to every agent of a suite before anything runs: an agent
@@ -9,7 +10,8 @@ enum AgentChecks {
     static let searchPath = ["/usr/local/bin", "/usr/bin", "/bin"]
 
     /// Kind known, settings valid, trajectories present and valid (one per scenario of the suite
-    /// for a trajectory folder), the command's program present and executable.
+    /// for a trajectory folder), the command's program present, executable and in a folder the
+    /// sandbox can read.
     static let check: SuiteLoader.AgentCheck = { agent, suiteFolder, scenarioIDs in
         let made: any Agent
         do {
@@ -45,7 +47,15 @@ enum AgentChecks {
         if let command = made as? CommandAgent {
             let program = command.program
             let candidates = program.contains("/") ? [program] : searchPath.map { $0 + "/" + program }
-            if !candidates.contains(where: { FileManager.default.isExecutableFile(atPath: $0) && !isFolder($0) }) {
+            if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !isFolder($0) }) {
+                // Inside the sandbox only the system folders (and the workspace) can be read.
+                let real = URL(fileURLWithPath: found).resolvingSymlinksInPath().path
+                if !SandboxOptions.systemPaths.contains(where: { real == $0 || real.hasPrefix($0 + "/") }) {
+                    problems.append(AgentProblem(setting: agent.settings["command"] != nil ? "command" : "preset",
+                                                 "agent '\(agent.id)': the program \(real) is outside the folders the sandbox can read (\(SandboxOptions.systemPaths.joined(separator: ", ")))",
+                                                 hint: "install it under /usr/local or /opt"))
+                }
+            } else {
                 let setting = agent.settings["command"] != nil ? "command" : "preset"
                 let place = program.contains("/") ? program : "\(program) in \(searchPath.joined(separator: ":")) (the sandbox's PATH)"
                 problems.append(AgentProblem(setting: setting, "agent '\(agent.id)': no executable program \(place)",

@@ -20,7 +20,8 @@ enum ProgressChoice: String, CaseIterable, ExpressibleByArgument {
     var style: ProgressStyle { ProgressStyle(rawValue: rawValue) ?? .automatic }
 }
 
-/// A sandbox policy (`--policy`): a bundled profile's name, or a `.policy` file.
+/// A sandbox policy (`--policy`): a bundled profile's name, a `.policy` file, or the name of a
+/// policy in `$DRIFTBOX_POLICY_DIR`.
 struct PolicyChoice: ExpressibleByArgument, CustomStringConvertible {
     /// The bundled profiles.
     static let names = ["default", "network"]
@@ -29,7 +30,8 @@ struct PolicyChoice: ExpressibleByArgument, CustomStringConvertible {
     let value: String
 
     init?(argument: String) {
-        guard Self.names.contains(argument) || Self.isFile(argument) else { return nil }
+        // A bundled name, a file, or a name found in the policy folder ($DRIFTBOX_POLICY_DIR).
+        guard Self.names.contains(argument) || Self.isFile(argument) || (try? Policy.named(argument)) != nil else { return nil }
         value = argument
     }
 
@@ -43,6 +45,8 @@ struct PolicyChoice: ExpressibleByArgument, CustomStringConvertible {
     var description: String { value }
     var defaultValueDescription: String { value }
 }
+
+extension Condition: ExpressibleByArgument {}
 
 /// A duration in seconds from the command line: finite, positive and at most a week.
 enum Seconds {
@@ -111,6 +115,7 @@ enum ValueSuggestion {
         "--mode": ModeChoice.allCases.map(\.rawValue),
         "--progress": ProgressChoice.allCases.map(\.rawValue),
         "--policy": PolicyChoice.names,
+        "--condition": Condition.allCases.map(\.rawValue),
     ]
 
     /// `Did you mean '…'?` for the first enumerated option in `arguments` whose value is not one

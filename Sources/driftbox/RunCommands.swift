@@ -161,13 +161,13 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Only this episode.")
     var episode: String?
 
-    @Option(help: "Only this condition (regular, baseline, inverted, inverted-baseline).")
-    var condition: String?
+    @Option(help: "Only this condition.")
+    var condition: Condition?
 
     func run() async throws {
         try await failing("audit") {
             let record = try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL)
-            print(Audit.render(try Audit.items(record, episode: episode, condition: condition), colour: isatty(1) == 1), terminator: "")
+            print(Audit.render(try Audit.items(record, episode: episode, condition: condition?.rawValue), colour: isatty(1) == 1), terminator: "")
         }
     }
 }

@@ -79,7 +79,8 @@ struct CommandLineInputTests {
         #expect(flat.contains("(values: auto, terminal, lines, quiet; default: auto)"))
         #expect(flat.contains("(values: default, network; default: default)"))
         for (arguments, suggestion) in [(["run", "--mode", "fulll"], "full"), (["resume", "r", "--progress=quite"], "quiet"),
-                                        (["sandbox", "exec", "--policy", "defualt", "--", "true"], "default")] {
+                                        (["sandbox", "exec", "--policy", "defualt", "--", "true"], "default"),
+                                        (["audit", "r", "--condition", "inverted-basline"], "inverted-baseline")] {
             let result = try invoke(arguments)
             #expect(result.status == 1, "\(result)")
             let lines = result.err.split(separator: "\n")
@@ -174,12 +175,21 @@ struct CommandLineInputTests {
                 kind: command
                 command: ./no-such-agent
                 args: "{prompt}"
+              - id: unreadable
+                kind: command
+                command: ./agent.sh
             """.write(to: suite, atomically: true, encoding: .utf8)
+        // An executable the sandbox cannot read (it reads only the system folders and the workspace).
+        let program = folder.appendingPathComponent("agent.sh")
+        try Data("#!/bin/sh\necho hi\n".utf8).write(to: program)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program.path)
         let result = try invoke(["scenarios", "validate", suite.path])
         #expect(result.status == 1, "\(result)")
         #expect(result.err.contains("\(suite.path):7:11: error: agent 'typo': unknown kind 'scriptd'"), "\(result)")
         #expect(result.err.contains("\(suite.path):10:17: error: agent 'empty-folder' has no trajectory for scenario 'efficiency-security-regular'"), "\(result)")
         #expect(result.err.contains("\(suite.path):13:14: error: agent 'no-program': no executable program \(folder.path)/no-such-agent"), "\(result)")
+        #expect(result.err.contains("\(suite.path):17:14: error: agent 'unreadable': the program \(program.resolvingSymlinksInPath().path) is outside the folders the sandbox can read"),
+                "\(result)")
         // run refuses the same suite before creating anything.
         let run = try invoke(["run", suite.path, "--out", folder.appendingPathComponent("runs").path])
         #expect(run.status == 1 && run.err.contains("unknown kind 'scriptd'"), "\(run)")
