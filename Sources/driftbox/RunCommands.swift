@@ -54,10 +54,14 @@ struct RunCommand: AsyncParsableCommand {
             let file = try resolve(target)
             let paper = try file.flatMap { Catalog.role(of: $0) == .suite ? $0 : nil }
                 ?? Resources.catalog().fixtures.appendingPathComponent("suites/paper.yaml")
-            // The suite's agents are checked before anything runs: an agent that cannot run would
-            // otherwise fail every one of its episodes at step 1.
-            _ = try SuiteLoader(agentCheck: AgentChecks.check).load(paper)
             let definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
+            // The agents that will run are checked against the scenarios they will run, before
+            // anything is created: an agent that cannot run would otherwise fail every one of its
+            // episodes at step 1. Problems are located in the suite that declares the agents.
+            let kept = Set(definition.suite.agents.map(\.id)), scenarioIDs = definition.suite.scenarios.map(\.id)
+            _ = try SuiteLoader(agentCheck: { spec, folder, _ in
+                kept.contains(spec.id) ? AgentChecks.check(spec, folder, scenarioIDs) : []
+            }).load(paper)
             let runs = URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL
             let id = runID ?? Runner.defaultRunID(suite: definition.suite.id)
             FileHandle.standardError.write(Data("driftbox: recording into \(runs.appendingPathComponent(id).path); if interrupted, `driftbox resume` it\n".utf8))
