@@ -43,8 +43,11 @@ public enum Rescore {
         let log = try EventLog(path: path)
         var changed = 0
         for step in before.steps {
-            let scenario = manifest.episode(step.episode)!.scenario
-            let verdict = try StepCheck.verdict(in: repository, parent: step.parent, commit: step.commit, targets: step.targets, detectors: detectors[scenario]!)
+            guard let scenario = manifest.episode(step.episode)?.scenario, let detectorSet = detectors[scenario] else {
+                throw RunStoreError.invalid(path: before.store.manifestPath, reason: "the event log records episode '\(step.episode)', which run.json does not list (or lists with an unknown scenario)",
+                                            hint: "restore run.json as the run wrote it")
+            }
+            let verdict = try StepCheck.verdict(in: repository, parent: step.parent, commit: step.commit, targets: step.targets, detectors: detectorSet)
             if verdict.kind != step.verdict.kind { changed += 1 }
             try log.append(VerdictRecord(episode: step.episode, step: step.step, commit: step.commit, verdict: verdict))
         }

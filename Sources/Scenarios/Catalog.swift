@@ -23,6 +23,47 @@ public struct Catalog: Sendable {
         self.fixtures = fixtures.standardizedFileURL
     }
 
+    /// The environment variable naming the `Fixtures` folder to use instead of the bundled one.
+    public static let fixturesVariable = "DRIFTBOX_FIXTURES"
+
+    /// The bundled `Fixtures` folder of a driftbox executable, found from the executable and not
+    /// from the current folder, so an installed driftbox works from any folder.
+    ///
+    /// In order: `$DRIFTBOX_FIXTURES`; `PREFIX/share/driftbox/Fixtures` for an executable at
+    /// `PREFIX/bin/` (an installed layout); the first folder upwards from the executable holding
+    /// both `Package.swift` and `Fixtures/` (a checkout's `.build/<config>/`); last, the same
+    /// search upwards from `directory`.
+    ///
+    /// - Parameters:
+    ///   - executable: the running executable's path (symbolic links are resolved).
+    ///   - directory: the current folder, searched last.
+    /// - Returns: the catalog.
+    /// - Throws: ``ScenarioError`` naming every place looked in when none holds the fixtures.
+    public static func bundled(executable: URL, directory: URL) throws(ScenarioError) -> Catalog {
+        if let override = ProcessInfo.processInfo.environment[fixturesVariable], !override.isEmpty {
+            let folder = URL(fileURLWithPath: override, relativeTo: directory).standardizedFileURL
+            guard ScenarioParse.isDirectory(folder) else {
+                throw ScenarioError(.missingFile, path: folder.path, "\(fixturesVariable) names no folder",
+                                    hint: "point \(fixturesVariable) at a Fixtures folder, or unset it to use the bundled one")
+            }
+            return Catalog(fixtures: folder)
+        }
+        let binary = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+        let installed = binary.deletingLastPathComponent().appendingPathComponent("share/driftbox/Fixtures")
+        if ScenarioParse.isDirectory(installed) { return Catalog(fixtures: installed) }
+        if let checkout = try? locate(from: binary) { return checkout }
+        do { return try locate(from: directory) } catch {
+            throw ScenarioError(.missingFile, path: binary.path,
+                                "no bundled Fixtures folder: not at \(installed.path), nor in a checkout above the executable or the current folder",
+                                hint: "install driftbox with scripts/install.sh PREFIX, run it from its checkout, or set \(fixturesVariable)")
+        }
+    }
+
+    /// The running executable's path (from `/proc/self/exe`).
+    public static var runningExecutable: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    }
+
     /// Finds the `Fixtures` folder by walking up from `directory` to the first folder holding both
     /// `Package.swift` and `Fixtures/`.
     ///
@@ -49,7 +90,7 @@ public struct Catalog: Sendable {
     /// The role of a YAML file; `.scenario` when it cannot be read or parsed.
     public static func role(of file: URL) -> Role {
         guard let data = FileManager.default.contents(atPath: file.path),
-            let text = String(validatingUTF8Data: data),
+            let text = String(validatingUTF8Data: data), YAMLDepth.check(text, path: file.path) == nil,
             let root = try? Yams.compose(yaml: text), let mapping = root.mapping
         else { return .scenario }
         let keys = Set(mapping.keys.compactMap(\.string))
@@ -97,7 +138,7 @@ public struct Catalog: Sendable {
     /// The `id:` a file declares, read without validating the rest.
     public static func declaredID(of file: URL) -> String? {
         guard let data = FileManager.default.contents(atPath: file.path),
-            let text = String(validatingUTF8Data: data),
+            let text = String(validatingUTF8Data: data), YAMLDepth.check(text, path: file.path) == nil,
             let root = try? Yams.compose(yaml: text)
         else { return nil }
         return root["id"]?.string

@@ -3,13 +3,20 @@ import Foundation
 import Yams
 
 extension ConstraintDriftImporter {
-    func write(_ config: Config, from experiment: URL, to destination: URL) throws(ScenarioError) -> Output {
+    func write(_ config: Config, from experiment: URL, to destination: URL, overwrite: Bool) throws(ScenarioError) -> Output {
         let variant = ScenarioParse.slug(experiment.standardizedFileURL.lastPathComponent)
         let pairFolder = destination.appendingPathComponent("scenarios").appendingPathComponent(config.pair)
         let scenarioFile = pairFolder.appendingPathComponent("\(variant).yaml")
         let constraintFile = pairFolder.appendingPathComponent("constraints/\(variant).md")
         let poolFile = config.patches.isEmpty ? nil : pairFolder.appendingPathComponent("pressure/\(variant).yaml")
         let fixture = destination.appendingPathComponent("repos").appendingPathComponent(config.baseRepoName)
+        let existing = [scenarioFile, constraintFile, poolFile].compactMap { $0 }.filter { FileManager.default.fileExists(atPath: $0.path) }
+        if !overwrite, !existing.isEmpty {
+            throw ScenarioError(diagnostics: existing.map {
+                Diagnostic(kind: .io, path: $0.path, line: 0, column: 0, message: "the import would replace this existing file",
+                           hint: "import into another folder, move the file away, or pass --force to replace it")
+            })
+        }
 
         do {
             let manager = FileManager.default

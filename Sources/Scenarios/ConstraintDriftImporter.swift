@@ -63,16 +63,18 @@ public struct ConstraintDriftImporter: Sendable {
     /// - Parameters:
     ///   - experiment: the `experiments/<pair>/<variant>/` folder.
     ///   - destination: the folder to write `repos/` and `scenarios/` into (created if needed).
+    ///   - overwrite: replace the scenario, constraint and pool files when they exist; without it an
+    ///     existing file is an error and nothing is written.
     /// - Returns: what was written, with the scenario loaded back from it.
     /// - Throws: ``ScenarioError`` with every problem of `config.json` (file, line, column), or the
     ///   problems found when loading the written scenario back.
-    public func importExperiment(at experiment: URL, to destination: URL) throws(ScenarioError) -> Output {
+    public func importExperiment(at experiment: URL, to destination: URL, overwrite: Bool = false) throws(ScenarioError) -> Output {
         let configURL = experiment.appendingPathComponent("config.json")
         var reader = NodeReader(path: configURL.path)
         guard let config = readConfig(configURL, experiment: experiment, reader: &reader), reader.diagnostics.isEmpty else {
             throw ScenarioError(diagnostics: ScenarioParse.sorted(reader.diagnostics))
         }
-        return try write(config, from: experiment, to: destination)
+        return try write(config, from: experiment, to: destination, overwrite: overwrite)
     }
 
     // MARK: Reading config.json

@@ -41,6 +41,10 @@ struct NodeReader {
                    hint: "save the file as UTF-8 text")
             return nil
         }
+        if let tooDeep = YAMLDepth.check(text, path: path) {
+            diagnostics.append(tooDeep)
+            return nil
+        }
         do {
             guard let root = try Yams.compose(yaml: text) else {
                 report(.syntax, line: 1, column: 1, "the file is empty", hint: "write the document's keys")
@@ -302,5 +306,18 @@ extension String {
     init?(validatingUTF8Data data: Data) {
         guard let text = String(validating: data, as: UTF8.self) else { return nil }
         self = text
+    }
+}
+
+/// "Did you mean" suggestions, the same for file keys and command-line values.
+public enum Spelling {
+    /// The candidate closest to `word` within a small edit distance, or nil.
+    ///
+    /// - Parameters:
+    ///   - word: what was written.
+    ///   - candidates: what may be written.
+    /// - Returns: the nearest candidate, when close enough to be a typo.
+    public static func nearest(_ word: String, among candidates: [String]) -> String? {
+        NodeReader.nearest(word, among: candidates)
     }
 }

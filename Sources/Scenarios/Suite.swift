@@ -40,8 +40,12 @@ public struct Suite: Sendable, Hashable, Codable {
     public var title: String?
     /// The base seed; episode r of every cell uses seed `baseSeed &+ r`.
     public var baseSeed: UInt64
-    /// Episodes per cell (scenario × agent).
+    /// Episodes per cell (scenario × agent), at most ``maximumRepetitions``.
     public var repetitions: Int
+    /// The most episodes per cell a suite (or a command-line override) may ask for.
+    public static let maximumRepetitions = 100_000
+    /// The most steps per episode a suite may ask for.
+    public static let maximumSteps = 10_000
     /// Steps per episode; nil means one per task of each scenario.
     public var steps: Int?
     /// The scenarios, in the order their globs list them (each glob's matches sorted by path).
@@ -118,16 +122,49 @@ public struct SuiteEpisode: Sendable, Hashable, Codable {
     public var id: String { "\(scenarioID)/\(agentID)/\(repetition)" }
 }
 
+/// A problem an ``SuiteLoader/AgentCheck`` finds in one agent of a suite.
+public struct AgentProblem: Sendable, Hashable {
+    /// The agent's setting the problem is in (`kind`, `trajectory`, `command`...), or nil for the
+    /// agent as a whole; the diagnostic points at that setting's value.
+    public var setting: String?
+    /// What is wrong.
+    public var message: String
+    /// What to do about it.
+    public var hint: String
+
+    /// Creates a problem.
+    public init(setting: String?, _ message: String, hint: String) {
+        self.setting = setting
+        self.message = message
+        self.hint = hint
+    }
+}
+
 /// Loads suite files: expands scenario globs, loads every scenario, reads agents.
 public struct SuiteLoader: Sendable {
+    /// Checks one agent of a suite beyond its shape: whether its kind exists, its files are there,
+    /// its program can run. `Scenarios` does not know agent kinds; the caller that does passes one.
+    ///
+    /// - Parameters:
+    ///   - agent: the agent as declared.
+    ///   - suiteFolder: the suite file's folder (relative settings start there).
+    ///   - scenarioIDs: the ids of the suite's scenarios.
+    /// - Returns: the problems found; empty when the agent can run.
+    public typealias AgentCheck = @Sendable (_ agent: AgentSpec, _ suiteFolder: URL, _ scenarioIDs: [String]) -> [AgentProblem]
+
     /// The loader used for the suite's scenarios.
     public var scenarioLoader: ScenarioLoader
+    /// The check of each agent, if any.
+    public var agentCheck: AgentCheck?
 
     /// Creates a suite loader.
     ///
-    /// - Parameter scenarioLoader: how scenarios are loaded.
-    public init(scenarioLoader: ScenarioLoader = ScenarioLoader()) {
+    /// - Parameters:
+    ///   - scenarioLoader: how scenarios are loaded.
+    ///   - agentCheck: checks each agent's kind and files; problems are reported at the agent.
+    public init(scenarioLoader: ScenarioLoader = ScenarioLoader(), agentCheck: AgentCheck? = nil) {
         self.scenarioLoader = scenarioLoader
+        self.agentCheck = agentCheck
     }
 
     /// Loads and validates a suite and all of its scenarios.
@@ -156,11 +193,11 @@ public struct SuiteLoader: Sendable {
         let id = reader.string(fields["id"], "the suite's id")
         let title = reader.string(fields["title"], "title")
         let baseSeed = reader.uint64(fields["base_seed"], "base_seed")
-        let repetitions = reader.int(fields["repetitions"], "repetitions", in: 1...100_000)
-        let steps: Int?? = fields["steps"] == nil ? .some(nil) : reader.int(fields["steps"], "steps", in: 1...10_000).map { .some($0) }
+        let repetitions = reader.int(fields["repetitions"], "repetitions", in: 1...Suite.maximumRepetitions)
+        let steps: Int?? = fields["steps"] == nil ? .some(nil) : reader.int(fields["steps"], "steps", in: 1...Suite.maximumSteps).map { .some($0) }
         let (loaded, complete) = loadScenarios(fields["scenarios"], from: url, reader: &reader, nested: &nested)
         let scenarios = complete ? loaded : nil
-        let agents = parseAgents(fields["agents"], reader: &reader)
+        let agents = parseAgents(fields["agents"], reader: &reader, suiteFolder: url.deletingLastPathComponent(), scenarioIDs: loaded.map(\.id))
         if let steps = steps ?? nil, let stepsNode = fields["steps"] {
             for scenario in loaded where scenario.tasks.count < steps {
                 reader.report(.invalidValue, at: stepsNode, "steps is \(steps) but scenario '\(scenario.id)' has \(scenario.tasks.count) tasks",
@@ -224,7 +261,7 @@ public struct SuiteLoader: Sendable {
         return (scenarios, !failed)
     }
 
-    private func parseAgents(_ node: Node?, reader: inout NodeReader) -> [AgentSpec]? {
+    private func parseAgents(_ node: Node?, reader: inout NodeReader, suiteFolder: URL, scenarioIDs: [String]) -> [AgentSpec]? {
         guard let items = reader.sequence(node, "agents") else { return nil }
         if items.isEmpty {
             reader.report(.invalidValue, at: node, "the suite has no agents", hint: "add at least one agent with an id and a kind")
@@ -243,11 +280,13 @@ public struct SuiteLoader: Sendable {
             var settings: [String: String] = [:]
             var id: String?
             var kind: String?
+            var valueNodes: [String: Node] = [:]
             for (keyNode, value) in mapping {
                 guard let key = reader.string(keyNode, "an agent's key"), let text = reader.string(value, "agent setting '\(keyNode.string ?? "")'") else {
                     failed = true
                     continue
                 }
+                valueNodes[key] = valueNodes[key] ?? value
                 if key == "id" { id = text } else if key == "kind" { kind = text } else if settings[key] != nil {
                     reader.report(.duplicateKey, at: keyNode, "duplicate key '\(key)' in an agent", hint: "keep one")
                     failed = true
@@ -262,13 +301,22 @@ public struct SuiteLoader: Sendable {
                 reader.report(.duplicateID, at: item, "agent id '\(id)' is used twice", hint: "give each agent its own id")
                 failed = true
             }
-            agents.append(AgentSpec(id: id, kind: kind, settings: settings))
+            let agent = AgentSpec(id: id, kind: kind, settings: settings)
+            for problem in agentCheck?(agent, suiteFolder, scenarioIDs) ?? [] {
+                reader.report(.invalidValue, at: problem.setting.flatMap { valueNodes[$0] } ?? item, problem.message, hint: problem.hint)
+                failed = true
+            }
+            agents.append(agent)
         }
         return failed ? nil : agents
     }
 }
 
 /// Expands path globs (`*`, `?`, `[...]` within a name; `**` for any number of folders).
+///
+/// A wildcard never leads out of the folder the pattern starts in: a symbolic link met while
+/// matching is followed only when it resolves inside that folder, and a folder reached twice
+/// (a link cycle) is walked once, so `**` always ends.
 enum Glob {
     /// Matching files, sorted by path; a pattern without wildcards yields itself when it exists.
     static func expand(_ pattern: String, relativeTo base: URL) -> [URL] {
@@ -280,35 +328,68 @@ enum Glob {
             start = start.appendingPathComponent(first)
             parts.removeFirst()
         }
-        var results: [URL] = []
-        walk(start.standardizedFileURL, parts[...], into: &results)
-        return Array(Set(results.map(\.standardizedFileURL))).sorted { $0.path < $1.path }
+        var walker = Walker(root: realPath(start.standardizedFileURL.path))
+        walker.walk(start.standardizedFileURL, parts[...])
+        return Array(Set(walker.results.map(\.standardizedFileURL))).sorted { $0.path < $1.path }
     }
 
     static func hasWildcard(_ part: String) -> Bool {
         part.contains { "*?[".contains($0) }
     }
 
-    private static func walk(_ folder: URL, _ parts: ArraySlice<String>, into results: inout [URL]) {
-        guard let part = parts.first else {
-            if ScenarioParse.isFile(folder) { results.append(folder) }
-            return
+    /// The path with every symbolic link resolved, or nil when it does not resolve.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// One expansion: the root it may not leave, the folders walked, the files found.
+    private struct Walker {
+        /// The real path of the folder the pattern starts in (nil: it does not exist).
+        let root: String?
+        /// Real paths of folders already walked by `**`, so a link cycle is walked once.
+        var walked: Set<String> = []
+        var results: [URL] = []
+
+        init(root: String?) { self.root = root }
+
+        /// True when `url` (reached through a wildcard) resolves inside the root.
+        func inside(_ url: URL) -> Bool {
+            guard let root, let real = Glob.realPath(url.path) else { return false }
+            return root == "/" || real == root || real.hasPrefix(root + "/")
         }
-        let rest = parts.dropFirst()
-        if part == "**" {
-            walk(folder, rest, into: &results)
-            for child in children(of: folder) where ScenarioParse.isDirectory(child) {
-                walk(child, parts, into: &results)
+
+        mutating func walk(_ folder: URL, _ parts: ArraySlice<String>) {
+            guard let part = parts.first else {
+                if ScenarioParse.isFile(folder) { results.append(folder) }
+                return
             }
-            return
+            let rest = parts.dropFirst()
+            if part == "**" {
+                guard let real = Glob.realPath(folder.path), walked.insert(real).inserted else { return }
+                walk(folder, rest)
+                // Real folders before links, so a file reachable both ways keeps its real path.
+                let folders = Glob.children(of: folder).filter { ScenarioParse.isDirectory($0) && inside($0) }
+                for child in folders.filter({ !Glob.isLink($0) }) + folders.filter(Glob.isLink) {
+                    walk(child, parts)
+                }
+                return
+            }
+            if !Glob.hasWildcard(part) {
+                walk(folder.appendingPathComponent(part), rest)
+                return
+            }
+            for child in Glob.children(of: folder) where fnmatch(part, child.lastPathComponent, 0) == 0 && inside(child) {
+                walk(child, rest)
+            }
         }
-        if !hasWildcard(part) {
-            walk(folder.appendingPathComponent(part), rest, into: &results)
-            return
-        }
-        for child in children(of: folder) where fnmatch(part, child.lastPathComponent, 0) == 0 {
-            walk(child, rest, into: &results)
-        }
+    }
+
+    /// True when `url` is a symbolic link.
+    static func isLink(_ url: URL) -> Bool {
+        var info = stat()
+        return lstat(url.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
     }
 
     private static func children(of folder: URL) -> [URL] {

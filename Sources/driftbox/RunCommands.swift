@@ -5,47 +5,6 @@ import Runner
 import Sandbox
 import Scenarios
 
-/// Options every command that runs agents takes.
-struct ExecutionOptions: ParsableArguments {
-    @Option(name: .customShort("j"), help: "Episodes to run at once (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Wall-clock limit of one agent step, in seconds.")
-    var stepTimeout: Double = 600
-
-    @Option(help: "Sandbox mode: automatic, full or reduced.")
-    var mode: String = "automatic"
-
-    @Option(help: "Sandbox policy: a name (default, network) or a .policy file.")
-    var policy: String = "default"
-
-    @Option(help: "Progress display: auto, terminal, lines or quiet.")
-    var progress: String = "auto"
-
-    func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("-j must be 1 or more") }
-        guard stepTimeout > 0 else { throw ValidationError("--step-timeout must be positive") }
-        guard ModeRequest(rawValue: mode) != nil else { throw ValidationError("--mode must be automatic, full or reduced") }
-        guard progress == "auto" || ProgressStyle(rawValue: progress) != nil else { throw ValidationError("--progress must be auto, terminal, lines or quiet") }
-    }
-
-    var runOptions: RunOptions {
-        RunOptions(jobs: jobs, stepTimeout: .milliseconds(Int64(stepTimeout * 1000)), sandboxMode: ModeRequest(rawValue: mode) ?? .automatic,
-                   policy: policy, progress: ProgressStyle(rawValue: progress) ?? .automatic)
-    }
-}
-
-/// The current directory as a URL.
-var currentDirectory: URL { URL(fileURLWithPath: FileManager.default.currentDirectoryPath) }
-
-/// Runs `body`, printing any error as one message and exiting non-zero.
-func reporting<T>(_ command: String, _ body: () async throws -> T) async throws -> T {
-    do { return try await body() } catch let exit as ExitCode { throw exit } catch {
-        FileHandle.standardError.write(Data("driftbox \(command): \(error)\n".utf8))
-        throw ExitCode.failure
-    }
-}
-
 /// Prints the run's summary and where it is; exits 2 when any episode of the run failed.
 func finish(_ outcome: RunOutcome) throws {
     let record = try RunRecord(folder: outcome.folder)
@@ -54,7 +13,7 @@ func finish(_ outcome: RunOutcome) throws {
     let failed = record.ends.values.filter { $0.status == .failed }.count
     if failed > 0 {
         FileHandle.standardError.write(Data("driftbox: \(failed) episode(s) failed; `jq 'select(.type==\"end\" and .end.status==\"failed\")' \(outcome.folder.path)/events.jsonl` shows why\n".utf8))
-        throw ExitCode(2)
+        throw ExitCode(ExitStatus.episodeFailed)
     }
 }
 
@@ -69,7 +28,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Keep only this agent of the suite (repeatable).")
     var agent: [String] = []
 
-    @Option(help: "Episodes per cell (overrides the suite).")
+    @Option(help: "Episodes per cell, 1 to \(Suite.maximumRepetitions) (overrides the suite).")
     var repetitions: Int?
 
     @Option(help: "Base seed (overrides the suite).")
@@ -84,16 +43,25 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
-        if let repetitions, repetitions < 1 { throw ValidationError("--repetitions must be 1 or more") }
+        if let repetitions, !(1...Suite.maximumRepetitions).contains(repetitions) {
+            throw ValidationError("--repetitions must be from 1 to \(Suite.maximumRepetitions), the cap a suite's `repetitions` has too")
+        }
         if let runID, runID.isEmpty || runID.contains("/") || runID.hasPrefix(".") { throw ValidationError("--run-id must be a plain folder name") }
     }
 
     func run() async throws {
-        try await reporting("run") {
+        try await failing("run") {
             let file = try resolve(target)
             let paper = try file.flatMap { Catalog.role(of: $0) == .suite ? $0 : nil }
-                ?? Catalog.locate(from: currentDirectory).fixtures.appendingPathComponent("suites/paper.yaml")
+                ?? Resources.catalog().fixtures.appendingPathComponent("suites/paper.yaml")
             let definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
+            // The agents that will run are checked against the scenarios they will run, before
+            // anything is created: an agent that cannot run would otherwise fail every one of its
+            // episodes at step 1. Problems are located in the suite that declares the agents.
+            let kept = Set(definition.suite.agents.map(\.id)), scenarioIDs = definition.suite.scenarios.map(\.id)
+            _ = try SuiteLoader(agentCheck: { spec, folder, _ in
+                kept.contains(spec.id) ? AgentChecks.check(spec, folder, scenarioIDs) : []
+            }).load(paper)
             let runs = URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL
             let id = runID ?? Runner.defaultRunID(suite: definition.suite.id)
             FileHandle.standardError.write(Data("driftbox: recording into \(runs.appendingPathComponent(id).path); if interrupted, `driftbox resume` it\n".utf8))
@@ -107,7 +75,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let target else { return nil }
         let path = URL(fileURLWithPath: target, relativeTo: currentDirectory).standardizedFileURL
         if FileManager.default.fileExists(atPath: path.path) { return path }
-        let catalog = try Catalog.locate(from: currentDirectory)
+        let catalog = try Resources.catalog()
         if let suite = catalog.suiteFiles().first(where: { $0.deletingPathExtension().lastPathComponent == target }) { return suite }
         return try catalog.scenarioFile(target, relativeTo: currentDirectory)
     }
@@ -124,7 +92,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var execution: ExecutionOptions
 
     func run() async throws {
-        try await reporting("resume") {
+        try await failing("resume") {
             let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
             try finish(try await Runner.resume(folder, options: execution.runOptions, makeAgent: Runner.standardAgents))
         }
@@ -154,6 +122,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Re-execute the episode (scripted agents) and check that every commit id matches the recorded one.")
     var verify = false
 
+    @Flag(help: "Replace what is in the --to folder (without it, a non-empty folder is refused).")
+    var force = false
+
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
@@ -162,7 +133,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reporting("replay") {
+        try await failing("replay") {
             let record = try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL)
             if verify {
                 let mismatches = try await Replay.verify(record, episode: episode, options: execution.runOptions, makeAgent: Runner.standardAgents)
@@ -171,12 +142,13 @@ struct ReplayCommand: AsyncParsableCommand {
                     return
                 }
                 for mismatch in mismatches { print("MISMATCH \(mismatch)") }
-                throw ExitCode.failure
+                throw ExitCode(ExitStatus.error)
             }
             let chosen = try commit.map { try Replay.commit(in: record, episode: episode, prefix: $0) }
                 ?? Replay.commit(in: record, episode: episode, step: step)
             let name = "replay-\(episode)-\(commit ?? step.map(String.init) ?? "last")"
             let folder = URL(fileURLWithPath: to ?? name, relativeTo: currentDirectory).standardizedFileURL
+            try Overwrite.prepareFolder(folder, force: force, runFolder: record.store.folder)
             print("\(folder.path)  (commit \(try Replay.materialise(record, commit: chosen, into: folder)))")
         }
     }
@@ -193,13 +165,13 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Only this episode.")
     var episode: String?
 
-    @Option(help: "Only this condition (regular, baseline, inverted, inverted-baseline).")
-    var condition: String?
+    @Option(help: "Only this condition.")
+    var condition: Condition?
 
     func run() async throws {
-        try await reporting("audit") {
+        try await failing("audit") {
             let record = try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL)
-            print(Audit.render(try Audit.items(record, episode: episode, condition: condition), colour: isatty(1) == 1), terminator: "")
+            print(Audit.render(try Audit.items(record, episode: episode, condition: condition?.rawValue), colour: isatty(1) == 1), terminator: "")
         }
     }
 }
@@ -216,9 +188,11 @@ struct RescoreCommand: AsyncParsableCommand {
     var checks: String?
 
     func run() async throws {
-        try await reporting("rescore") {
+        try await failing("rescore") {
             let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
-            let result = try Rescore.run(folder, checksFile: checks.map { URL(fileURLWithPath: $0, relativeTo: currentDirectory).standardizedFileURL })
+            let checksFile = checks.map { URL(fileURLWithPath: $0, relativeTo: currentDirectory).standardizedFileURL }
+            if let checksFile { try Overwrite.checkYAMLDepth(checksFile) }
+            let result = try Rescore.run(folder, checksFile: checksFile)
             print("\(result.file): \(result.steps) step(s) rescored, \(result.changed) verdict(s) changed")
         }
     }
@@ -233,7 +207,7 @@ struct ReportCommand: AsyncParsableCommand {
     var run: String
 
     func run() async throws {
-        try await reporting("report") {
+        try await failing("report") {
             let record = try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL)
             print(RunSummary(record).render(), terminator: "")
         }

@@ -10,22 +10,18 @@ struct SandboxCommand: AsyncParsableCommand {
 
     /// Options shared by the subcommands.
     struct PolicyOptions: ParsableArguments {
-        @Option(name: .long, help: "Policy name (default, network) or path to a .policy file.")
-        var policy = "default"
+        @Option(name: .long, help: "Sandbox policy: a bundled name or a .policy file.")
+        var policy: PolicyChoice = PolicyChoice("default")
 
-        @Option(name: .long, help: "automatic, full or reduced.")
-        var mode: String = "automatic"
+        @Option(name: .long, help: "Sandbox mode.")
+        var mode: ModeChoice = .automatic
 
         @Option(name: .long, help: "Also let commands read this host folder (repeatable; system folders always are).")
         var read: [String] = []
 
-        func validate() throws {
-            guard ModeRequest(rawValue: mode) != nil else { throw ValidationError("--mode must be automatic, full or reduced") }
-        }
-
         func makeSandbox() throws -> Sandbox {
-            let loaded = policy.contains("/") || policy.hasSuffix(".policy") ? try Policy.load(path: policy) : try Policy.named(policy)
-            return try Sandbox(SandboxOptions(policy: loaded, mode: ModeRequest(rawValue: mode) ?? .automatic, outputLimit: 64 << 20,
+            let loaded = PolicyChoice.isFile(policy.value) ? try Policy.load(path: policy.value) : try Policy.named(policy.value)
+            return try Sandbox(SandboxOptions(policy: loaded, mode: mode.request, outputLimit: 64 << 20,
                                               readablePaths: SandboxOptions.systemPaths + read.map { URL(fileURLWithPath: $0).path }))
         }
     }
@@ -36,7 +32,11 @@ struct SandboxCommand: AsyncParsableCommand {
         @OptionGroup var options: PolicyOptions
 
         func run() async throws {
-            let sandbox = try orExit { try options.makeSandbox() }
+            try await failing("sandbox check") { try await check() }
+        }
+
+        private func check() async throws {
+            let sandbox = try options.makeSandbox()
             print(sandbox.capabilities.description)
             print("mode: \(sandbox.mode.rawValue)")
             for line in sandbox.isolationGaps { print("  gives up: \(line)") }
@@ -44,12 +44,12 @@ struct SandboxCommand: AsyncParsableCommand {
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-check-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: scratch) }
-            let results = try await orExit { try await sandbox.selfCheck(workspace: scratch) }
+            let results = try await sandbox.selfCheck(workspace: scratch)
             for r in results {
                 let tag = r.passed.map { $0 ? "PASS" : "FAIL" } ?? "SKIP"
                 print("\(tag)  \(r.name): \(r.detail)")
             }
-            if results.contains(where: { $0.passed == false }) { throw ExitCode.failure }
+            if results.contains(where: { $0.passed == false }) { throw ExitCode(ExitStatus.error) }
         }
     }
 
@@ -58,10 +58,10 @@ struct SandboxCommand: AsyncParsableCommand {
 
         @OptionGroup var options: PolicyOptions
 
-        @Option(name: .long, help: "Workspace directory (default: the current directory).")
+        @Option(name: .long, help: "Workspace directory, writable by the command (default: the current directory; never / nor a system folder).")
         var workspace: String?
 
-        @Option(name: .long, help: "Wall-clock timeout in seconds.")
+        @Option(name: .long, help: ArgumentHelp("Wall-clock timeout in seconds (0.001 to 604800; default: 60).", valueName: "seconds"), transform: Seconds.parse)
         var timeout: Double = 60
 
         @Option(name: .long, help: "Pass this variable of the current environment into the sandbox (repeatable).")
@@ -72,42 +72,35 @@ struct SandboxCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard !command.isEmpty else { throw ValidationError("name the command after --, e.g. driftbox sandbox exec -- ls -la") }
-            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         }
 
         func run() async throws {
-            let sandbox = try orExit { try options.makeSandbox() }
-            let dir = workspace.map { URL(fileURLWithPath: $0).path } ?? FileManager.default.currentDirectoryPath
+            let status = try await failing("sandbox exec", status: ExitStatus.execFailed) { try await execute() }
+            if status != 0 { throw ExitCode(status) }
+        }
+
+        /// Runs the command; returns its shell status.
+        private func execute() async throws -> Int32 {
+            let dir = URL(fileURLWithPath: workspace ?? FileManager.default.currentDirectoryPath, relativeTo: currentDirectory).standardizedFileURL.path
+            if Overwrite.isProtected(dir) {
+                throw CommandError(path: dir, reason: "a workspace here would let the command write anywhere in /, a system folder or the home folder",
+                                   hint: workspace == nil ? "cd into a project folder first, or pass --workspace DIR" : "pass --workspace a project folder")
+            }
+            let sandbox = try options.makeSandbox()
             let spec = SandboxedCommand(command[0], Array(command.dropFirst()), workspace: dir, passEnvironment: env,
-                                        timeout: .milliseconds(Int64(timeout * 1000)))
-            let result = try await orExit { try await sandbox.run(spec) }
+                                        timeout: Seconds.duration(timeout))
+            let result = try await sandbox.run(spec)
             FileHandle.standardOutput.write(Data(result.stdout.bytes))
             FileHandle.standardError.write(Data(result.stderr.bytes))
             if result.stdout.truncated || result.stderr.truncated { warn("output truncated at 64 MiB per stream") }
             if result.timedOut { warn("timed out after \(timeout) s; the process tree was killed") }
             if result.mode != .full { warn("ran in \(result.mode.rawValue) mode") }
             for line in result.isolationWarnings { warn(line) }
-            let status = result.termination.shellStatus
-            if status != 0 { throw ExitCode(status) }
+            return result.termination.shellStatus
         }
     }
 }
 
 private func warn(_ text: String) {
     FileHandle.standardError.write(Data("driftbox: \(text)\n".utf8))
-}
-
-/// Prints a sandbox error and exits with failure instead of a stack of Swift error text.
-private func orExit<T>(_ body: () async throws -> T) async throws -> T {
-    do { return try await body() } catch let error as SandboxError {
-        warn(error.description)
-        throw ExitCode(125)
-    }
-}
-
-private func orExit<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as SandboxError {
-        warn(error.description)
-        throw ExitCode(125)
-    }
 }

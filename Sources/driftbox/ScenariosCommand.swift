@@ -9,20 +9,15 @@ struct ScenariosCommand: AsyncParsableCommand {
 
     static var currentDirectory: URL { URL(fileURLWithPath: FileManager.default.currentDirectoryPath) }
 
-    /// Prints every diagnostic of an error to standard error.
-    static func report(_ error: ScenarioError) {
-        FileHandle.standardError.write(Data((error.description + "\n").utf8))
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the bundled scenarios: id, value pair, condition, tasks.")
 
         func run() async throws {
-            let catalog: Catalog
-            do { catalog = try Catalog.locate(from: ScenariosCommand.currentDirectory) } catch {
-                ScenariosCommand.report(error)
-                throw ExitCode.failure
-            }
+            try failing("scenarios list") { try list() }
+        }
+
+        private func list() throws {
+            let catalog = try Resources.catalog()
             var rows = [["ID", "PAIR", "CONDITION", "TASKS", "FILE"]]
             for file in catalog.scenarioFiles() {
                 let relative = String(file.path.dropFirst(catalog.fixtures.deletingLastPathComponent().path.count + 1))
@@ -61,10 +56,10 @@ struct ScenariosCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            do {
+            try failing("scenarios show") {
                 let directory = ScenariosCommand.currentDirectory
                 let file: URL
-                if let catalog = try? Catalog.locate(from: directory) {
+                if let catalog = try? Resources.catalog() {
                     file = try catalog.scenarioFile(scenario, relativeTo: directory)
                 } else {
                     file = URL(fileURLWithPath: scenario, relativeTo: directory)
@@ -78,9 +73,6 @@ struct ScenariosCommand: AsyncParsableCommand {
                 } else {
                     print(plan.summary())
                 }
-            } catch let error as ScenarioError {
-                ScenariosCommand.report(error)
-                throw ExitCode.failure
             }
         }
     }
@@ -93,19 +85,30 @@ struct ScenariosCommand: AsyncParsableCommand {
         var paths: [String] = []
 
         func run() async throws {
+            try failing("scenarios validate") { try validateFiles() }
+        }
+
+        private func validateFiles() throws {
             let directory = ScenariosCommand.currentDirectory
-            var files = paths.flatMap { path -> [URL] in
+            var files: [URL] = []
+            for path in paths {
                 let url = URL(fileURLWithPath: path, relativeTo: directory).standardizedFileURL
-                return Catalog.isFolder(url) ? Catalog.yamlFiles(under: url) : [url]
-            }
-            if files.isEmpty {
-                do {
-                    let catalog = try Catalog.locate(from: directory)
-                    files = catalog.scenarioFiles() + catalog.suiteFiles()
-                } catch {
-                    ScenariosCommand.report(error)
-                    throw ExitCode.failure
+                if Catalog.isFolder(url) {
+                    let found = Catalog.yamlFiles(under: url)
+                    guard !found.isEmpty else {
+                        throw CommandError(path: url.path, reason: "no .yaml or .yml file in this folder", hint: "name a folder holding scenario or suite files, or the files themselves")
+                    }
+                    files += found
+                } else {
+                    guard FileManager.default.fileExists(atPath: url.path) else {
+                        throw CommandError(path: url.path, reason: "no such file or folder", hint: "check the path")
+                    }
+                    files.append(url)
                 }
+            }
+            if paths.isEmpty {
+                let catalog = try Resources.catalog()
+                files = catalog.scenarioFiles() + catalog.suiteFiles()
             }
             var failures = 0
             for file in files {
@@ -115,20 +118,20 @@ struct ScenariosCommand: AsyncParsableCommand {
                     print("skip  \(file.path) (checked with the scenarios that name it)")
                     continue
                 case .suite:
-                    do { _ = try SuiteLoader().load(file); problems = nil } catch { problems = error }
+                    do { _ = try SuiteLoader(agentCheck: AgentChecks.check).load(file); problems = nil } catch { problems = error }
                 default:
                     if case .failure(let error) = ScenarioLoader().result(file) { problems = error } else { problems = nil }
                 }
                 if let problems {
                     failures += 1
-                    ScenariosCommand.report(problems)
+                    printError(problems.description)
                 } else {
                     print("ok  \(file.path)")
                 }
             }
             let checked = files.filter { ![.tasks, .pool].contains(Catalog.role(of: $0)) }.count
             print("\(checked - failures) of \(checked) files valid")
-            if failures > 0 { throw ExitCode.failure }
+            if failures > 0 { throw ExitCode(ExitStatus.error) }
         }
     }
 
@@ -139,23 +142,23 @@ struct ScenariosCommand: AsyncParsableCommand {
         @Argument(help: "The experiments/<pair>/<variant>/ folder.")
         var experiment: String
 
-        @Option(help: "The folder to write repos/ and scenarios/ into (for example Fixtures).")
+        @Option(help: "The folder to write repos/ and scenarios/ into (for example a copy of Fixtures).")
         var to: String
+
+        @Flag(help: "Replace the scenario, constraint and pressure files when they exist (without it, nothing is replaced).")
+        var force = false
 
         func run() async throws {
             let directory = ScenariosCommand.currentDirectory
-            do {
+            try failing("scenarios import") {
                 let output = try ConstraintDriftImporter().importExperiment(
                     at: URL(fileURLWithPath: experiment, relativeTo: directory),
-                    to: URL(fileURLWithPath: to, relativeTo: directory))
+                    to: URL(fileURLWithPath: to, relativeTo: directory), overwrite: force)
                 print("scenario  \(output.scenarioFile.path)")
                 print("constraint  \(output.constraintFile.path)")
                 if let pool = output.poolFile { print("pool  \(pool.path)") }
                 print("fixture  \(output.fixtureDirectory.path)")
                 print("imported \(output.scenario.id): \(output.scenario.tasks.count) tasks, \(output.scenario.pool.dynamicBlocks.count) pressure blocks, \(output.scenario.checks.count) checks")
-            } catch {
-                ScenariosCommand.report(error)
-                throw ExitCode.failure
             }
         }
     }

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import Runner
+import Sandbox
+import Scenarios
+
+/// The sandbox modes a command accepts (`--mode`).
+enum ModeChoice: String, CaseIterable, ExpressibleByArgument {
+    case automatic, full, reduced
+
+    /// The sandbox's request.
+    var request: ModeRequest { ModeRequest(rawValue: rawValue) ?? .automatic }
+}
+
+/// The progress displays `run` and `resume` accept (`--progress`).
+enum ProgressChoice: String, CaseIterable, ExpressibleByArgument {
+    case auto, terminal, lines, quiet
+
+    /// The runner's style (`auto`: terminal on a terminal, else lines).
+    var style: ProgressStyle { ProgressStyle(rawValue: rawValue) ?? .automatic }
+}
+
+/// A sandbox policy (`--policy`): a bundled profile's name, a `.policy` file, or the name of a
+/// policy in `$DRIFTBOX_POLICY_DIR`.
+struct PolicyChoice: ExpressibleByArgument, CustomStringConvertible {
+    /// The bundled profiles.
+    static let names = ["default", "network"]
+
+    /// The name or the file's path, as given.
+    let value: String
+
+    init?(argument: String) {
+        // A bundled name, a file, or a name found in the policy folder ($DRIFTBOX_POLICY_DIR).
+        guard Self.names.contains(argument) || Self.isFile(argument) || (try? Policy.named(argument)) != nil else { return nil }
+        value = argument
+    }
+
+    init(_ name: String) { value = name }
+
+    /// True for a value meant as a file (a path or a `.policy` name), not a profile name.
+    static func isFile(_ argument: String) -> Bool { argument.contains("/") || argument.hasSuffix(".policy") }
+
+    static var allValueStrings: [String] { names }
+    static var defaultCompletionKind: CompletionKind { .file(extensions: ["policy"]) }
+    var description: String { value }
+    var defaultValueDescription: String { value }
+}
+
+extension Condition: ExpressibleByArgument {}
+
+/// A duration in seconds from the command line: finite, positive and at most a week.
+enum Seconds {
+    /// The longest accepted value: 7 days.
+    static let maximum: Double = 7 * 86_400
+    /// The shortest accepted value: 1 ms.
+    static let minimum: Double = 0.001
+
+    /// A parse failure; its text is appended to ArgumentParser's "The value … is invalid for …".
+    struct Invalid: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Parses `text` as seconds, or throws saying the range.
+    static func parse(_ text: String) throws -> Double {
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+            throw Invalid(description: "give a number of seconds from \(minimum) to \(Int(maximum)) (7 days)")
+        }
+        guard value >= minimum, value <= maximum else {
+            throw Invalid(description: "\(text) s is out of range; give a number of seconds from \(minimum) to \(Int(maximum)) (7 days)")
+        }
+        return value
+    }
+
+    /// The duration of a value returned by ``parse(_:)`` (exact to the millisecond, never trapping).
+    static func duration(_ value: Double) -> Duration {
+        .milliseconds(Int64((min(max(value, minimum), maximum) * 1000).rounded()))
+    }
+}
+
+/// Options every command that runs agents takes.
+struct ExecutionOptions: ParsableArguments {
+    /// The most episodes at once.
+    static let maximumJobs = 1024
+
+    @Option(name: .customShort("j"), help: "Episodes to run at once, 1 to \(maximumJobs) (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Wall-clock limit of one agent step, in seconds (0.001 to 604800; default: 600).", valueName: "seconds"),
+            transform: Seconds.parse)
+    var stepTimeout: Double = 600
+
+    @Option(help: "Sandbox mode.")
+    var mode: ModeChoice = .automatic
+
+    @Option(help: "Sandbox policy: a bundled name or a .policy file.")
+    var policy: PolicyChoice = PolicyChoice("default")
+
+    @Option(help: "Progress display.")
+    var progress: ProgressChoice = .auto
+
+    func validate() throws {
+        guard (1...Self.maximumJobs).contains(jobs) else { throw ValidationError("-j must be from 1 to \(Self.maximumJobs)") }
+    }
+
+    var runOptions: RunOptions {
+        RunOptions(jobs: jobs, stepTimeout: Seconds.duration(stepTimeout), sandboxMode: mode.request, policy: policy.value, progress: progress.style)
+    }
+}
+
+/// "Did you mean" for a mistyped value of an enumerated option: ArgumentParser lists the values
+/// but suggests only option names.
+enum ValueSuggestion {
+    /// The enumerated options and their values.
+    static let options: [String: [String]] = [
+        "--mode": ModeChoice.allCases.map(\.rawValue),
+        "--progress": ProgressChoice.allCases.map(\.rawValue),
+        "--policy": PolicyChoice.names,
+        "--condition": Condition.allCases.map(\.rawValue),
+    ]
+
+    /// `Did you mean '…'?` for the first enumerated option in `arguments` whose value is not one
+    /// of its values, or nil.
+    static func suggestion(for arguments: [String]) -> String? {
+        var index = 0
+        while index < arguments.count {
+            let word = arguments[index]
+            if word == "--" { return nil }
+            var name = word, value: String?
+            if let equals = word.firstIndex(of: "=") {
+                name = String(word[..<equals])
+                value = String(word[word.index(after: equals)...])
+            } else if index + 1 < arguments.count {
+                value = arguments[index + 1]
+            }
+            if let values = options[name], let value, !values.contains(value),
+                !(name == "--policy" && PolicyChoice.isFile(value)),
+                let nearest = Spelling.nearest(value, among: values)
+            {
+                return "Did you mean '\(nearest)'?"
+            }
+            index += 1
+        }
+        return nil
+    }
+}
