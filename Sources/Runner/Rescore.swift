@@ -44,7 +44,8 @@ public enum Rescore {
         var changed = 0
         for step in before.steps {
             let scenario = manifest.episode(step.episode)!.scenario
-            let verdict = try StepCheck.verdict(in: repository, parent: step.parent, commit: step.commit, targets: step.targets, detectors: detectors[scenario]!)
+            let verdict = try StepCheck.verdict(in: repository, parent: step.parent, commit: step.commit, targets: step.targets, detectors: detectors[scenario]!,
+                                                skipped: step.skipped)
             if verdict.kind != step.verdict.kind { changed += 1 }
             try log.append(VerdictRecord(episode: step.episode, step: step.step, commit: step.commit, verdict: verdict))
         }
