@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checks
 import Foundation
 import Report
 import Runner
@@ -41,7 +42,8 @@ var currentDirectory: URL { URL(fileURLWithPath: FileManager.default.currentDire
 /// Runs `body`, printing any error as one message and exiting non-zero.
 func reporting<T>(_ command: String, _ body: () async throws -> T) async throws -> T {
     do { return try await body() } catch let exit as ExitCode { throw exit } catch {
-        FileHandle.standardError.write(Data("driftbox \(command): \(error)\n".utf8))
+        // An error may quote agent-made paths or content.
+        FileHandle.standardError.write(Data("driftbox \(command): \(TerminalText.escaped("\(error)", keepingNewlines: true))\n".utf8))
         throw ExitCode.failure
     }
 }
@@ -49,11 +51,11 @@ func reporting<T>(_ command: String, _ body: () async throws -> T) async throws 
 /// Prints the run's summary and where it is; exits 2 when any episode of the run failed.
 func finish(_ outcome: RunOutcome) throws {
     let record = try RunRecord(folder: outcome.folder)
-    print("run: \(outcome.folder.path)")
+    print("run: \(TerminalText.escaped(outcome.folder.path))")
     print(RunSummary(record).render(), terminator: "")
     let failed = record.ends.values.filter { $0.status == .failed }.count
     if failed > 0 {
-        FileHandle.standardError.write(Data("driftbox: \(failed) episode(s) failed; `jq 'select(.type==\"end\" and .end.status==\"failed\")' \(outcome.folder.path)/events.jsonl` shows why\n".utf8))
+        FileHandle.standardError.write(Data("driftbox: \(failed) episode(s) failed; `jq 'select(.type==\"end\" and .end.status==\"failed\")' \(TerminalText.escaped(outcome.folder.path))/events.jsonl` shows why\n".utf8))
         throw ExitCode(2)
     }
 }
@@ -96,7 +98,7 @@ struct RunCommand: AsyncParsableCommand {
             let definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
             let runs = URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL
             let id = runID ?? Runner.defaultRunID(suite: definition.suite.id)
-            FileHandle.standardError.write(Data("driftbox: recording into \(runs.appendingPathComponent(id).path); if interrupted, `driftbox resume` it\n".utf8))
+            FileHandle.standardError.write(Data("driftbox: recording into \(TerminalText.escaped(runs.appendingPathComponent(id).path)); if interrupted, `driftbox resume` it\n".utf8))
             let outcome = try await Runner.start(definition, runsFolder: runs, runID: id, options: execution.runOptions, makeAgent: Runner.standardAgents)
             try finish(outcome)
         }
@@ -170,14 +172,14 @@ struct ReplayCommand: AsyncParsableCommand {
                     print("verified: \(record.steps(of: episode).count) step(s) and \(record.seeds(of: episode).count) seed(s) of \(episode) give the recorded commit ids")
                     return
                 }
-                for mismatch in mismatches { print("MISMATCH \(mismatch)") }
+                for mismatch in mismatches { print("MISMATCH " + TerminalText.escaped("\(mismatch)")) }
                 throw ExitCode.failure
             }
             let chosen = try commit.map { try Replay.commit(in: record, episode: episode, prefix: $0) }
                 ?? Replay.commit(in: record, episode: episode, step: step)
             let name = "replay-\(episode)-\(commit ?? step.map(String.init) ?? "last")"
             let folder = URL(fileURLWithPath: to ?? name, relativeTo: currentDirectory).standardizedFileURL
-            print("\(folder.path)  (commit \(try Replay.materialise(record, commit: chosen, into: folder)))")
+            print("\(TerminalText.escaped(folder.path))  (commit \(try Replay.materialise(record, commit: chosen, into: folder)))")
         }
     }
 }
