@@ -43,7 +43,12 @@ final class RunProgress: Sendable {
     }
 
     func note(_ event: RunEvent) {
-        let line: String? = counts.withLock { counts in
+        if let line = line(for: event) { FileHandle.standardError.write(Data(line.utf8)) }
+    }
+
+    /// Counts the event and returns what to print for it, agent-made text escaped; nil for nothing.
+    func line(for event: RunEvent) -> String? {
+        counts.withLock { counts in
             switch event.type {
             case .seed: return nil
             case .step:
@@ -67,7 +72,6 @@ final class RunProgress: Sendable {
                 }
             }
         }
-        if let line { FileHandle.standardError.write(Data(line.utf8)) }
     }
 
     /// Ends the in-place line.
