@@ -184,10 +184,10 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 }
 
-/// `driftbox audit`: violations with their diff lines.
+/// `driftbox audit`: violations with their diff lines, and steps the checks could not see whole.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Show each violation: scenario, step, task, the pressure before it, and the violating diff lines.")
+        commandName: "audit", abstract: "Show each violation (scenario, step, task, the pressure before it, the violating diff lines) and each step unscoreable for what the agent left.")
 
     @Argument(help: "The run folder.")
     var run: String
