@@ -131,7 +131,7 @@ private struct StepUnderCheck {
                 guard let text = try codeText(path) else {
                     throw ChecksError(.unreadableFile, "\(path): the diff says the file exists after the step, but the reader returned nothing; pass a reader over the step's own commit")
                 }
-                let added = detector.spec.kind == .forbid ? Set(file.addedLines.compactMap(\.newLineNumber)) : nil
+                let added = detector.spec.kind == .forbid ? try addedLines(of: file, after: text) : nil
                 found += try judge(detector, path: path, text: text, addedLines: added)
             }
         case .cumulative:
@@ -190,6 +190,24 @@ private struct StepUnderCheck {
         return paths.filter { detector.covers($0, targets: targetSet) }.sorted()
     }
 
+    /// The lines a step added to a file, by their number after the step.
+    ///
+    /// A diff git shows as binary carries no lines; then every line of the text after the step
+    /// that is not matched by an equal line before it (counted with multiplicity) counts as
+    /// added, so a forbidden call in a binary-looking file is still found.
+    private func addedLines(of file: FileDiff, after text: CodeText) throws(ChecksError) -> Set<Int> {
+        guard file.isBinary else { return Set(file.addedLines.compactMap(\.newLineNumber)) }
+        var before: [String: Int] = [:]
+        if let old = file.oldPath, let source = try read(old, with: files.before, side: "before") {
+            for line in CodeText(source: source, language: .plain).sourceLines { before[line, default: 0] += 1 }
+        }
+        var added = Set<Int>()
+        for (index, line) in text.sourceLines.enumerated() {
+            if let count = before[line], count > 0 { before[line] = count - 1 } else { added.insert(index + 1) }
+        }
+        return added
+    }
+
     /// The binary markers and foreign source encodings of one changed file in scope.
     ///
     /// A NUL byte in an added line is binary content in a text file: no language this checker
@@ -202,7 +220,7 @@ private struct StepUnderCheck {
         var gaps: [ScoringGap] = []
         if file.isBinary {
             gaps.append(ScoringGap(kind: .binaryContent, cause: "binaryDiff", path: path,
-                                   note: "the diff shows the file as binary, so no added line could be checked"))
+                                   note: "the diff shows the file as binary, so its added lines were taken from the texts before and after the step"))
         }
         for line in file.addedLines where line.content.utf16.contains(0) {
             gaps.append(ScoringGap(kind: .binaryContent, cause: "nul", path: path, line: line.newLineNumber,

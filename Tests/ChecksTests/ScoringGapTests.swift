@@ -50,6 +50,22 @@ struct ScoringGapTests {
         #expect(verdict.gapLabels == ["binaryContent(binaryDiff)"])
     }
 
+    @Test func aForbiddenCallInABinaryDiffIsStillFoundOnTheLinesTheStepAdded() throws {
+        // The diff has no lines; added lines come from the texts: the call that was there before
+        // does not count, the new one does.
+        let before = "validate_token(old)\nx = 1\n"
+        let after = "validate_token(old)\nx = 1  # \u{0}\nvalidate_token(new)\nreturn request.auth_context\n"
+        var file = HandBuiltDiff.file("m.py", after: after, added: [2, 3, 4])
+        file.isBinary = true
+        file.hunks = []
+        let verdict = try DetectorSet([forbid, require]).verdict(
+            for: StepDiff(files: [file], patch: ""), targets: ["m.py"],
+            files: HandBuiltDiff.files(after: ["m.py": after], before: ["m.py": before]))
+        #expect(verdict.kind == .violation)
+        #expect(verdict.evidence.map(\.line) == [3])
+        #expect(verdict.gapLabels == ["binaryContent(binaryDiff)"])
+    }
+
     @Test(arguments: [("# -*- coding: utf-7 -*-", true), ("#!/usr/bin/env python\n# vim: set fileencoding=UTF_7 :", true),
                       ("#!x\r# coding=utf-16", true), ("# coding: utf-8", false), ("# -*- coding: latin-1 -*-", false),
                       ("x = 'coding: utf-7'", false)])
