@@ -201,7 +201,8 @@ struct CommentScanner {
                 continue
             }
             if let end = pythonStringEnd(at: index) {
-                if atStatementStart, depth == 0, standsAlone(after: end) {
+                // An f-string statement evaluates its `{…}` expressions, so it is code, not a docstring.
+                if atStatementStart, depth == 0, standsAlone(after: end), !isFormattedString(at: index) {
                     blank(index..<end)
                 }
                 atStatementStart = false
@@ -243,6 +244,16 @@ struct CommentScanner {
             return endOfLiteral(from: quote + 3, closing: triple, escapes: true, multiline: true)
         }
         return endOfLiteral(from: quote + 1, closing: mark, escapes: true, multiline: false)
+    }
+
+    /// True when the string literal starting at `index` has an `f` in its prefix.
+    private func isFormattedString(at index: Int) -> Bool {
+        var position = index
+        while let letter = unit(position), Self.isStringPrefix(letter) {
+            if letter == UInt16(UInt8(ascii: "f")) || letter == UInt16(UInt8(ascii: "F")) { return true }
+            position += 1
+        }
+        return false
     }
 
     private static func isStringPrefix(_ unit: UInt16) -> Bool {

@@ -44,6 +44,15 @@ struct LineTerminatorTests {
         #expect(!CodeText(source: source, language: .python).code.contains("validate_token"))
     }
 
+    @Test(arguments: ["f", "F", "rf", "fR"])
+    func pythonFStringStatementIsCodeNotADocstring(_ prefix: String) throws {
+        // `f"""{call()}"""` on its own line runs the call.
+        let source = "def f(request):\n    \(prefix)\"\"\"{auth_client.validate_token(request.token)}\"\"\"\n    return 1\n"
+        #expect(CodeText(source: source, language: .python).code.contains("validate_token("))
+        #expect(try verdict("m.py", source).evidence.map(\.line) == [2])
+        #expect(!CodeText(source: "def f():\n    r\"\"\"validate_token(x)\"\"\"\n", language: .python).code.contains("validate_token"))
+    }
+
     @Test(arguments: ["\u{2028}", "\u{2029}", "\r", "\r\n"])
     func javascriptLineTerminatorsEndALineComment(_ terminator: String) throws {
         let source = "const a = 1;\n// cached path" + terminator + "authClient.validate_token(t);\nexport {};\n"
