@@ -104,8 +104,9 @@ public enum Audit {
             for evidence in item.step.verdict.evidence {
                 out += "  " + paint("31", safe("\(evidence)")) + "\n"
             }
+            let gapTag = item.step.verdict.kind == .violation ? "also not seen: " : "unscoreable: "
             for gap in item.step.verdict.gaps {
-                out += "  " + paint("33", "unscoreable: " + safe("\(gap)")) + "\n"
+                out += "  " + paint("33", gapTag + safe("\(gap)")) + "\n"
             }
             for (path, hunk, lines) in item.hunks {
                 out += "  --- \(safe(path))\n  " + paint("36", safe(hunk.header.trimmingCharacters(in: .newlines))) + "\n"

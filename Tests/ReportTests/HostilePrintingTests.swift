@@ -37,7 +37,7 @@ import Testing
         #expect(text.contains("+x = 1  # \\e[8mhidden\\rvalidate_token(t)"))
         #expect(text.contains("+y = '\\u{9B}2J'\\u{2028}"))
         #expect(text.contains("Mallory\\u{202E} <m@x>: note\\e]0;title\\x07"))
-        #expect(text.contains("unscoreable: notStored(fifo) pipe\\e[2J: "))
+        #expect(text.contains("also not seen: notStored(fifo) pipe\\e[2J: "))
         // The only escape sequences left are the audit's own colours, and only with colour.
         var rest = text
         for own in ["\u{1B}[1m", "\u{1B}[0m", "\u{1B}[31m", "\u{1B}[32m", "\u{1B}[33m", "\u{1B}[36m", "\u{1B}[1;31m"] {
