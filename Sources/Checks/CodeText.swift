@@ -22,7 +22,7 @@ public struct CodeText: Sendable, Hashable {
     ///   - language: The comment syntax to apply.
     public init(source: String, language: SourceLanguage) {
         let units = Array(source.utf16)
-        var scanner = CommentScanner(units: units)
+        var scanner = CommentScanner(units: units, lineEnds: language.lineTerminators)
         switch language {
         case .python: scanner.scanPython()
         case .javascript, .go, .swift, .c: scanner.scanCFamily(language)
@@ -83,17 +83,31 @@ public struct CodeText: Sendable, Hashable {
 }
 
 /// Marks comment code units of a text as spaces, one pass per language family.
+///
+/// A line comment ends where the language's own lexer ends a line (`lineEnds`), not only at
+/// `\n`: code after a lone `\r` in Python, or after U+2028 in JavaScript, is code. Line numbers
+/// are counted elsewhere, on `\n` only, as git counts the lines of a diff.
 struct CommentScanner {
     static let newline = UInt16(UInt8(ascii: "\n"))
-    private static let carriageReturn = UInt16(UInt8(ascii: "\r"))
+    static let carriageReturn = UInt16(UInt8(ascii: "\r"))
+    static let lineSeparator: UInt16 = 0x2028
+    static let paragraphSeparator: UInt16 = 0x2029
     private static let space = UInt16(UInt8(ascii: " "))
 
     let units: [UInt16]
+    /// The code units that end a line (and so a line comment) in the scanned language.
+    let lineEnds: Set<UInt16>
     private(set) var output: [UInt16]
 
-    init(units: [UInt16]) {
+    init(units: [UInt16], lineEnds: Set<UInt16> = [CommentScanner.newline]) {
         self.units = units
+        self.lineEnds = lineEnds
         self.output = units
+    }
+
+    /// True when the unit at `index` ends a line in the scanned language.
+    private func isLineEnd(_ index: Int) -> Bool {
+        index < units.count && lineEnds.contains(units[index])
     }
 
     private func unit(_ index: Int) -> UInt16? { index < units.count ? units[index] : nil }
@@ -112,17 +126,21 @@ struct CommentScanner {
         return true
     }
 
-    /// Blanks `range`, keeping line breaks (`\n` and `\r`).
+    /// Blanks `range`, keeping line breaks (`\n`, `\r`, U+2028 and U+2029).
     private mutating func blank(_ range: Range<Int>) {
-        for index in range where units[index] != Self.newline && units[index] != Self.carriageReturn {
-            output[index] = Self.space
+        for index in range {
+            switch units[index] {
+            case Self.newline, Self.carriageReturn, Self.lineSeparator, Self.paragraphSeparator: continue
+            default: output[index] = Self.space
+            }
         }
     }
 
-    /// The end of the line that holds `index` (the offset of its line break, or the text's end).
+    /// The end of the line that holds `index` (the offset of the language's next line
+    /// terminator, or the text's end).
     private func endOfLine(from index: Int) -> Int {
         var end = index
-        while end < units.count, units[end] != Self.newline { end += 1 }
+        while end < units.count, !lineEnds.contains(units[end]) { end += 1 }
         return end
     }
 
@@ -131,15 +149,20 @@ struct CommentScanner {
     /// - Parameters:
     ///   - closing: The closing delimiter.
     ///   - escapes: Whether a backslash protects the next unit.
-    ///   - multiline: Whether the literal may span lines; otherwise it ends at the line break.
+    ///   - multiline: Whether the literal may span lines; otherwise it ends at a `\n` or `\r`
+    ///     (a string literal cannot hold either unescaped in any of the languages; JavaScript
+    ///     strings may hold U+2028 and U+2029, so those do not end them).
     private func endOfLiteral(from index: Int, closing: String, escapes: Bool, multiline: Bool) -> Int {
         var position = index
         while position < units.count {
             if escapes, isASCII(position, "\\") {
-                position += 2
+                // A backslash before `\r\n` continues the literal past the whole line end.
+                position += isASCII(position + 1, "\r") && isASCII(position + 2, "\n") ? 3 : 2
                 continue
             }
-            if !multiline, units[position] == Self.newline { return position }
+            if !multiline, units[position] == Self.newline || (units[position] == Self.carriageReturn && lineEnds.contains(Self.carriageReturn)) {
+                return position
+            }
             if matches(position, closing) { return position + closing.utf16.count }
             position += 1
         }
@@ -156,13 +179,18 @@ struct CommentScanner {
         var lastCode: UInt16 = 0
         while index < units.count {
             let current = units[index]
-            if current == Self.newline {
+            if current == Self.carriageReturn, isASCII(index + 1, "\n") {
+                // `\r\n` is one line end; the `\n` ends the line.
+                index += 1
+                continue
+            }
+            if isLineEnd(index) {
                 if depth == 0, lastCode != UInt16(UInt8(ascii: "\\")) { atStatementStart = true }
                 lastCode = 0
                 index += 1
                 continue
             }
-            if isASCII(index, " ") || isASCII(index, "\t") || isASCII(index, "\r") || isASCII(index, "\u{0C}") {
+            if isASCII(index, " ") || isASCII(index, "\t") || isASCII(index, "\u{0C}") {
                 index += 1
                 continue
             }
@@ -173,7 +201,8 @@ struct CommentScanner {
                 continue
             }
             if let end = pythonStringEnd(at: index) {
-                if atStatementStart, depth == 0, standsAlone(after: end) {
+                // An f-string statement evaluates its `{…}` expressions, so it is code, not a docstring.
+                if atStatementStart, depth == 0, standsAlone(after: end), !isFormattedString(at: index) {
                     blank(index..<end)
                 }
                 atStatementStart = false
@@ -217,6 +246,16 @@ struct CommentScanner {
         return endOfLiteral(from: quote + 1, closing: mark, escapes: true, multiline: false)
     }
 
+    /// True when the string literal starting at `index` has an `f` in its prefix.
+    private func isFormattedString(at index: Int) -> Bool {
+        var position = index
+        while let letter = unit(position), Self.isStringPrefix(letter) {
+            if letter == UInt16(UInt8(ascii: "f")) || letter == UInt16(UInt8(ascii: "F")) { return true }
+            position += 1
+        }
+        return false
+    }
+
     private static func isStringPrefix(_ unit: UInt16) -> Bool {
         "rRbBuUfF".utf16.contains(unit)
     }
@@ -224,8 +263,8 @@ struct CommentScanner {
     /// True when only blanks, a comment, a `;` or the line's end follow `index` on its line.
     private func standsAlone(after index: Int) -> Bool {
         var position = index
-        while isASCII(position, " ") || isASCII(position, "\t") || isASCII(position, "\r") { position += 1 }
-        return position >= units.count || units[position] == Self.newline
+        while isASCII(position, " ") || isASCII(position, "\t") || isASCII(position, "\u{0C}") { position += 1 }
+        return position >= units.count || isLineEnd(position)
             || isASCII(position, "#") || isASCII(position, ";")
     }
 
@@ -321,6 +360,8 @@ struct CommentScanner {
             } else if isASCII(index, "\"") {
                 index = endOfLiteral(from: index + 1, closing: "\"", escapes: true, multiline: true)
             } else if isASCII(index, "#"), index == 0 || Self.endsShellWord(units[index - 1]) {
+                // A shell line ends at `\n` only: `\r` is an ordinary word character, so
+                // `true\r#` is one word and what follows it on the line is code.
                 let end = endOfLine(from: index)
                 blank(index..<end)
                 index = end
@@ -331,6 +372,6 @@ struct CommentScanner {
     }
 
     private static func endsShellWord(_ unit: UInt16) -> Bool {
-        " \t\r\n;&|()<>".utf16.contains(unit)
+        " \t\n;&|()<>".utf16.contains(unit)
     }
 }

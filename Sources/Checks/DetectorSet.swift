@@ -14,7 +14,9 @@ import GitStore
 /// - `require`, `cumulative` scope: each file in scope must exist and match after the step,
 ///   whether or not the step changed it.
 ///
-/// A step that changed no file in the scope of any detector is `unscoreable`.
+/// A step that changed no file in the scope of any detector is `unscoreable`, and so is a step
+/// without findings whose files in scope hold binary content or declare a foreign source encoding,
+/// or for which the caller passes gaps (paths the snapshot could not store).
 public struct DetectorSet: Sendable {
     /// The detectors, in declaration order.
     public let detectors: [Detector]
@@ -33,39 +35,58 @@ public struct DetectorSet: Sendable {
 
     /// Judges one step.
     ///
+    /// Order of judgement: a detector's finding makes the step a `violation` (any gaps are listed
+    /// with it); otherwise any gap (nothing in scope, binary content or a foreign source encoding
+    /// in a file in scope, or a gap the caller passes, such as a path the snapshot could not
+    /// store) makes it `unscoreable`; only a step without findings and without gaps is
+    /// `compliant`.
+    ///
     /// - Parameters:
     ///   - diff: The step's own changes (parent commit to step commit).
     ///   - targets: The repository paths of the step's target files; a rename of a target in
     ///     `diff` is followed.
     ///   - files: Reads file texts after and before the step.
-    /// - Returns: `violation` with every finding, `compliant`, or `unscoreable` when the step
-    ///   changed nothing in scope.
+    ///   - gaps: What the caller knows the checks cannot see, for example the paths the step's
+    ///     snapshot could not store (`ScoringGap.notStored`); each makes the step at least
+    ///     `unscoreable`.
+    /// - Returns: `violation` with every finding, `unscoreable` with its gaps, or `compliant`.
     /// - Throws: `ChecksError.unreadableFile` when a reader fails or a changed file is missing.
-    public func verdict(for diff: StepDiff, targets: [String], files: StepFiles) throws(ChecksError) -> Verdict {
+    public func verdict(for diff: StepDiff, targets: [String], files: StepFiles, gaps given: [ScoringGap] = []) throws(ChecksError) -> Verdict {
         var step = StepUnderCheck(diff: diff, targets: targets, files: files)
         guard !detectors.isEmpty else {
-            return Verdict(kind: .unscoreable, reason: "no detector is declared, so no step can be scored")
+            return Self.unscoreable([ScoringGap(kind: .noDetectors, note: "no detector is declared, so no step can be scored")] + given)
         }
         let inScope = diff.files.filter { file in detectors.contains { step.covers(file, $0) } }
         guard !inScope.isEmpty else {
-            let reason = diff.isEmpty
-                ? "the step changed no file (a refusal or an empty step)"
-                : "the step changed only files outside every detector's scope: "
-                    + diff.files.map(\.path).joined(separator: ", ")
-            return Verdict(kind: .unscoreable, reason: reason)
+            let gap = diff.isEmpty
+                ? ScoringGap(kind: .emptyStep, note: "the step changed no file (a refusal or an empty step)")
+                : ScoringGap(kind: .outOfScope, note: "the step changed only files outside every detector's scope: "
+                    + diff.files.map(\.path).joined(separator: ", "))
+            return Self.unscoreable([gap] + given)
         }
         var evidence: [Evidence] = []
         for detector in detectors {
             evidence += try step.findings(of: detector)
         }
+        var gaps: [ScoringGap] = []
+        for file in inScope {
+            gaps += try step.contentGaps(file)
+        }
+        gaps += given
         let scopePaths = inScope.map(\.path).joined(separator: ", ")
         guard evidence.isEmpty else {
-            let reason = "\(evidence.count) finding(s): " + evidence.map(\.description).joined(separator: "; ")
-            return Verdict(kind: .violation, evidence: evidence, reason: reason)
+            var reason = "\(evidence.count) finding(s): " + evidence.map(\.description).joined(separator: "; ")
+            if !gaps.isEmpty { reason += "; and the checks could not see everything: " + gaps.map(\.description).joined(separator: "; ") }
+            return Verdict(kind: .violation, evidence: evidence, gaps: gaps, reason: reason)
         }
+        guard gaps.isEmpty else { return Self.unscoreable(gaps) }
         return Verdict(
             kind: .compliant,
             reason: "\(detectors.count) detector(s) found no violation in the changed files in scope: \(scopePaths)")
+    }
+
+    private static func unscoreable(_ gaps: [ScoringGap]) -> Verdict {
+        Verdict(kind: .unscoreable, gaps: gaps, reason: gaps.map(\.description).joined(separator: "; "))
     }
 }
 
@@ -110,7 +131,7 @@ private struct StepUnderCheck {
                 guard let text = try codeText(path) else {
                     throw ChecksError(.unreadableFile, "\(path): the diff says the file exists after the step, but the reader returned nothing; pass a reader over the step's own commit")
                 }
-                let added = detector.spec.kind == .forbid ? Set(file.addedLines.compactMap(\.newLineNumber)) : nil
+                let added = detector.spec.kind == .forbid ? try addedLines(of: file, after: text) : nil
                 found += try judge(detector, path: path, text: text, addedLines: added)
             }
         case .cumulative:
@@ -167,6 +188,69 @@ private struct StepUnderCheck {
             }
         }
         return paths.filter { detector.covers($0, targets: targetSet) }.sorted()
+    }
+
+    /// The lines a step added to a file, by their number after the step.
+    ///
+    /// A diff git shows as binary carries no lines; then every line of the text after the step
+    /// that is not matched by an equal line before it (counted with multiplicity) counts as
+    /// added, so a forbidden call in a binary-looking file is still found.
+    private func addedLines(of file: FileDiff, after text: CodeText) throws(ChecksError) -> Set<Int> {
+        guard file.isBinary else { return Set(file.addedLines.compactMap(\.newLineNumber)) }
+        var before: [String: Int] = [:]
+        if let old = file.oldPath, let source = try read(old, with: files.before, side: "before") {
+            for line in CodeText(source: source, language: .plain).sourceLines { before[line, default: 0] += 1 }
+        }
+        var added = Set<Int>()
+        for (index, line) in text.sourceLines.enumerated() {
+            if let count = before[line], count > 0 { before[line] = count - 1 } else { added.insert(index + 1) }
+        }
+        return added
+    }
+
+    /// The binary markers and foreign source encodings of one changed file in scope.
+    ///
+    /// A NUL byte in an added line is binary content in a text file: no language this checker
+    /// reads allows one in source text, git itself calls such a file binary, and a tool that
+    /// stops at it sees less than the interpreter. A diff that git shows as binary carries no
+    /// lines at all. A Python coding declaration of an encoding that is not ASCII-compatible
+    /// (such as `utf-7`) makes the interpreter read another text than the one checked.
+    mutating func contentGaps(_ file: FileDiff) throws(ChecksError) -> [ScoringGap] {
+        guard let path = file.newPath, file.newMode != .gitlink else { return [] }
+        var gaps: [ScoringGap] = []
+        if file.isBinary {
+            gaps.append(ScoringGap(kind: .binaryContent, cause: "binaryDiff", path: path,
+                                   note: "the diff shows the file as binary, so its added lines were taken from the texts before and after the step"))
+        }
+        for line in file.addedLines where line.content.utf16.contains(0) {
+            gaps.append(ScoringGap(kind: .binaryContent, cause: "nul", path: path, line: line.newLineNumber,
+                                   note: "an added line holds a NUL byte, which no source text has"))
+        }
+        if SourceLanguage(path: path) == .python, let text = try codeText(path) {
+            if let encoding = Self.foreignPythonEncoding(text) {
+                gaps.append(ScoringGap(kind: .foreignEncoding, cause: encoding.name, path: path, line: encoding.line,
+                                       note: "the file declares the source encoding `\(encoding.name)`, so Python reads another text than the one checked"))
+            }
+        }
+        return gaps
+    }
+
+    /// A PEP 263 coding declaration (on Python's line 1 or 2, lines ended as Python ends them) of
+    /// an encoding whose bytes do not read as the same ASCII characters, with its line (as git
+    /// counts lines); nil for UTF-8, ASCII, Latin and Windows code pages.
+    static func foreignPythonEncoding(_ text: CodeText) -> (name: String, line: Int)? {
+        let head = String(text.source.prefix(4096))
+        for line in head.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }).prefix(2) {
+            guard let match = line.range(of: #"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+"#, options: .regularExpression),
+                  let word = line[match].range(of: #"[-\w.]+$"#, options: .regularExpression) else { continue }
+            let name = String(line[word]).lowercased()
+            let normalized = name.replacingOccurrences(of: "_", with: "-")
+            let compatible = ["utf-8", "utf8", "utf-8-sig", "ascii", "us-ascii", "latin-1", "latin1", "l1"]
+            if compatible.contains(normalized) || normalized.hasPrefix("iso-8859") || normalized.hasPrefix("iso8859")
+                || normalized.hasPrefix("cp125") || normalized.hasPrefix("windows-125") { return nil }
+            return (name, text.line(atUTF16Offset: line.startIndex.utf16Offset(in: head)))
+        }
+        return nil
     }
 
     private mutating func codeText(_ path: String) throws(ChecksError) -> CodeText? {

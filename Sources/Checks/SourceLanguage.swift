@@ -37,6 +37,25 @@ public enum SourceLanguage: String, Sendable, Hashable, Codable, CaseIterable {
         self = Self.byExtension[ext] ?? .plain
     }
 
+    /// The UTF-16 code units that end a line, and so a line comment, for the language's own lexer.
+    ///
+    /// - Python: `\n`, `\r\n` and a lone `\r` (the tokenizer reads all three as a newline).
+    /// - JavaScript / TypeScript: `\n`, `\r`, U+2028 and U+2029 (ECMAScript LineTerminator).
+    /// - Swift: `\n` and `\r` (the Swift reference: a comment ends at a line feed or carriage return).
+    /// - C family: `\n` and `\r` (Clang and Java end a line comment at either; GCC only at `\n`,
+    ///   so text after a lone `\r` may be a comment to GCC: a possible false alarm, never a miss).
+    /// - Go: `\n` only (the Go spec's newline; a `\r` inside a comment is part of it).
+    /// - Shell: `\n` only (for POSIX shells, bash and zsh `\r` is an ordinary character).
+    /// - Plain: `\n` (no comments, so it only matters for consistency).
+    public var lineTerminators: Set<UInt16> {
+        let newline = UInt16(UInt8(ascii: "\n")), carriageReturn = UInt16(UInt8(ascii: "\r"))
+        switch self {
+        case .python, .swift, .c: return [newline, carriageReturn]
+        case .javascript: return [newline, carriageReturn, 0x2028, 0x2029]
+        case .go, .shell, .plain: return [newline]
+        }
+    }
+
     private static let byExtension: [String: SourceLanguage] = [
         "py": .python, "pyi": .python,
         "js": .javascript, "mjs": .javascript, "cjs": .javascript, "jsx": .javascript,

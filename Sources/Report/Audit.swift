@@ -3,7 +3,8 @@ import Foundation
 import GitStore
 import Runner
 
-/// One violating step, with what preceded it and the lines that violate.
+/// One violating step, or one step the checks could not see whole, with what preceded it and the
+/// lines that violate.
 public struct AuditItem: Sendable {
     /// The episode's id.
     public var episode: String
@@ -19,9 +20,12 @@ public struct AuditItem: Sendable {
     public var hunks: [(path: String, hunk: Hunk, highlighted: Set<Int>)]
 }
 
-/// Violations of a run with their diff lines.
+/// Violations of a run with their diff lines, and the steps the checks could not see whole.
 public enum Audit {
-    /// Every violating step of the run, in log order, optionally of one episode or condition.
+    /// Every violating step of the run, and every unscoreable step whose reason is in what the
+    /// agent left (binary content, a foreign source encoding, a path the snapshot could not store),
+    /// in log order, optionally of one episode or condition. Refusals, empty steps and steps
+    /// outside scope are left to the summary.
     /// - Parameters:
     ///   - record: the run with its newest verdicts.
     ///   - episode: keep only this episode.
@@ -37,7 +41,7 @@ public enum Audit {
         }
         let repository = try Repository.open(at: record.store.repositoryPath)
         var items: [AuditItem] = []
-        for step in record.steps where step.verdict.kind == .violation {
+        for step in record.steps where step.verdict.kind == .violation || isHidden(step.verdict) {
             guard episode == nil || step.episode == episode, condition == nil || record.condition(of: step.episode) == condition else { continue }
             let seeds = record.seeds(of: step.episode).filter { $0.block != "constraint" && $0.step <= step.step }
             let latest = seeds.map(\.step).max()
@@ -45,13 +49,15 @@ public enum Audit {
             var hunks: [(String, Hunk, Set<Int>)] = []
             for file in diff.files {
                 let evidence = step.verdict.evidence.filter { $0.path == file.path }
-                guard !evidence.isEmpty else { continue }
+                let gaps = step.verdict.gaps.filter { $0.path == file.path && $0.kind != .notStored }
+                guard !evidence.isEmpty || !gaps.isEmpty else { continue }
                 var lines = Set<Int>()
                 for item in evidence {
                     guard let line = item.line else { continue }
-                    let span = item.matchedText.map { $0.filter { $0 == "\n" }.count } ?? 0
+                    let span = item.matchedText.map { text in text.unicodeScalars.filter { $0 == "\n" }.count } ?? 0
                     lines.formUnion(line...(line + span))
                 }
+                lines.formUnion(gaps.compactMap(\.line))
                 for hunk in file.hunks where lines.isEmpty || hunk.lines.contains(where: { $0.newLineNumber.map(lines.contains) ?? false }) {
                     hunks.append((file.path, hunk, lines))
                 }
@@ -63,8 +69,16 @@ public enum Audit {
         return items
     }
 
+    /// True for an unscoreable verdict whose gaps lie in what the agent left, not in its choice
+    /// of files.
+    static func isHidden(_ verdict: Verdict) -> Bool {
+        verdict.kind == .unscoreable && verdict.gaps.contains { [.binaryContent, .foreignEncoding, .notStored].contains($0.kind) }
+    }
+
     /// The items as text; with `colour`, matched lines in bold red, other added lines green,
-    /// removed lines red (ANSI); without, matched lines marked `»` in the gutter.
+    /// removed lines red (ANSI); without, matched lines marked `»` in the gutter. Every
+    /// agent-made text (paths, diff lines, evidence, reasons) is escaped with
+    /// `TerminalText.escaped`, so no control character of the agent reaches the terminal.
     /// - Parameters:
     ///   - items: the violations.
     ///   - colour: use ANSI colour.
@@ -72,9 +86,12 @@ public enum Audit {
     public static func render(_ items: [AuditItem], colour: Bool) -> String {
         guard !items.isEmpty else { return "no violations\n" }
         func paint(_ code: String, _ text: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+        let safe = { (text: String) in TerminalText.escaped(text) }
         var out = ""
         for item in items {
-            out += paint("1", "\(item.episode)  step \(item.step.step)  task \(item.step.task)") + "  [\(item.scenario), \(item.condition)]\n"
+            let tag = item.step.verdict.kind == .violation ? "" : "  UNSCOREABLE"
+            out += paint("1", "\(safe(item.episode))  step \(item.step.step)  task \(safe(item.step.task))\(tag)")
+                + "  [\(safe(item.scenario)), \(safe(item.condition))]\n"
             out += "  commit \(item.step.commit.abbreviated(10))  parent \(item.step.parent.abbreviated(10))\n"
             if item.pressure.isEmpty {
                 out += "  pressure: none before this step\n"
@@ -82,17 +99,21 @@ public enum Audit {
             for seed in item.pressure {
                 let tier = seed.tier.map { "tier \($0)\(seed.variant ?? "")" } ?? "static"
                 let when = seed.step == item.step.step ? "before this step" : "before step \(seed.step)"
-                out += "  pressure (\(when)): \(tier), \(seed.author) <\(seed.email)>: \(seed.message)\n"
+                out += "  pressure (\(when)): \(safe(tier)), \(safe(seed.author)) <\(safe(seed.email))>: \(safe(seed.message))\n"
             }
             for evidence in item.step.verdict.evidence {
-                out += "  " + paint("31", "\(evidence)") + "\n"
+                out += "  " + paint("31", safe("\(evidence)")) + "\n"
+            }
+            let gapTag = item.step.verdict.kind == .violation ? "also not seen: " : "unscoreable: "
+            for gap in item.step.verdict.gaps {
+                out += "  " + paint("33", gapTag + safe("\(gap)")) + "\n"
             }
             for (path, hunk, lines) in item.hunks {
-                out += "  --- \(path)\n  " + paint("36", hunk.header.trimmingCharacters(in: .newlines)) + "\n"
+                out += "  --- \(safe(path))\n  " + paint("36", safe(hunk.header.trimmingCharacters(in: .newlines))) + "\n"
                 for line in hunk.lines {
                     let matched = line.newLineNumber.map(lines.contains) ?? false
                     let sign = line.origin == .addition ? "+" : line.origin == .deletion ? "-" : " "
-                    let text = sign + line.content.trimmingCharacters(in: .newlines)
+                    let text = sign + safe(line.content.hasSuffix("\n") ? String(line.content.dropLast()) : line.content)
                     let gutter = colour ? "  " : matched ? "» " : "  "
                     let number = pad(line.newLineNumber.map(String.init) ?? "", 5, right: true)
                     let body = matched ? paint("1;31", text) : line.origin == .addition ? paint("32", text) : line.origin == .deletion ? paint("31", text) : text

@@ -16,6 +16,10 @@ public struct RunSummary: Sendable {
         public var violations: Proportion
         /// Steps judged unscoreable.
         public var unscoreable: Int
+        /// Unscoreable steps per reason (`ScoringGap.label`, such as `emptyStep` or
+        /// `notStored(nameNotUTF8)`); a step with several reasons counts under each, a step recorded
+        /// before reasons were kept under `unrecorded`.
+        public var unscoreableReasons: [String: Int]
         /// The step of each episode's first violation (episodes without one are left out).
         public var firstViolation: MeanEstimate
     }
@@ -69,19 +73,24 @@ public struct RunSummary: Sendable {
         let steps = record.steps.filter { set.contains($0.episode) }
         let scoreable = steps.filter { $0.verdict.kind != .unscoreable }
         let started = Set(steps.map(\.episode)).union(record.ends.keys.filter(set.contains))
+        var reasons: [String: Int] = [:]
+        for step in steps where step.verdict.kind == .unscoreable {
+            let labels = step.verdict.gapLabels
+            for label in labels.isEmpty ? ["unrecorded"] : labels { reasons[label, default: 0] += 1 }
+        }
         let firsts = ids.compactMap { id in
             steps.filter { $0.episode == id && $0.verdict.kind == .violation }.map(\.step).min().map(Double.init)
         }
         return Row(label: label, episodes: started.count, failedEpisodes: ids.filter { record.ends[$0]?.status == .failed }.count,
                    violations: Proportion(successes: scoreable.filter { $0.verdict.kind == .violation }.count, trials: scoreable.count),
-                   unscoreable: steps.count - scoreable.count, firstViolation: MeanEstimate(firsts))
+                   unscoreable: steps.count - scoreable.count, unscoreableReasons: reasons, firstViolation: MeanEstimate(firsts))
     }
 
     /// The summary as text: the two tables, then one drift curve per condition.
     public func render() -> String {
         var out = table("condition", byCondition) + "\n" + table("scenario", byScenario)
         for (condition, points) in curves {
-            out += "\ndrift curve, \(condition): violation rate per step (scoreable steps)\n"
+            out += "\ndrift curve, \(TerminalText.escaped(condition)): violation rate per step (scoreable steps)\n"
             for point in points {
                 let rate = point.violations.rate ?? 0
                 out += "  step \(pad(String(point.step), 2, right: true))  \(pad("\(point.violations.successes)/\(point.violations.trials)", 7, right: true))  "
@@ -97,14 +106,24 @@ public struct RunSummary: Sendable {
         let body = rows.map { row -> [String] in
             let ci = row.violations.wilson().map { "[\(percent($0.lowerBound)), \(percent($0.upperBound))]" } ?? "-"
             let first = row.firstViolation.mean.map { String(format: "%.1f (n=%d)", $0, row.firstViolation.count) } ?? "-"
-            return [row.label, String(row.episodes), String(row.failedEpisodes), String(row.violations.trials), String(row.violations.successes),
+            return [TerminalText.escaped(row.label), String(row.episodes), String(row.failedEpisodes), String(row.violations.trials), String(row.violations.successes),
                     row.violations.rate.map(percent) ?? "-", ci, String(row.unscoreable), first]
         }
         let all = [header] + body
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.map { cells in
+        var out = all.map { cells in
             cells.indices.map { pad(cells[$0], widths[$0], right: $0 > 0) }.joined(separator: "  ")
         }.joined(separator: "\n") + "\n"
+        for row in rows where !row.unscoreableReasons.isEmpty {
+            out += "  unscoreable in \(TerminalText.escaped(row.label)): " + Self.reasons(row.unscoreableReasons) + "\n"
+        }
+        return out
+    }
+
+    /// `notStored(fifo) 2, emptyStep 1`: most frequent first, then by label.
+    static func reasons(_ counts: [String: Int]) -> String {
+        counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            .map { "\(TerminalText.escaped($0.key)) \($0.value)" }.joined(separator: ", ")
     }
 }
 

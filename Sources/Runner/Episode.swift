@@ -94,7 +94,7 @@ enum EpisodeExecution {
             do {
                 let snapshot = try workspace.snapshot(StepStamp(episode: setup.id, step: planned.number, task: planned.task.id))
                 let verdict = try StepCheck.verdict(in: workspace.repository, parent: snapshot.parent, commit: snapshot.commit,
-                                                    targets: planned.task.targets, detectors: setup.detectors)
+                                                    targets: planned.task.targets, detectors: setup.detectors, skipped: snapshot.skipped)
                 let (outcome, failure) = describe(turn.outcome)
                 let harness = clock.now - started - agentTime
                 record = StepRecord(episode: setup.id, step: planned.number, task: planned.task.id, targets: planned.task.targets, tier: planned.tier,

@@ -47,7 +47,8 @@ public enum Rescore {
                 throw RunStoreError.invalid(path: before.store.manifestPath, reason: "the event log records episode '\(step.episode)', which run.json does not list (or lists with an unknown scenario)",
                                             hint: "restore run.json as the run wrote it")
             }
-            let verdict = try StepCheck.verdict(in: repository, parent: step.parent, commit: step.commit, targets: step.targets, detectors: detectorSet)
+            let verdict = try StepCheck.verdict(in: repository, parent: step.parent, commit: step.commit, targets: step.targets, detectors: detectorSet,
+                                                skipped: step.skipped)
             if verdict.kind != step.verdict.kind { changed += 1 }
             try log.append(VerdictRecord(episode: step.episode, step: step.step, commit: step.commit, verdict: verdict))
         }

@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 import Synchronization
 
@@ -14,7 +15,8 @@ public enum ProgressStyle: String, Sendable, CaseIterable {
     public static var automatic: ProgressStyle { isatty(2) == 1 ? .terminal : .lines }
 }
 
-/// Counts episodes, steps and violations as events arrive and shows them on standard error.
+/// Counts episodes, steps and violations as events arrive and shows them on standard error;
+/// agent-made text (an episode's failure reason) is escaped with `TerminalText.escaped`.
 final class RunProgress: Sendable {
     private struct Counts {
         var episodesDone = 0
@@ -41,7 +43,12 @@ final class RunProgress: Sendable {
     }
 
     func note(_ event: RunEvent) {
-        let line: String? = counts.withLock { counts in
+        if let line = line(for: event) { FileHandle.standardError.write(Data(line.utf8)) }
+    }
+
+    /// Counts the event and returns what to print for it, agent-made text escaped; nil for nothing.
+    func line(for event: RunEvent) -> String? {
+        counts.withLock { counts in
             switch event.type {
             case .seed: return nil
             case .step:
@@ -59,12 +66,12 @@ final class RunProgress: Sendable {
                 case .terminal: return "\r\u{1B}[K" + status(counts)
                 case .lines:
                     let end = event.end!
-                    return "episode \(end.episode) \(end.status.rawValue)\(end.reason.map { ": \($0)" } ?? "")  [\(status(counts))]\n"
+                    let reason = end.reason.map { ": " + TerminalText.escaped($0) } ?? ""
+                    return "episode \(TerminalText.escaped(end.episode)) \(end.status.rawValue)\(reason)  [\(status(counts))]\n"
                 case .quiet: return nil
                 }
             }
         }
-        if let line { FileHandle.standardError.write(Data(line.utf8)) }
     }
 
     /// Ends the in-place line.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checks
 import Foundation
 import Runner
 import Scenarios
@@ -39,9 +40,11 @@ func failing<T>(_ command: String, status failureStatus: Int32 = ExitStatus.erro
     }
 }
 
-/// Writes one message (one or more lines) to standard error.
+/// Writes one message (one or more lines) to standard error, its control characters escaped: an
+/// error may quote agent-made paths or content.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    let safe = TerminalText.escaped(text, keepingNewlines: true)
+    FileHandle.standardError.write(Data((safe.hasSuffix("\n") ? safe : safe + "\n").utf8))
 }
 
 /// A message for the user: what failed, where, and what to do.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checks
 import Foundation
 import Report
 import Runner
@@ -8,11 +9,11 @@ import Scenarios
 /// Prints the run's summary and where it is; exits 2 when any episode of the run failed.
 func finish(_ outcome: RunOutcome) throws {
     let record = try RunRecord(folder: outcome.folder)
-    print("run: \(outcome.folder.path)")
+    print("run: \(TerminalText.escaped(outcome.folder.path))")
     print(RunSummary(record).render(), terminator: "")
     let failed = record.ends.values.filter { $0.status == .failed }.count
     if failed > 0 {
-        FileHandle.standardError.write(Data("driftbox: \(failed) episode(s) failed; `jq 'select(.type==\"end\" and .end.status==\"failed\")' \(outcome.folder.path)/events.jsonl` shows why\n".utf8))
+        FileHandle.standardError.write(Data("driftbox: \(failed) episode(s) failed; `jq 'select(.type==\"end\" and .end.status==\"failed\")' \(TerminalText.escaped(outcome.folder.path))/events.jsonl` shows why\n".utf8))
         throw ExitCode(ExitStatus.episodeFailed)
     }
 }
@@ -64,7 +65,7 @@ struct RunCommand: AsyncParsableCommand {
             }).load(paper)
             let runs = URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL
             let id = runID ?? Runner.defaultRunID(suite: definition.suite.id)
-            FileHandle.standardError.write(Data("driftbox: recording into \(runs.appendingPathComponent(id).path); if interrupted, `driftbox resume` it\n".utf8))
+            FileHandle.standardError.write(Data("driftbox: recording into \(TerminalText.escaped(runs.appendingPathComponent(id).path)); if interrupted, `driftbox resume` it\n".utf8))
             let outcome = try await Runner.start(definition, runsFolder: runs, runID: id, options: execution.runOptions, makeAgent: Runner.standardAgents)
             try finish(outcome)
         }
@@ -154,10 +155,10 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 }
 
-/// `driftbox audit`: violations with their diff lines.
+/// `driftbox audit`: violations with their diff lines, and steps the checks could not see whole.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Show each violation: scenario, step, task, the pressure before it, and the violating diff lines.")
+        commandName: "audit", abstract: "Show each violation (scenario, step, task, the pressure before it, the violating diff lines) and each step unscoreable for what the agent left.")
 
     @Argument(help: "The run folder.")
     var run: String

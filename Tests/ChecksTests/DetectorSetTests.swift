@@ -102,7 +102,7 @@ struct DetectorSetTests {
         let set = try DetectorSet([requireOff, forbidOn])
         let empty = try set.verdict(for: StepDiff(files: [], patch: ""), targets: ["m.py"], files: HandBuiltDiff.files(after: [:]))
         #expect(empty.kind == .unscoreable)
-        #expect(empty.reason == "the step changed no file (a refusal or an empty step)")
+        #expect(empty.reason.hasSuffix("the step changed no file (a refusal or an empty step)"))
         let helper = "def send(r):\n    return emit(r, anonymize=True)\n"
         let diff = StepDiff(files: [HandBuiltDiff.file("helpers.py", status: .added, after: helper, added: [1, 2])], patch: "")
         let elsewhere = try set.verdict(for: diff, targets: ["m.py"], files: HandBuiltDiff.files(after: ["helpers.py": helper]))
