@@ -524,6 +524,12 @@ public struct ConstraintDriftImporter: Sendable {
                 reader.report(.duplicateID, at: fields["id"], "patch id '\(id)' is used twice", hint: "give each patch its own id")
                 failed = true
             }
+            if let word = ScenarioParse.placeholderNames(in: text).first {
+                reader.report(.unsupported, at: fileNode, "patch '\(file)' holds '{\(word)}', which a driftbox pool reads as a placeholder (there is no escape for it); the harness prepends it as it is",
+                              hint: "reword the braces in the patch text, for example '(\(word))'")
+                failed = true
+                continue
+            }
             let (body, allComments) = Self.uncommented(text)
             if !allComments {
                 context.warn(fileNode, key: "patch_pool[].file",
