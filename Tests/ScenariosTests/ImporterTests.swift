@@ -57,6 +57,9 @@ struct ImporterTests {
         defer { layout.remove() }
         let report = try ConstraintDriftImporter().importAll(at: layout.root, to: layout.output)
         #expect(report.outputs.count == 12)
+        // Importing again over the same folder gives the same scenarios.
+        let again = try ConstraintDriftImporter().importAll(at: layout.root, to: layout.output)
+        #expect(again.outputs.map(\.scenario) == report.outputs.map(\.scenario))
         for expected in Self.expected {
             let output = try #require(report.outputs.first { $0.scenario.id == expected.experiment.replacingOccurrences(of: "_", with: "-") },
                                       "\(expected.experiment) was not imported")
@@ -79,6 +82,10 @@ struct ImporterTests {
             // The one unknown key of every published config is named, and said to be ignored.
             #expect(output.warnings.map(\.key) == ["experiment_type"], "\(expected.experiment): \(output.warnings)")
             #expect(output.warnings.first?.message.contains("ignored") == true)
+            // The written files name no place of this machine.
+            var written = try String(contentsOf: output.scenarioFile, encoding: .utf8) + String(contentsOf: output.suiteFile, encoding: .utf8)
+            if let pool = output.poolFile { written += try String(contentsOf: pool, encoding: .utf8) }
+            #expect(!written.contains(layout.root.path), "\(expected.experiment)")
             if expected.blocks > 0 {
                 for tier in 1...6 {
                     #expect(scenario.pool.dynamicBlocks(tier: tier).map(\.variant) == ["a", "b"])
