@@ -137,28 +137,31 @@ struct ScenariosCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Convert a Constraint-Drift experiment folder (config.json, AGENTS.md, patches/) into a scenario.")
+            abstract: "Convert Constraint-Drift experiments as published (an experiment folder, a pair folder or the repository root) into scenarios and suites.")
 
-        @Argument(help: "The experiments/<pair>/<variant>/ folder.")
+        @Argument(help: "An experiments/<pair>/<experiment>/ folder, an experiments/<pair>/ folder, or the repository root.")
         var experiment: String
 
-        @Option(help: "The folder to write repos/ and scenarios/ into (for example a copy of Fixtures).")
+        @Option(help: "The folder to write repos/, scenarios/ and suites/ into (for example Fixtures).")
         var to: String
 
-        @Flag(help: "Replace the scenario, constraint and pressure files when they exist (without it, nothing is replaced).")
+        @Flag(help: "Replace the scenario, constraint, pressure and suite files when they exist (without it, nothing is replaced).")
         var force = false
 
         func run() async throws {
             let directory = ScenariosCommand.currentDirectory
             try failing("scenarios import") {
-                let output = try ConstraintDriftImporter().importExperiment(
+                let report = try ConstraintDriftImporter().importAll(
                     at: URL(fileURLWithPath: experiment, relativeTo: directory),
                     to: URL(fileURLWithPath: to, relativeTo: directory), overwrite: force)
-                print("scenario  \(output.scenarioFile.path)")
-                print("constraint  \(output.constraintFile.path)")
-                if let pool = output.poolFile { print("pool  \(pool.path)") }
-                print("fixture  \(output.fixtureDirectory.path)")
-                print("imported \(output.scenario.id): \(output.scenario.tasks.count) tasks, \(output.scenario.pool.dynamicBlocks.count) pressure blocks, \(output.scenario.checks.count) checks")
+                for warning in report.warnings { printError(warning.description) }
+                for output in report.outputs {
+                    let scenario = output.scenario
+                    print("imported \(scenario.id): \(scenario.condition.rawValue), favours \(scenario.favours ?? "-"), \(scenario.tasks.count) tasks, \(scenario.pool.dynamicBlocks.count) pressure blocks, \(scenario.checks.count) checks, base_seed \(output.suite.baseSeed)")
+                    print("  scenario  \(output.scenarioFile.path)")
+                    print("  suite     \(output.suiteFile.path)")
+                }
+                print("\(report.outputs.count) experiment(s) imported, \(report.warnings.count) warning(s)")
             }
         }
     }

@@ -237,8 +237,10 @@ struct CommandLineInputTests {
             {"experiment_id": "efficiency_security_regular", "base_repo": "auth-system", "constraint_file": "AGENTS.md",
              "queries": [{"id": "session", "message": "Implement auth/session.py.", "target_file": "auth/session.py"}],
              "patch_pool": [], "execution": {"shuffle_queries": false, "patch_assignment": "none"},
-             "validation": {"type": "token_validation", "config": {"use_regex": true}}}
+             "validation": {"type": "auth_revalidation_validator", "config": {"use_regex": true}}}
             """)
+        try write("experiments/efficiency_security/regular/validators/auth_revalidation_validator.py",
+                  "AUTH_VALIDATION_PATTERN = \"auth_client.validate_token(\"\n")
         let out = folder.appendingPathComponent("out")
         let first = try invoke(["scenarios", "import", experiment.path, "--to", out.path])
         #expect(first.status == 0, "\(first)")

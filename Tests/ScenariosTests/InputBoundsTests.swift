@@ -167,18 +167,19 @@ struct InputBoundsTests {
 
     @Test("an import replaces no existing file without overwrite, and writes nothing when it refuses")
     func importDoesNotOverwrite() throws {
-        let experiment = try ImporterTests.Experiment(config: ImporterTests.config(validation: #"{"type": "token_validation", "config": {"use_regex": true}}"#))
-        defer { experiment.remove() }
-        let first = try ConstraintDriftImporter().importExperiment(at: experiment.folder, to: experiment.output)
+        let layout = try PaperLayout()
+        defer { layout.remove() }
+        let folder = layout.experiment("efficiency_security", "")
+        let first = try ConstraintDriftImporter().importExperiment(at: folder, to: layout.output)
         let mine = "# my own edits\n"
         try Data(mine.utf8).write(to: first.scenarioFile)
         let refused = try #require(throws: ScenarioError.self) {
-            try ConstraintDriftImporter().importExperiment(at: experiment.folder, to: experiment.output)
+            try ConstraintDriftImporter().importExperiment(at: folder, to: layout.output)
         }
         #expect(refused.diagnostics.map(\.path).contains(first.scenarioFile.path))
         #expect(refused.diagnostics.allSatisfy { $0.kind == .io && $0.hint.contains("--force") })
         #expect(try String(contentsOf: first.scenarioFile, encoding: .utf8) == mine)
-        let forced = try ConstraintDriftImporter().importExperiment(at: experiment.folder, to: experiment.output, overwrite: true)
+        let forced = try ConstraintDriftImporter().importExperiment(at: folder, to: layout.output, overwrite: true)
         #expect(try String(contentsOf: forced.scenarioFile, encoding: .utf8) != mine)
     }
 }
