@@ -7,6 +7,7 @@
 //
 // Usage:
 //   driftbox-launcher --probe
+//   driftbox-launcher --self-test-runtime     (test hook: the runtime's formatting, see below)
 //   driftbox-launcher [options] -- PROGRAM [ARGS...]
 // Options:
 //   --mode full|reduced|none   full: namespaces + mounts + Landlock + seccomp + rlimits;
@@ -881,8 +882,39 @@ static int probe(void) {
     return 0;
 }
 
+// ---- test hook ----
+// `driftbox-launcher --self-test-runtime` prints, one per line, what the C runtime's formatting
+// and error texts produce for every conversion the launcher uses (the return value, then the
+// text in brackets), so Tests/SandboxTests can compare them with the C standard's answers.
+// It touches nothing but stdout.
+static int self_test_runtime(void) {
+    char b[64], big[3000];
+    const char *none = NULL;
+    int n;
+#define LINE(size, ...) do { n = snprintf(b, size, __VA_ARGS__); dprintf(1, "%d [%s]\n", n, b); } while (0)
+    LINE(sizeof b, "%s|%5s|%2s|%s", "abc", "ab", "long", none);
+    LINE(sizeof b, "%d|%d|%d|%d", 0, -42, INT32_MIN, INT32_MAX);
+    LINE(sizeof b, "%5d|%05d|%3d|%03d", -42, -42, 12345, 7);
+    LINE(sizeof b, "%u|%u|%5u", 0U, UINT32_MAX, 42U);
+    LINE(sizeof b, "%ld|%ld|%06ld", (long)INT64_MIN, (long)INT64_MAX, 42L);
+    LINE(sizeof b, "%lld|%llu|%llu", (long long)INT64_MIN, (unsigned long long)UINT64_MAX, 0ULL);
+    LINE(sizeof b, "%c%%|%c", 'x', '-');
+    LINE(8, "%s", "abcdefghij");
+    LINE(1, "%d", 12345);
+    LINE(sizeof b, "%08d", -1);
+    memset(big, 'y', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    dprintf(1, "%s", big);  // dprintf formats into 2048 bytes: 2047 characters arrive
+    dprintf(1, "\n");
+    static const int errnos[] = { 0, EPERM, ENOENT, EACCES, EINVAL, ENOEXEC, EROFS, EAFNOSUPPORT, 133, 134, -1 };
+    for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++) dprintf(1, "%d %s\n", errnos[i], strerror(errnos[i]));
+#undef LINE
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--probe") == 0) return probe();
+    if (argc == 2 && strcmp(argv[1], "--self-test-runtime") == 0) return self_test_runtime();
     const char *t = getenv("DRIFTBOX_LAUNCHER_TRACE");
     trace_on = t && strcmp(t, "1") == 0;
     if (t) unsetenv("DRIFTBOX_LAUNCHER_TRACE");

@@ -466,10 +466,12 @@ char *strerror(int e) {
     return unknown;
 }
 
-// ---- formatting: %s %c %d %u %ld %lu %lld %llu, an optional 0 flag and width ----
+// ---- formatting: %s %c %d %u %ld %lu %lld %llu %%, an optional 0 flag and width; any other
+// directive is copied as is (without consuming an argument). Output past `size` is counted, not written.
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
     size_t n = 0;
-#define PUT(ch) do { if (n + 1 < size) buf[n] = (ch); n++; } while (0)
+    // The argument is evaluated exactly once, also past the end of the buffer (`PUT(*s++)`).
+#define PUT(ch) do { char put_ = (char)(ch); if (n + 1 < size) buf[n] = put_; n++; } while (0)
     for (const char *f = fmt; *f; f++) {
         if (*f != '%') { PUT(*f); continue; }
         f++;
