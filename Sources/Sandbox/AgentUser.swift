@@ -31,14 +31,15 @@ public struct AgentUser: Sendable, Equatable, Hashable, CustomStringConvertible 
 
 extension Sandbox {
     /// The identity reduced-mode commands run as, or nil when they run as the runner's own user
-    /// (full mode, where the user namespace maps the runner's uid, or a runner that is not root).
+    /// (full mode, where the user namespace maps the runner's uid; a runner that is not root; a
+    /// root whose uid 0 is an ordinary user of the host, as in a rootless container).
     ///
     /// When it is not nil, the runner must hand each workspace to it before a command runs there,
     /// and again after the runner itself writes files into the workspace (seeds, restores):
     /// ``handOver(workspace:)`` does that. ``run(_:)`` hands a workspace over by itself when its
     /// top folder is not yet owned by this user, so only later runner writes need the call.
     public var agentUser: AgentUser? {
-        mode == .reduced && capabilities.uid == 0 ? options.reducedModeUser : nil
+        mode == .reduced && capabilities.uid == 0 && uidZeroIsHostRoot ? options.reducedModeUser : nil
     }
 
     /// Gives the workspace (every file and folder in it, never following a symlink) to
@@ -55,6 +56,17 @@ extension Sandbox {
     }
 }
 
+/// Whether uid 0 here is uid 0 of the host (`/proc/self/uid_map` maps 0 to 0). In a user
+/// namespace that maps uid 0 to an ordinary user (a rootless container), root owns only that
+/// user's files, as a runner that is not root does, and other uids are often not mapped at all.
+let uidZeroIsHostRoot: Bool = {
+    guard let text = readTextFile("/proc/self/uid_map") else { return true }
+    return text.split(separator: "\n").contains { line in
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        return fields.count == 3 && fields[0] == "0" && fields[1] == "0"
+    }
+}()
+
 /// Changes the owner of `root` and everything below it to `user`, without following links.
 func changeOwner(of root: String, to user: AgentUser, maximumDepth: Int) throws {
     let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
@@ -63,7 +75,10 @@ func changeOwner(of root: String, to user: AgentUser, maximumDepth: Int) throws 
     guard fchown(top, user.uid, user.gid) == 0 else {
         let e = errno
         close(top)
-        throw SandboxError(.system, "fchown of \(root) to \(user) failed; run as root or hand the workspace over yourself", errno: e)
+        let hint = e == EINVAL
+            ? "uid or gid is not mapped in this user namespace; set SandboxOptions.reducedModeUser to a mapped pair"
+            : "run the runner as root or hand the workspace to \(user) yourself"
+        throw SandboxError(.system, "fchown of \(root) to \(user) failed: \(hint)", errno: e)
     }
     // A stack of open folders with the names walked to reach them (for messages).
     var stack: [(dir: OpaquePointer, path: String)] = []

@@ -62,7 +62,7 @@ struct HostileCase: CustomStringConvertible, Sendable {
 
 
 /// Whether reduced-mode commands run as ``AgentUser/nobody`` rather than as the runner (a root runner).
-let reducedRunsAsAgentUser = getuid() == 0
+let reducedRunsAsAgentUser = getuid() == 0 && uidZeroIsHostRoot
 
 /// What reading /etc/shadow gives a reduced-mode command: it cannot be masked there, so a runner
 /// that can read it would let its commands read it; a root runner's commands run as nobody.
