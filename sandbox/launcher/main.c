@@ -617,6 +617,7 @@ static void drop_capabilities(void) {
 
 __attribute__((noreturn)) static void exec_command(void) {
     trace("command-start");
+    pid_t parent = getppid();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
     if (setsid() < 0) fail("process", "setsid");
     if (cfg.workdir && chdir(cfg.workdir) < 0) fail("workdir", "chdir %s", cfg.workdir);
@@ -635,7 +636,7 @@ __attribute__((noreturn)) static void exec_command(void) {
         // the launcher did not die in between.
         if (cfg.switch_user) {
             if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
-            if (getppid() == 1) { errno = ESRCH; fail("process", "the launcher ended during setup"); }
+            if (getppid() != parent) { errno = ESRCH; fail("process", "the launcher ended during setup"); }
         }
     }
     sigset_t none;
