@@ -77,6 +77,9 @@ enum EpisodeExecution {
             let seeds: [SeedRecord]
             do {
                 seeds = try land(planned, in: workspace, setup: setup, skipping: resume?.recordedSeeds ?? [])
+                // A root runner's reduced-mode agent runs as another user: what the runner wrote
+                // (seeds, git objects of the last snapshot) becomes that user's (no-op otherwise).
+                try setup.sandbox.handOver(workspace: workspace.path)
             } catch {
                 return try await finish(.failed, "step \(planned.number): a seed could not land: \(error)")
             }

@@ -61,6 +61,7 @@ public struct HostCapabilities: Sendable, Equatable, Codable, CustomStringConver
 
     /// Runs the probe every time (see ``probe(launcher:prefix:)``).
     static func probeUncached(launcher: String, prefix: [String]) throws -> HostCapabilities {
+        probeCounter.withLock { $0 += 1 }
         let output = try runToCompletion(prefix + [launcher, "--probe"])
         var values: [String: Int] = [:]
         for line in output.split(separator: "\n") {
@@ -72,6 +73,14 @@ public struct HostCapabilities: Sendable, Equatable, Codable, CustomStringConver
         }
         return HostCapabilities(userNamespaces: userns == 1, landlockABI: landlock, seccomp: seccomp == 1, uid: UInt32(uid))
     }
+}
+
+/// How many probes ran the launcher (for tests: a cached answer runs none).
+private let probeCounter = Mutex(0)
+
+extension HostCapabilities {
+    /// How many times this process has run the launcher's probe.
+    static var uncachedProbeCount: Int { probeCounter.withLock { $0 } }
 }
 
 /// Probe answers by launcher invocation (prefix words + launcher path).
@@ -96,8 +105,10 @@ public enum SandboxMode: String, Sendable, Equatable, Codable, CaseIterable {
             "no pid namespace: processes are reaped through a subreaper; a killed runner can leave orphans",
             "no network namespace: INET/INET6 sockets are denied outright (no loopback)",
             "signals and abstract unix sockets are scoped only with Landlock ABI 6 or newer",
-            "host pathname unix sockets in readable folders stay connectable",
-            "no masks: a root runner's commands can read root-only files in the readable folders (e.g. /etc/shadow)",
+            "host pathname unix sockets stay connectable unless the policy refuses AF_UNIX sockets (the default policy does)",
+            "no masks: a runner's commands can read what the runner can in the readable folders (a root runner's run as nobody)",
+            "a root runner's commands run as another user (SandboxOptions.reducedModeUser), so the runner hands the workspace to it",
+            "a runner that is not root: its own files outside the workspace can be re-moded and re-dated (Landlock does not cover chmod or utimes)",
             "as another user than root, RLIMIT_NPROC counts all of that user's processes on the host",
         ]
         case .unsandboxed: ["no isolation at all: rlimits only"]

@@ -92,7 +92,8 @@ struct LaunchPlan: Equatable {
     /// Builds the launcher's arguments for `command` in `mode`.
     static func make(command: SandboxedCommand, workspace: String, mode: SandboxMode, policy: Policy,
                      home: String, scratch: String?, hiddenPaths: [String], readOnlyPaths: [String],
-                     readablePaths: [String] = SandboxOptions.systemPaths, maskedPaths: [String] = []) -> LaunchPlan {
+                     readablePaths: [String] = SandboxOptions.systemPaths, maskedPaths: [String] = [],
+                     user: AgentUser? = nil) -> LaunchPlan {
         var args = ["--mode", mode == .unsandboxed ? "none" : mode.rawValue, "--workdir", workspace]
         var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
         let workspaceGit = workspace + "/.git"
@@ -116,6 +117,7 @@ struct LaunchPlan: Equatable {
             for path in [workspace] + deviceFiles + [scratch].compactMap({ $0 }) { args += ["--landlock-rw", path] }
             env["HOME"] = scratch ?? workspace
             env["TMPDIR"] = scratch ?? workspace
+            if let user, mode == .reduced { args += ["--user", user.description] }
         }
         args += policy.limits.launcherArguments
         if mode != .unsandboxed { args += ["--seccomp-fd", String(LauncherFD.seccomp)] }

@@ -143,6 +143,10 @@ public struct SandboxOptions: Sendable {
     /// by default ``secretPaths``: uid 0 inside is uid 0 to file permissions when the runner is root.
     public var maskedPaths: [String]
 
+    /// The identity a root runner's reduced-mode commands run as (see ``AgentUser``), by
+    /// default ``AgentUser/nobody``. Pick a uid and gid that own no file on the host.
+    public var reducedModeUser: AgentUser
+
     /// Secrets of the system inside the readable folders: password hashes, sudo rules and the SSH
     /// host keys present on this host. ``maskedPaths``'s default.
     public static var secretPaths: [String] {
@@ -166,10 +170,12 @@ public struct SandboxOptions: Sendable {
     ///   - outputLimit: bytes kept per stream.
     ///   - readablePaths: host folders readable inside (Landlock), by default ``systemPaths``.
     ///   - maskedPaths: host files and folders hidden in full mode, by default ``secretPaths``.
+    ///   - reducedModeUser: who a root runner's reduced-mode commands run as.
     public init(policy: Policy, mode: ModeRequest = .automatic, unsafeNoSandbox: Bool = false,
                 launcherPath: String? = nil, launcherPrefix: [String] = [], hiddenPaths: [String] = [],
                 outputLimit: Int = 1 << 20, readablePaths: [String] = SandboxOptions.systemPaths,
-                maskedPaths: [String] = SandboxOptions.secretPaths) {
+                maskedPaths: [String] = SandboxOptions.secretPaths, reducedModeUser: AgentUser = .nobody) {
+        self.reducedModeUser = reducedModeUser
         self.policy = policy
         self.mode = mode
         self.unsafeNoSandbox = unsafeNoSandbox
@@ -291,11 +297,18 @@ public final class Sandbox: Sendable {
             }
             return real
         }
+        let user = agentUser
+        if let user {
+            // One stat per spawn; the walk runs only when the workspace is not the agent's yet.
+            var st = stat()
+            guard stat(workspace, &st) == 0 else { throw SandboxError.system("stat", "checking the owner of \(workspace)") }
+            if st.st_uid != user.uid || st.st_gid != user.gid { try changeOwner(of: workspace, to: user, maximumDepth: 512) }
+        }
         let scratch: String? = mode == .full ? nil : try makeScratchDirectory()
         let hidden = options.hiddenPaths.compactMap(realPath)
         let plan = LaunchPlan.make(command: command, workspace: workspace, mode: mode, policy: options.policy,
                                    home: home, scratch: scratch, hiddenPaths: hidden, readOnlyPaths: readOnly,
-                                   readablePaths: options.readablePaths, maskedPaths: options.maskedPaths)
+                                   readablePaths: options.readablePaths, maskedPaths: options.maskedPaths, user: user)
         do {
             return try Execution.spawn(argv: options.launcherPrefix + [launcherPath] + plan.arguments, environment: plan.environment,
                                        policyFD: compiled?.fd, stdin: command.stdin, timeout: command.timeout,
@@ -314,7 +327,20 @@ public final class Sandbox: Sendable {
         var template = Array("\(base)/driftbox-scratch-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SandboxError.system("mkdtemp", "creating the command's scratch folder") }
         // The launcher may run as another user (launcherPrefix); the folder must be theirs.
-        if capabilities.uid != getuid() { chown(made, capabilities.uid, gid_t.max) }
+        if let user = agentUser {
+            chown(made, user.uid, user.gid)
+            // git refuses repositories another user owns (safe.directory): a worktree's git
+            // directory and other read-only paths stay the runner's, so trust them in HOME's config.
+            let config = String(cString: made) + "/.gitconfig"
+            let fd = open(config, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                let text = Array("[safe]\n\tdirectory = *\n".utf8)
+                _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                fchown(fd, user.uid, user.gid)
+                close(fd)
+            }
+        }
+        else if capabilities.uid != getuid() { chown(made, capabilities.uid, gid_t.max) }
         return String(cString: made)
     }
 }

@@ -61,16 +61,20 @@ struct HostileCase: CustomStringConvertible, Sendable {
 }
 
 
-/// What reading /etc/shadow gives the runner's own uid: reduced mode cannot mask it (a root runner
-/// reads it; see docs/sandbox.md).
+/// Whether reduced-mode commands run as ``AgentUser/nobody`` rather than as the runner (a root runner).
+let reducedRunsAsAgentUser = getuid() == 0 && uidZeroIsHostRoot
+
+/// What reading /etc/shadow gives a reduced-mode command: it cannot be masked there, so a runner
+/// that can read it would let its commands read it; a root runner's commands run as nobody.
 let shadowAsSeenByRunner: String = {
     var st = stat()
     guard stat("/etc/shadow", &st) == 0 else { return "ENOENT" }
-    return access("/etc/shadow", R_OK) == 0 ? "\(st.st_size) bytes" : "EACCES"
+    return access("/etc/shadow", R_OK) == 0 && !reducedRunsAsAgentUser ? "\(st.st_size) bytes" : "EACCES"
 }()
 
-/// Whether the runner's home has `name` (decides ENOENT vs EACCES for reduced mode).
-func homeHas(_ name: String) -> Bool { access(Sandbox.runnerHome() + "/" + name, F_OK) == 0 }
+/// Whether the runner's home has `name` (decides ENOENT vs EACCES for reduced mode). Nobody
+/// cannot search root's home at all (EACCES either way).
+func homeHas(_ name: String) -> Bool { reducedRunsAsAgentUser || access(Sandbox.runnerHome() + "/" + name, F_OK) == 0 }
 
 let hostileCases: [HostileCase] = [
     // Files.
@@ -78,8 +82,9 @@ let hostileCases: [HostileCase] = [
                 full: .prints("EROFS"), reduced: .prints("EACCES")),
     HostileCase("files", "write through a symlink planted in the workspace", .c(#"symlink(ESCAPE, "link"); show(open("link/escaped", O_CREAT|O_WRONLY, 0644));"#),
                 full: .prints("EROFS"), reduced: .prints("EACCES")),
+    // A root runner's reduced command runs as nobody: protected_hardlinks refuses first (EPERM).
     HostileCase("files", "hard-link an outside file in", .c(#"char p[4096]; snprintf(p, sizeof p, "%s/secret", ESCAPE); show(link(p, "secret"));"#),
-                both: .prints("EXDEV")),
+                full: .prints("EXDEV"), reduced: .prints(reducedRunsAsAgentUser ? "EPERM" : "EXDEV")),
     HostileCase("files", "rename a workspace file out", .c(#"char p[4096]; close(open("mine", O_CREAT|O_WRONLY, 0644)); snprintf(p, sizeof p, "%s/escaped", ESCAPE); show(rename("mine", p));"#),
                 full: .prints("EXDEV"), reduced: .prints("EACCES")),
     HostileCase("files", "read a host folder outside the system paths (another run, a checkout)", .c(#"char p[4096]; snprintf(p, sizeof p, "%s/secret", ESCAPE); show(open(p, O_RDONLY));"#),
@@ -170,13 +175,26 @@ let hostileCases: [HostileCase] = [
         show(connect(s, (void *)&a, sizeof a));
         """), full: .prints("ECONNREFUSED"), reduced: .prints("EAFNOSUPPORT")),
     HostileCase("network", "connect to a host abstract unix socket", .c("""
-        int s = socket(AF_UNIX, SOCK_STREAM, 0); struct sockaddr_un a = {AF_UNIX}; strcpy(a.sun_path + 1, ABSTRACT);
+        int s = socket(AF_UNIX, SOCK_STREAM, 0); if (s < 0) { show(-1); return 0; }
+        struct sockaddr_un a = {AF_UNIX}; strcpy(a.sun_path + 1, ABSTRACT);
         show(connect(s, (void *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(ABSTRACT)));
-        """), full: .prints("ECONNREFUSED"), reduced: .prints("EPERM")),
-    HostileCase("network", "connect to a host pathname unix socket", .c("""
-        int s = socket(AF_UNIX, SOCK_STREAM, 0); struct sockaddr_un a = {AF_UNIX}; strcpy(a.sun_path, SOCKPATH);
+        """), both: .prints("EAFNOSUPPORT")),
+    HostileCase("network", "connect to a host pathname unix socket (in /tmp)", .c("""
+        int s = socket(AF_UNIX, SOCK_STREAM, 0); if (s < 0) { show(-1); return 0; }
+        struct sockaddr_un a = {AF_UNIX}; strcpy(a.sun_path, SOCKPATH);
         show(connect(s, (void *)&a, sizeof a));
-        """), full: .prints("ENOENT"), reduced: .prints("ok")),
+        """), both: .prints("EAFNOSUPPORT")),
+    HostileCase("network", "unix datagram and seqpacket sockets", .c("show(socket(AF_UNIX, SOCK_DGRAM, 0)); show(socket(AF_UNIX, SOCK_SEQPACKET, 0)); show(socket(AF_LOCAL, SOCK_STREAM | SOCK_CLOEXEC, 0));"),
+                both: .prints("EAFNOSUPPORT\nEAFNOSUPPORT\nEAFNOSUPPORT")),
+    HostileCase("controls", "socketpair, pipes, python subprocess and asyncio work without unix sockets", .sh("""
+        python3 -c 'import asyncio, socket, subprocess
+        a, b = socket.socketpair(); a.send(b"pair"); print(b.recv(4).decode())
+        print(subprocess.run(["echo", "sub"], capture_output=True, text=True).stdout.strip())
+        async def main():
+            p = await asyncio.create_subprocess_exec("echo", "async", stdout=asyncio.subprocess.PIPE)
+            out, _ = await p.communicate(); return out.decode().strip()
+        print(asyncio.run(main()))'
+        """), both: .prints("pair\nsub\nasync"), requires: ["python3"]),
     HostileCase("network", "AF_VSOCK, AF_ALG, AF_PACKET sockets", .c("show(socket(40, SOCK_STREAM, 0)); show(socket(38, SOCK_SEQPACKET, 0)); show(socket(17, SOCK_RAW, 0));"),
                 both: .prints("EAFNOSUPPORT\nEAFNOSUPPORT\nEAFNOSUPPORT")),
     HostileCase("network", "socket families with upper bits set", .c("show(syscall(SYS_socket, 0x100000000UL | 38, SOCK_SEQPACKET, 0)); show(syscall(SYS_socket, 0x100000000UL | AF_UNIX, SOCK_STREAM, 0));"),

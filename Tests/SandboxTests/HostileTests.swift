@@ -92,9 +92,11 @@ func gitWorkspace(with binary: String?) throws -> TempDir {
 
 @Suite("Hostile agent", .serialized, .timeLimit(.minutes(10)))
 struct HostileAgentTests {
-    @Test("each hostile case ends exactly as expected", arguments: Sandboxes.available, hostileCases)
+    @Test("each hostile case ends exactly as expected", arguments: Sandboxes.modes, hostileCases)
     func hostileCase(mode: SandboxMode, hostile: HostileCase) async throws {
-        guard let expected = mode == .full ? hostile.full : hostile.reduced else { return }
+        guard let expected = mode == .full ? hostile.full : hostile.reduced else {
+            try Test.cancel("'\(hostile)' has no expectation in \(mode.rawValue) mode")
+        }
         guard hostile.missingTools.isEmpty else {
             Issue.record("host lacks \(hostile.missingTools) for this case; install them (see .ci/run)")
             return
@@ -112,7 +114,7 @@ struct HostileAgentTests {
         case .c: command = SandboxedCommand("./prog", targets.arguments, workspace: ws.path, timeout: .seconds(30))
         case .sh(let script): command = SandboxedCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(30))
         }
-        let result = try await Sandboxes.get(mode).run(command)
+        let result = try await try Sandboxes.get(mode).run(command)
         #expect(!result.timedOut)
         #expect(result.mode == mode)
         switch expected {
@@ -129,13 +131,13 @@ struct HostileAgentTests {
         #expect(targets.escapeUntouched(), "the outside folder changed")
     }
 
-    @Test("a symlink planted in one step does not widen the next step", arguments: Sandboxes.available)
+    @Test("a symlink planted in one step does not widen the next step", arguments: Sandboxes.modes)
     func plantedRootLink(mode: SandboxMode) async throws {
         let targets = try HostTargets()
         defer { targets.cleanup() }
         let ws = try workspace()
         defer { ws.cleanup() }
-        let sandbox = Sandboxes.get(mode)
+        let sandbox = try Sandboxes.get(mode)
         let plant = try await sandbox.run(SandboxedCommand("/bin/ln", ["-s", "/", "x"], workspace: ws.path))
         #expect(plant.termination == .exited(0))
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: ws.file("x"))) == "/")
@@ -147,13 +149,13 @@ struct HostileAgentTests {
 
     // Root is exempt from RLIMIT_NPROC; the launcher then needs the pids cgroup. Never run an
     // unbounded bomb on a shared host.
-    @Test("a fork bomb stops at the process limit and dies with the command", arguments: Sandboxes.available)
+    @Test("a fork bomb stops at the process limit and dies with the command", arguments: Sandboxes.modes)
     func forkBomb(mode: SandboxMode) async throws {
         try #require(getuid() != 0 || access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0,
                      "running as root without a pids cgroup: the process limit cannot be enforced on this host")
         var policy = Sandboxes.policy
         policy.limits.processes = 64
-        let sandbox = try Sandboxes.make(mode == .full ? .full : .reduced, policy: policy)
+        let sandbox = try Sandboxes.make(for: mode, policy: policy)
         let binary = try CompiledPrograms.shared.binary("""
             int n = 0; for (;;) { pid_t p = fork(); if (p == 0) { pause(); _exit(0); }
             if (p < 0) { printf("%s after %d forks\\n", strerrorname_np(errno), n); return 0; } n++; }
@@ -164,14 +166,14 @@ struct HostileAgentTests {
         #expect(result.termination == .exited(0))
         // 64 processes in all: the outer launcher, (full mode) the namespace's init, the bomb, its children.
         #expect(result.stdout.text == "EAGAIN after \(mode == .full ? 61 : 62) forks\n")
-        #expect(result.wallTime < .seconds(5))
+        #expect(!result.timedOut, "the bomb's children outlived the command")
     }
 
-    @Test("a huge file stops at the file-size limit with SIGXFSZ", arguments: Sandboxes.available)
+    @Test("a huge file stops at the file-size limit with SIGXFSZ", arguments: Sandboxes.modes)
     func hugeFile(mode: SandboxMode) async throws {
         var policy = Sandboxes.policy
         policy.limits.fileSize = 10 << 20
-        let sandbox = try Sandboxes.make(mode == .full ? .full : .reduced, policy: policy)
+        let sandbox = try Sandboxes.make(for: mode, policy: policy)
         let binary = try CompiledPrograms.shared.binary(#"static char b[65536]; int fd = open("big", O_CREAT|O_WRONLY, 0644); for (int i = 0; i < 1000; i++) write(fd, b, sizeof b); printf("not stopped\n");"#)
         let ws = try workspace(with: binary)
         defer { ws.cleanup() }
@@ -181,11 +183,11 @@ struct HostileAgentTests {
         #expect(size == 10 << 20)
     }
 
-    @Test("a memory balloon fails at the address-space limit", arguments: Sandboxes.available)
+    @Test("a memory balloon fails at the address-space limit", arguments: Sandboxes.modes)
     func memoryBalloon(mode: SandboxMode) async throws {
         var policy = Sandboxes.policy
         policy.limits.addressSpace = 256 << 20
-        let sandbox = try Sandboxes.make(mode == .full ? .full : .reduced, policy: policy)
+        let sandbox = try Sandboxes.make(for: mode, policy: policy)
         let binary = try CompiledPrograms.shared.binary(#"char *p = malloc(1UL << 30); if (!p) { show(-1); return 0; } memset(p, 1, 1UL << 30); printf("allocated\n");"#)
         let ws = try workspace(with: binary)
         defer { ws.cleanup() }
@@ -195,7 +197,7 @@ struct HostileAgentTests {
         #expect(result.peakRSSBytes < 64 << 20)
     }
 
-    @Test("background jobs and double-forked daemons die with the command", arguments: Sandboxes.available)
+    @Test("background jobs and double-forked daemons die with the command", arguments: Sandboxes.modes)
     func daemonsDie(mode: SandboxMode) async throws {
         let token = UUID().uuidString
         let ws = try workspace()
@@ -212,38 +214,47 @@ struct HostileAgentTests {
         os.wait()'
         echo started
         """
-        let result = try await Sandboxes.get(mode).run(SandboxedCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(30)))
+        let result = try await try Sandboxes.get(mode).run(SandboxedCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(30)))
         #expect(result.termination == .exited(0))
         #expect(result.stdout.text == "started\n")
-        #expect(result.wallTime < .seconds(5))
+        // The event: the call returned when sh ended, not at the 30 s timeout the daemons hold out for.
+        #expect(!result.timedOut)
         #expect(processes(containing: token).isEmpty)
     }
 
-    @Test("a CPU spin, a detached daemon and an output flood are killed at the timeout", arguments: Sandboxes.available)
+    @Test("a CPU spin, a detached daemon and an output flood are killed at the timeout", arguments: Sandboxes.modes)
     func timeoutKillsEverything(mode: SandboxMode) async throws {
         let token = UUID().uuidString
-        let ws = try workspace()
+        // The spinner marks the event "100 ms of CPU time used" in a file, then spins on; the flood
+        // starts only after that, so the CPU assertion below does not depend on the host's load.
+        let spinner = try CompiledPrograms.shared.binary("""
+            struct timespec t; int marked = 0;
+            for (;;) { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+              if (!marked && (t.tv_sec > 0 || t.tv_nsec >= 100000000L)) { close(open("spun", O_CREAT|O_WRONLY, 0644)); marked = 1; } }
+            """)
+        let ws = try workspace(with: spinner)
         defer { ws.cleanup() }
         try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: ws.file("sleeper-\(token)"))
-        let script = "(while :; do :; done) & setsid ./sleeper-\(token) 1000 & yes flood"
-        let result = try await Sandboxes.get(mode).run(SandboxedCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(2)))
+        let script = "./prog & setsid ./sleeper-\(token) 1000 & while [ ! -e spun ]; do sleep 0.01; done; yes flood"
+        // Generous: the spinner needs 100 ms of CPU before the flood starts, even on a saturated host.
+        let result = try await Sandboxes.get(mode).run(SandboxedCommand("/bin/sh", ["-c", script], workspace: ws.path, timeout: .seconds(10)))
         #expect(result.timedOut)
         #expect(result.termination == .signaled(SIGKILL))
-        #expect(result.wallTime < .seconds(3))
+        #expect(FileManager.default.fileExists(atPath: ws.file("spun")))
         #expect(result.stdout.truncated)
         #expect(result.stdout.bytes.count == 1 << 20)
         #expect(result.stdout.totalBytes > 1 << 20)
         #expect(result.stdout.text.hasPrefix("flood\nflood\n"))
         #expect(processes(containing: token).isEmpty)
         if mode == .full {  // init reaps the whole namespace, so the spin's CPU time is counted
-            #expect(result.cpuTime > .milliseconds(500))
+            #expect(result.cpuTime >= .milliseconds(100))
         }
     }
 }
 
 @Suite("Resource usage", .serialized, .timeLimit(.minutes(2)))
 struct ResourceUsageTests {
-    @Test("CPU time and peak RSS of the command are reported", arguments: Sandboxes.available)
+    @Test("CPU time and peak RSS of the command are reported", arguments: Sandboxes.modes)
     func usage(mode: SandboxMode) async throws {
         let binary = try CompiledPrograms.shared.binary("""
             size_t n = 200UL << 20; char *p = malloc(n); memset(p, 1, n);
@@ -253,7 +264,7 @@ struct ResourceUsageTests {
             """)
         let ws = try workspace(with: binary)
         defer { ws.cleanup() }
-        let result = try await Sandboxes.get(mode).run(SandboxedCommand("./prog", workspace: ws.path))
+        let result = try await try Sandboxes.get(mode).run(SandboxedCommand("./prog", workspace: ws.path))
         #expect(result.termination == .exited(0))
         #expect(result.stdout.text == "1\n")
         #expect(result.cpuTime >= .milliseconds(300))
@@ -273,7 +284,7 @@ func processes(containing text: String) -> [Int32] {
 
 @Suite("Git directories", .serialized, .timeLimit(.minutes(2)))
 struct GitDirectoryTests {
-    @Test("a worktree workspace reads its history through a read-only git dir inside a hidden run folder", arguments: Sandboxes.available)
+    @Test("a worktree workspace reads its history through a read-only git dir inside a hidden run folder", arguments: Sandboxes.modes)
     func worktree(mode: SandboxMode) async throws {
         let run = try TempDir("run")
         defer { run.cleanup() }
@@ -283,7 +294,8 @@ struct GitDirectoryTests {
         let runRepo = run.file("repo")
         try host(["/usr/bin/git", "clone", "-q", main.path, runRepo])
         try host(["/usr/bin/git", "-C", runRepo, "worktree", "add", "-q", run.file("ws"), "HEAD"])
-        let sandbox = mode == .full ? try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [run.path])) : Sandboxes.get(.reduced)
+        let shared = try Sandboxes.get(mode)
+        let sandbox = mode == .full ? try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [run.path])) : shared
         let script = "git log --format=%s; echo x >> \(runRepo)/.git/config && echo wrote-config; ls \(run.path)"
         let result = try await sandbox.run(SandboxedCommand("/bin/sh", ["-c", script], workspace: run.file("ws"), readOnlyPaths: [runRepo + "/.git"]))
         let listing = mode == .full ? "repo\nws" : ""  // full: the hidden folder holds only the mount points

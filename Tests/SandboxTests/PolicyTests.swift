@@ -10,19 +10,40 @@ struct PolicyFormatTests {
         let policy = try shippedPolicy("default")
         #expect(policy.name == "default")
         #expect(policy.network == .off)
-        #expect(policy.socketFamilies == [.unix, .inet, .inet6, .netlinkRoute])
+        // No unix sockets: connect() on a pathname socket is outside Landlock's reach.
+        #expect(policy.socketFamilies == [.inet, .inet6, .netlinkRoute])
         #expect(policy.limits.core == 0)
         #expect(policy.limits.fileSize == 1 << 30)
         #expect(policy.limits.addressSpace == nil)
         let clone3 = try #require(policy.rules.first { $0.syscall == .named("clone3") })
         #expect(clone3.errno == ENOSYS)
-        #expect(clone3.origin.hasSuffix("default.policy:37"))
+        #expect(clone3.origin.hasSuffix("default.policy:63"))
         let cloneFlags = policy.rules.filter { $0.syscall == .named("clone") }.map { $0.conditions }
         #expect(cloneFlags.count == 7)
         #expect(cloneFlags.allSatisfy { $0.count == 1 && $0[0].index == 0 && $0[0].comparison == .hasBits })
         let tiocsti = try #require(policy.rules.first { $0.syscall == .named("ioctl") })
         #expect(tiocsti.conditions == [ArgumentCondition(index: 1, comparison: .equals32, value: 0x5412)])
         #expect(policy.rules.filter { if case .number = $0.syscall { true } else { false } }.count == 149)
+        #expect(policy.rules.contains { $0.syscall == .named("openat2") && $0.errno == ENOSYS && $0.conditions.isEmpty })
+    }
+
+    @Test("the shipped policies refuse the setuid and setgid bits on every call that sets a mode", arguments: ["default", "network"])
+    func setuidRules(name: String) throws {
+        let policy = try shippedPolicy(name)
+        // (system call, argument holding the mode, argument holding the open flags, if any)
+        let calls: [(String, Int, Int?)] = [("chmod", 1, nil), ("fchmod", 1, nil), ("fchmodat", 2, nil), ("creat", 1, nil),
+                                             ("mknod", 1, nil), ("mknodat", 2, nil), ("open", 2, 1), ("openat", 3, 2)]
+        for (call, modeArg, flagsArg) in calls {
+            for bit: UInt64 in [0o4000, 0o2000] {
+                let modeCondition = ArgumentCondition(index: modeArg, comparison: .hasBits, value: bit)
+                let flagSets: [UInt64?] = flagsArg == nil ? [nil] : [0o100, 0x400000]  // O_CREAT, __O_TMPFILE
+                for flags in flagSets {
+                    let expected = (flags.map { [ArgumentCondition(index: flagsArg!, comparison: .hasBits, value: $0)] } ?? []) + [modeCondition]
+                    #expect(policy.rules.contains { $0.syscall == .named(call) && $0.errno == EPERM && $0.conditions == expected },
+                            "\(name): no rule for \(call) with \(expected)")
+                }
+            }
+        }
     }
 
     @Test("the shipped network policy differs from the default only in name and network")
@@ -32,6 +53,8 @@ struct PolicyFormatTests {
         #expect(network.network == .on)
         network.name = base.name
         network.network = base.network
+        // The network policy keeps unix sockets: it opens the host network anyway.
+        #expect(network.socketFamilies == base.socketFamilies.map { $0.union([.unix]) })
         #expect(network.rules.map(\.syscall) == base.rules.map(\.syscall))
         #expect(network.limits == base.limits)
     }
@@ -107,9 +130,14 @@ struct PolicyCompilingTests {
         let without = CompiledPolicy.socketRules(policy, networkNamespace: false)
         #expect(!withNamespace.contains { $0.conditions == inet })
         #expect(without.contains { $0.conditions == inet })
-        // 46 families minus 4 allowed, the > 45 rule, netlink protocol, socketpair.
-        #expect(withNamespace.count == 42 + 3)
-        #expect(without.count == 44 + 3)
+        // 46 families minus 3 allowed (inet, inet6, netlink), the > 45 rule, netlink protocol, socketpair.
+        #expect(withNamespace.count == 43 + 3)
+        #expect(without.count == 45 + 3)
+        let unix: [ArgumentCondition] = [ArgumentCondition(index: 0, comparison: .equals32, value: 1)]
+        #expect(withNamespace.contains { $0.syscall == .named("socket") && $0.conditions == unix && $0.errno == EAFNOSUPPORT })
+        // socketpair is refused for every family but AF_UNIX, which stays allowed.
+        #expect(withNamespace.filter { $0.syscall == .named("socketpair") }.map(\.conditions)
+                == [[ArgumentCondition(index: 0, comparison: .notEqual, value: 1)]])
     }
 }
 

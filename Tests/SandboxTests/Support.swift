@@ -34,7 +34,9 @@ struct TempDir {
     func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Sandboxes shared by the tests, one per mode (the policy is compiled once each).
+/// Sandboxes shared by the tests, one per mode (the policy is compiled once each). A mode the host
+/// cannot give is not silently dropped: its cases are cancelled (shown as skipped) with the reason,
+/// and where `CI` is set that is a failure unless the host probe says the feature is truly absent.
 enum Sandboxes {
     static let policy: Policy = { try! shippedPolicy("default") }()
 
@@ -42,14 +44,60 @@ enum Sandboxes {
         try Sandbox(SandboxOptions(policy: policy, mode: mode, outputLimit: outputLimit))
     }
 
-    static let full: Sandbox? = try? make(.full)
-    static let reduced: Sandbox? = try? make(.reduced)
+    /// Every mode the suite tests; parameterised tests take all of them and skip what is missing.
+    static let modes: [SandboxMode] = [.full, .reduced]
 
-    /// The modes this host can run, for parameterised tests.
-    static var available: [SandboxMode] { (full == nil ? [] : [.full]) + (reduced == nil ? [] : [.reduced]) }
+    static let fullAttempt: Result<Sandbox, any Error> = Result { try make(.full) }
+    static let reducedAttempt: Result<Sandbox, any Error> = Result { try make(.reduced) }
 
-    /// The shared sandbox of an available mode.
-    static func get(_ mode: SandboxMode) -> Sandbox { (mode == .full ? full : reduced)! }
+    /// The shared full-mode sandbox, or nil when the host cannot give it.
+    static var full: Sandbox? { try? fullAttempt.get() }
+
+    /// Why `mode` cannot run here, or nil when it can.
+    static func unavailableReason(_ mode: SandboxMode) -> String? {
+        let attempt = mode == .full ? fullAttempt : reducedAttempt
+        guard case .failure(let error) = attempt else { return nil }
+        return "\(mode.rawValue) mode is unavailable on this host: \(error)"
+    }
+
+    /// What the launcher's probe (`driftbox sandbox check`) says, or nil when it cannot run.
+    static let probe: HostCapabilities? = try? HostCapabilities.probe(launcher: Launcher.locate())
+
+    /// Whether the host probe says the host has what `mode` needs. A probe that cannot run (no
+    /// launcher) proves nothing is missing from the host, so it counts as supported.
+    static func hostSupports(_ mode: SandboxMode) -> Bool {
+        guard let probe else { return true }
+        switch mode {
+        case .full: return probe.seccomp && probe.userNamespaces
+        case .reduced: return probe.seccomp && probe.landlockABI > 0
+        case .unsandboxed: return true
+        }
+    }
+
+    /// Whether `CI` is set (to anything but the empty string).
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false }
+
+    /// The shared sandbox of `mode`. When the host cannot give it, the current test case is
+    /// cancelled with the reason (a skip); under `CI` that is a recorded failure unless the host
+    /// probe says the feature is missing.
+    static func get(_ mode: SandboxMode) throws -> Sandbox {
+        switch mode == .full ? fullAttempt : reducedAttempt {
+        case .success(let sandbox): return sandbox
+        case .failure(let error):
+            let reason = unavailableReason(mode) ?? "\(error)"
+            if isCI && hostSupports(mode) {
+                Issue.record("CI is set and the host probe says \(mode.rawValue) mode should work here: \(reason)")
+                throw error
+            }
+            try Test.cancel(Comment(rawValue: reason))
+        }
+    }
+
+    /// A sandbox of `mode` with its own policy; skips as ``get(_:)`` does when the mode is missing.
+    static func make(for mode: SandboxMode, policy: Policy) throws -> Sandbox {
+        _ = try get(mode)
+        return try make(mode == .full ? .full : .reduced, policy: policy)
+    }
 }
 
 /// Runs a host program to completion (compilers, git) and returns its status and output.

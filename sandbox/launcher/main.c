@@ -7,6 +7,7 @@
 //
 // Usage:
 //   driftbox-launcher --probe
+//   driftbox-launcher --self-test-runtime     (test hook: the runtime's formatting, see below)
 //   driftbox-launcher [options] -- PROGRAM [ARGS...]
 // Options:
 //   --mode full|reduced|none   full: namespaces + mounts + Landlock + seccomp + rlimits;
@@ -23,6 +24,8 @@
 //   --seccomp-fd N             fd holding a classic BPF program (struct sock_filter array)
 //   --report-fd N              where setup facts, errors and the final status are written
 //   --lifeline-fd N            read end of a pipe; when it hangs up the whole tree is killed
+//   --user UID:GID             reduced mode: run the command as this uid and gid (no supplementary
+//                              groups), used for a root runner so the agent owns no host file
 //
 // Report lines: "mode M", "pids-cgroup PATH|none" (root runners), "landlock ABI",
 // "usage USER_US SYS_US MAXRSS_KIB", "status exit N" / "status signal N", "exec-failed ERRNO",
@@ -40,6 +43,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -120,6 +124,7 @@ static struct {
     const char *ll_rw[MAX_ITEMS]; int n_ll_rw;
     struct rlim_op rlims[16]; int n_rlims;
     int seccomp_fd, report_fd, lifeline_fd;
+    int switch_user; uid_t uid; gid_t gid;
     char **argv;
     struct sock_filter *filter; unsigned short filter_len;
 } cfg = { .mode = MODE_FULL, .seccomp_fd = -1, .report_fd = -1, .lifeline_fd = -1 };
@@ -225,6 +230,21 @@ static void parse_rlimit(const char *spec) {
     fail("args", "unknown rlimit in '%s'", spec);
 }
 
+// "UID:GID", both decimal and not 0 (the point is to leave uid 0 behind).
+static void parse_user(const char *spec) {
+    char *end;
+    errno = EINVAL;
+    unsigned long u = strtoul(spec, &end, 10);
+    if (end == spec || *end != ':') fail("args", "--user wants UID:GID, got '%s'", spec);
+    const char *g = end + 1;
+    unsigned long gv = strtoul(g, &end, 10);
+    if (end == g || *end != 0 || u == 0 || gv == 0 || u >= 0xffffffffUL || gv >= 0xffffffffUL)
+        fail("args", "--user wants a non-zero UID:GID, got '%s'", spec);
+    cfg.switch_user = 1;
+    cfg.uid = (uid_t)u;
+    cfg.gid = (gid_t)gv;
+}
+
 static void parse_args(int argc, char **argv) {
     int i = 1;
     for (; i < argc; i++) {
@@ -254,12 +274,14 @@ static void parse_args(int argc, char **argv) {
         else if (strcmp(a, "--seccomp-fd") == 0) cfg.seccomp_fd = parse_fd(v);
         else if (strcmp(a, "--report-fd") == 0) cfg.report_fd = parse_fd(v);
         else if (strcmp(a, "--lifeline-fd") == 0) cfg.lifeline_fd = parse_fd(v);
+        else if (strcmp(a, "--user") == 0) parse_user(v);
         else fail("args", "unknown option '%s'", a);
         i += takes;
     }
     errno = EINVAL;
     if (i >= argc) fail("args", "no command after --");
     if (cfg.mode != MODE_NONE && cfg.seccomp_fd < 0) fail("args", "--seccomp-fd is required in mode full and reduced");
+    if (cfg.switch_user && cfg.mode != MODE_REDUCED) fail("args", "--user is for reduced mode only");
     cfg.argv = argv + i;
 }
 
@@ -397,7 +419,10 @@ static void build_dev(void) {
         snprintf(src, sizeof src, "/oldroot/dev/%s", nodes[i]);
         snprintf(dst, sizeof dst, "/newroot/dev/%s", nodes[i]);
         if (mknod(dst, S_IFREG | 0666, 0) < 0) fail("mount", "create %s", dst);
-        if (mount(src, dst, NULL, MS_BIND, NULL) == 0) continue;
+        // Read-only in metadata: uid 0 inside owns the host's nodes, and chmod, chown or utimes
+        // through a writable bind would change the host's /dev. Data still flows: a device's
+        // read and write do not need a writable mount.
+        if (mount(src, dst, NULL, MS_BIND, NULL) == 0) { set_recursive(dst, MATTR_RDONLY | MATTR_NOSUID); continue; }
         if (errno != ENOENT) fail("mount", "bind /dev/%s", nodes[i]);
         if (unlink(dst) < 0) fail("mount", "remove %s (the host has no /dev/%s)", dst, nodes[i]);
     }
@@ -576,6 +601,13 @@ static void drop_capabilities(void) {
                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
                   SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0) < 0) fail("caps", "set securebits");
     }
+    // Reduced mode under a root runner: leave uid 0, which owns the host's files (Landlock does
+    // not cover chmod, chown or utimes). Needs CAP_SETUID/CAP_SETGID, so before the sets are cleared.
+    if (cfg.switch_user) {
+        if (setgroups(0, NULL) < 0) fail("user", "drop supplementary groups");
+        if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0) fail("user", "setresgid %u", (unsigned)cfg.gid);
+        if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0) fail("user", "setresuid %u", (unsigned)cfg.uid);
+    }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) fail("caps", "clear ambient");
     struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
     struct __user_cap_data_struct d[2];
@@ -585,6 +617,7 @@ static void drop_capabilities(void) {
 
 __attribute__((noreturn)) static void exec_command(void) {
     trace("command-start");
+    pid_t parent = getppid();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
     if (setsid() < 0) fail("process", "setsid");
     if (cfg.workdir && chdir(cfg.workdir) < 0) fail("workdir", "chdir %s", cfg.workdir);
@@ -599,6 +632,12 @@ __attribute__((noreturn)) static void exec_command(void) {
         drop_capabilities();
         trace("capabilities");
         if (!caps_are_empty()) { errno = EPERM; fail("caps", "capabilities remain after dropping"); }
+        // A change of credentials clears the parent-death signal: set it again, then make sure
+        // the launcher did not die in between.
+        if (cfg.switch_user) {
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
+            if (getppid() != parent) { errno = ESRCH; fail("process", "the launcher ended during setup"); }
+        }
     }
     sigset_t none;
     sigemptyset(&none);
@@ -844,8 +883,39 @@ static int probe(void) {
     return 0;
 }
 
+// ---- test hook ----
+// `driftbox-launcher --self-test-runtime` prints, one per line, what the C runtime's formatting
+// and error texts produce for every conversion the launcher uses (the return value, then the
+// text in brackets), so Tests/SandboxTests can compare them with the C standard's answers.
+// It touches nothing but stdout.
+static int self_test_runtime(void) {
+    char b[64], big[3000];
+    const char *none = NULL;
+    int n;
+#define LINE(size, ...) do { n = snprintf(b, size, __VA_ARGS__); dprintf(1, "%d [%s]\n", n, b); } while (0)
+    LINE(sizeof b, "%s|%5s|%2s|%s", "abc", "ab", "long", none);
+    LINE(sizeof b, "%d|%d|%d|%d", 0, -42, INT32_MIN, INT32_MAX);
+    LINE(sizeof b, "%5d|%05d|%3d|%03d", -42, -42, 12345, 7);
+    LINE(sizeof b, "%u|%u|%5u", 0U, UINT32_MAX, 42U);
+    LINE(sizeof b, "%ld|%ld|%06ld", (long)INT64_MIN, (long)INT64_MAX, 42L);
+    LINE(sizeof b, "%lld|%llu|%llu", (long long)INT64_MIN, (unsigned long long)UINT64_MAX, 0ULL);
+    LINE(sizeof b, "%c%%|%c", 'x', '-');
+    LINE(8, "%s", "abcdefghij");
+    LINE(1, "%d", 12345);
+    LINE(sizeof b, "%08d", -1);
+    memset(big, 'y', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    dprintf(1, "%s", big);  // dprintf formats into 2048 bytes: 2047 characters arrive
+    dprintf(1, "\n");
+    static const int errnos[] = { 0, EPERM, ENOENT, EACCES, EINVAL, ENOEXEC, EROFS, EAFNOSUPPORT, 133, 134, -1 };
+    for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++) dprintf(1, "%d %s\n", errnos[i], strerror(errnos[i]));
+#undef LINE
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--probe") == 0) return probe();
+    if (argc == 2 && strcmp(argv[1], "--self-test-runtime") == 0) return self_test_runtime();
     const char *t = getenv("DRIFTBOX_LAUNCHER_TRACE");
     trace_on = t && strcmp(t, "1") == 0;
     if (t) unsetenv("DRIFTBOX_LAUNCHER_TRACE");

@@ -143,6 +143,10 @@ int socket(int domain, int type, int protocol) { return (int)SC3(SYS_socket, dom
 uid_t getuid(void) { return (uid_t)SC0(SYS_getuid); }
 gid_t getgid(void) { return (gid_t)SC0(SYS_getgid); }
 pid_t getpid(void) { return (pid_t)SC0(SYS_getpid); }
+pid_t getppid(void) { return (pid_t)SC0(SYS_getppid); }
+int setgroups(size_t n, const gid_t *groups) { return (int)SC2(SYS_setgroups, n, groups); }
+int setresuid(uid_t r, uid_t e, uid_t s) { return (int)SC3(SYS_setresuid, r, e, s); }
+int setresgid(gid_t r, gid_t e, gid_t s) { return (int)SC3(SYS_setresgid, r, e, s); }
 pid_t setsid(void) { return (pid_t)SC0(SYS_setsid); }
 int kill(pid_t pid, int sig) { return (int)SC2(SYS_kill, pid, sig); }
 pid_t fork(void) { return (pid_t)SC0(SYS_fork); }
@@ -306,6 +310,8 @@ unsigned long long strtoull(const char *s, char **end, int base) {
     return v;
 }
 
+unsigned long strtoul(const char *s, char **end, int base) { return (unsigned long)strtoull(s, end, base); }
+
 long strtol(const char *s, char **end, int base) {
     int negative = *s == '-';
     char *e;
@@ -460,10 +466,12 @@ char *strerror(int e) {
     return unknown;
 }
 
-// ---- formatting: %s %c %d %u %ld %lu %lld %llu, an optional 0 flag and width ----
+// ---- formatting: %s %c %d %u %ld %lu %lld %llu %%, an optional 0 flag and width; any other
+// directive is copied as is (without consuming an argument). Output past `size` is counted, not written.
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
     size_t n = 0;
-#define PUT(ch) do { if (n + 1 < size) buf[n] = (ch); n++; } while (0)
+    // The argument is evaluated exactly once, also past the end of the buffer (`PUT(*s++)`).
+#define PUT(ch) do { char put_ = (char)(ch); if (n + 1 < size) buf[n] = put_; n++; } while (0)
     for (const char *f = fmt; *f; f++) {
         if (*f != '%') { PUT(*f); continue; }
         f++;
