@@ -12,9 +12,19 @@ actor RunJournal {
         self.progress = progress
     }
 
+    /// The first append that failed: every later append fails the same way, so no line is
+    /// written after a batch that was written only in part.
+    private var failure: (any Error)?
+
     /// Appends events in order, each durable before the next.
     func append(_ events: [RunEvent]) throws {
-        for event in events { try log.append(event) }
+        if let failure { throw failure }
+        do {
+            for event in events { try log.append(event) }
+        } catch {
+            failure = error
+            throw error
+        }
         for event in events { progress.note(event) }
     }
 }

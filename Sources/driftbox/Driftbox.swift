@@ -8,7 +8,7 @@ struct Driftbox: AsyncParsableCommand {
         abstract: "Sandboxed agent workspace runner for goal-drift experiments on coding agents.",
         subcommands: [
             RunCommand.self, ResumeCommand.self, ReplayCommand.self, AuditCommand.self, RescoreCommand.self, ReportCommand.self,
-            FixturesCommand.self, SandboxCommand.self, ScenariosCommand.self,
+            FixturesCommand.self, SandboxCommand.self, ScenariosCommand.self, CheckCommand.self,
         ]
     )
 }

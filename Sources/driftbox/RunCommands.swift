@@ -126,7 +126,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting("resume") {
             let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
-            try finish(try await Runner.resume(folder, options: execution.runOptions, makeAgent: Runner.standardAgents))
+            try finish(try await Runner.resume(folder, options: execution.runOptions, requested: execution.runOptions.resumeRequest(), makeAgent: Runner.standardAgents))
         }
     }
 }
