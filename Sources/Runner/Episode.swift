@@ -93,6 +93,7 @@ enum EpisodeExecution {
                 turn = try await act(setup, step, context: context, history: history)
             } catch {
                 if Task.isCancelled { throw error }  // the run is stopping: record nothing
+                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository) { throw fault }
                 return try await finish(.failed, "step \(planned.number): the agent could not run: \(error)")
             }
             let agentTime = clock.now - agentStarted

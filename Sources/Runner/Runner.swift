@@ -153,7 +153,7 @@ public enum Runner {
         let store = try RunStore(assembled: staging, into: final, manifest: manifest)
         renamed = true
         ScratchCleanup.forget(staging)
-        try prepared.publishFixtures(into: store)
+        try stoppingForHarnessFaults(store: store, prepared: prepared) { try prepared.publishFixtures(into: store) }
         let work = zip(manifest.episodes, episodes).map { entry, pair in (entry, pair.1, EpisodeResumePoint?.none) }
         return try await execute(work, store: store, prepared: prepared, options: options, alreadyDone: (0, 0, 0))
     }
@@ -190,7 +190,7 @@ public enum Runner {
                                         hint: "restore the fixture folder as it was, or start a new run")
         }
         try store.removeStaleLocks()
-        try prepared.publishFixtures(into: store, always: true)
+        try stoppingForHarnessFaults(store: store, prepared: prepared) { try prepared.publishFixtures(into: store, always: true) }
         _ = try EventLog(path: store.eventsPath)  // repairs a torn last line before reading
         let events = try store.events()
         let ended = Set(events.compactMap(\.end?.episode))
@@ -245,6 +245,14 @@ public enum Runner {
                                         hint: "restore it (and its constraint, tasks and pressure files) as they were, or start a new run")
         }
         return definition
+    }
+
+    /// Runs `body`; a harness fault it throws becomes `RunStoreError.harness` (free space / repair X, then resume).
+    static func stoppingForHarnessFaults(store: RunStore, prepared: Prepared, _ body: () throws -> Void) throws {
+        do { try body() } catch {
+            throw HarnessFault.classify(error, scratch: prepared.scratch, runRepository: store.repositoryPath)
+                .map { RunStoreError.harness(run: store.folder.path, reason: $0.reason, fix: $0.fix) } ?? error
+        }
     }
 
     /// Runs the episodes, at most `options.jobs` at once.
