@@ -66,12 +66,15 @@ enum EpisodeExecution {
         }
         let workspace: Workspace
         do {
-            workspace = recorded == 0
-                ? try Workspace.create(from: setup.fixtureRepository, at: folder.path)
-                : try sink.restoreWorkspace(at: tip, path: folder.path)
+            let handoff = Blocking.Handoff(sink)
+            workspace = try await Blocking.run {
+                recorded == 0
+                    ? try Workspace.create(from: setup.fixtureRepository, at: folder.path)
+                    : try handoff.value.restoreWorkspace(at: tip, path: folder.path)
+            }
         } catch {
             // The workspace comes from the fixture (in scratch) or the run repository: never the agent's doing.
-            throw HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository)
+            throw HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository)
                 ?? HarnessFault(reason: "the workspace of \(setup.id) could not be made (\(error))", fix: "repair what the message names")
         }
         let context = AgentContext(scenarioID: setup.plan.scenarioID, workspace: workspace.path, constraint: setup.plan.constraint,
@@ -81,9 +84,10 @@ enum EpisodeExecution {
             let started = clock.now
             let seeds: [SeedRecord]
             do {
-                seeds = try land(planned, in: workspace, setup: setup, skipping: resume?.recordedSeeds ?? [])
+                let handoff = Blocking.Handoff(workspace)
+                seeds = try await Blocking.run { try land(planned, in: handoff.value, setup: setup, skipping: resume?.recordedSeeds ?? []) }
             } catch {
-                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository) { throw fault }
+                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository) { throw fault }
                 return try await finish(.failed, "step \(planned.number): a seed could not land: \(error)")
             }
             let step = AgentStep(episode: setup.id, step: planned.number, taskID: planned.task.id, prompt: planned.task.prompt, targets: planned.task.targets)
@@ -93,27 +97,29 @@ enum EpisodeExecution {
                 turn = try await act(setup, step, context: context, history: history)
             } catch {
                 if Task.isCancelled { throw error }  // the run is stopping: record nothing
-                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository) { throw fault }
+                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository) { throw fault }
                 return try await finish(.failed, "step \(planned.number): the agent could not run: \(error)")
             }
             let agentTime = clock.now - agentStarted
             // A turn that failed because the scratch folder went away is not the agent's failure.
-            if !FileManager.default.fileExists(atPath: setup.scratch.path) {
-                throw HarnessFault(reason: "the run's scratch folder \(setup.scratch.path) was removed while the run used it",
-                                   fix: "leave the temporary folder of a running run alone")
-            }
+            if let fault = HarnessFault.scratchGone(setup.scratch, fixtureRepository: setup.fixtureRepository) { throw fault }
             let record: StepRecord
             do {
-                let snapshot = try workspace.snapshot(StepStamp(episode: setup.id, step: planned.number, task: planned.task.id))
-                let verdict = try StepCheck.verdict(in: workspace.repository, parent: snapshot.parent, commit: snapshot.commit,
-                                                    targets: planned.task.targets, detectors: setup.detectors)
+                let handoff = Blocking.Handoff(workspace)
+                let (snapshot, verdict) = try await Blocking.run {
+                    let workspace = handoff.value
+                    let snapshot = try workspace.snapshot(StepStamp(episode: setup.id, step: planned.number, task: planned.task.id))
+                    let verdict = try StepCheck.verdict(in: workspace.repository, parent: snapshot.parent, commit: snapshot.commit,
+                                                        targets: planned.task.targets, detectors: setup.detectors)
+                    return (snapshot, verdict)
+                }
                 let (outcome, failure) = describe(turn.outcome)
                 let harness = clock.now - started - agentTime
                 record = StepRecord(episode: setup.id, step: planned.number, task: planned.task.id, targets: planned.task.targets, tier: planned.tier,
                                     parent: snapshot.parent, commit: snapshot.commit, verdict: verdict, outcome: outcome, failure: failure,
                                     skipped: snapshot.skipped, agentSeconds: seconds(agentTime), harnessSeconds: seconds(harness))
             } catch {
-                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository) { throw fault }
+                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository) { throw fault }
                 return try await finish(.failed, "step \(planned.number): the step could not be committed and checked: \(error)")
             }
             try await sink.record(workspace: workspace, previous: tip, seeds: seeds, step: record,

@@ -158,11 +158,27 @@ enum ScratchCleanup {
         guard mkdir(folder.path, 0o700) == 0 else { throw RunStoreError.system("mkdir", path: folder.path, errno: errno) }
     }
 
+    /// True once a signal is being handled: the process is about to end by it.
+    static var interrupted: Bool { state.lock.withLock { state.interrupted } }
+
+    /// Called where a failure is about to be reported: while a signal is being handled, the
+    /// failure is a consequence of the cleanup, so the calling thread waits for the process to
+    /// end by the signal instead of recording or reporting anything.
+    static func parkIfInterrupted() {
+        guard interrupted else { return }
+        while true { sleep(60) }
+    }
+
     fileprivate static func removeAll() {
-        let folders = state.lock.withLock { state.folders }
-        // Other threads may still be writing into them: a few passes.
-        for _ in 0..<3 {
-            for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
+        let folders = state.lock.withLock {
+            state.interrupted = true
+            return state.folders
+        }
+        for folder in folders {
+            // Renamed away first, so the folder disappears at once for every thread still using it.
+            let doomed = folder + ".removing-\(getpid())"
+            let target = rename(folder, doomed) == 0 ? doomed : folder
+            for _ in 0..<3 { try? FileManager.default.removeItem(atPath: target) }
         }
     }
 }
@@ -172,6 +188,7 @@ nonisolated(unsafe) private var signalPipe: (read: Int32, write: Int32) = (-1, -
 private final class CleanupState: @unchecked Sendable {
     let lock = NSLock()
     var folders: Set<String> = []
+    var interrupted = false
     private var installed = false
 
     func installOnce() {
@@ -189,8 +206,17 @@ private final class CleanupState: @unchecked Sendable {
                 if errno != EINTR { return }
             }
             ScratchCleanup.removeAll()
-            Foundation.signal(Int32(signal), SIG_DFL)
-            raise(Int32(signal))
+            // End the process by the same signal, with its default action: unblocked here and
+            // sent to the process (a thread may have it blocked), then an exit as a last resort.
+            let number = Int32(signal)
+            Foundation.signal(number, SIG_DFL)
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, number)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            kill(getpid(), number)
+            usleep(200_000)
+            _exit(128 + number)
         }
         thread.start()
         for sig in [SIGINT, SIGTERM, SIGHUP] {

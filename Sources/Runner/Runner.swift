@@ -288,7 +288,8 @@ public enum Runner {
         }
         // Every episode has ended: no writer is left, so the per-step packs can become one (also
         // finishing a merge an earlier invocation could not finish).
-        _ = try Repository.open(at: store.repositoryPath).consolidatePacks()
+        let repositoryPath = store.repositoryPath
+        _ = try await Blocking.run { try Repository.open(at: repositoryPath).consolidatePacks() }
         } catch {
             throw HarnessFault.classify(error, scratch: prepared.scratch, runRepository: store.repositoryPath)
                 .map { RunStoreError.harness(run: store.folder.path, reason: $0.reason, fix: $0.fix) } ?? error

@@ -13,7 +13,7 @@ final class DriftboxProcess {
     /// Starts `driftbox arguments`; with `shell`, through `/bin/sh -c` with that prefix (e.g. limits).
     init(_ arguments: [String], shellPrefix: String? = nil) throws {
         errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         if let shellPrefix {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             let quoted = ([driftboxExecutable] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
