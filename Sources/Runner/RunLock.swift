@@ -108,9 +108,11 @@ public final class RunLock: @unchecked Sendable {
     private func write() throws {
         var data = try JSONEncoder().encode(holder)
         data.append(UInt8(ascii: "\n"))
-        guard ftruncate(fd, 0) == 0 else { throw RunStoreError.system("ftruncate", path: path, errno: errno) }
+        // Written over the old record, then cut to length: a kill in between leaves the new
+        // record as the first line (only the first line is read), never an empty file.
         let written = data.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
         guard written == data.count else { throw RunStoreError.system("write", path: path, errno: written < 0 ? errno : ENOSPC) }
+        guard ftruncate(fd, off_t(data.count)) == 0 else { throw RunStoreError.system("ftruncate", path: path, errno: errno) }
     }
 
     /// At most 64 KiB of the file (the record is one short line).
@@ -121,8 +123,8 @@ public final class RunLock: @unchecked Sendable {
     }
 
     private static func decode(_ data: Data) -> Holder? {
-        guard !data.isEmpty else { return nil }
-        return try? JSONDecoder().decode(Holder.self, from: data)
+        guard let line = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).first else { return nil }
+        return try? JSONDecoder().decode(Holder.self, from: Data(line))
     }
 }
 
@@ -144,6 +146,17 @@ enum ScratchCleanup {
     static func remove(_ folder: URL) {
         state.lock.withLock { _ = state.folders.remove(folder.path) }
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Removes the scratch folder a killed holder left. Processes that holder started may still
+    /// be ending and writing into it for a moment, so the removal is retried (bounded) until the
+    /// folder is gone.
+    static func removeStale(_ folder: URL) {
+        for _ in 0..<50 {
+            try? FileManager.default.removeItem(at: folder)
+            if !FileManager.default.fileExists(atPath: folder.path) { return }
+            usleep(20_000)
+        }
     }
 
     /// Forgets a folder without removing it (it was renamed into place).

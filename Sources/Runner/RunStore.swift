@@ -81,7 +81,7 @@ public struct RunStore: Sendable {
             if let scratch = lock.previous?.scratch.map(URL.init(fileURLWithPath:)),
                scratch.deletingLastPathComponent().standardizedFileURL.path == FileManager.default.temporaryDirectory.standardizedFileURL.path,
                scratch.lastPathComponent.hasPrefix("driftbox-run-\(final.lastPathComponent)-") {
-                try? FileManager.default.removeItem(at: scratch)
+                ScratchCleanup.removeStale(scratch)
             }
             try? FileManager.default.removeItem(at: folder)
         }

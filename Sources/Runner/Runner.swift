@@ -343,7 +343,7 @@ struct Prepared: Sendable {
         }
         if let stale = lock?.previous?.scratch.map({ URL(fileURLWithPath: $0).standardizedFileURL }),
            stale.deletingLastPathComponent().path == temporary.path, stale.lastPathComponent.hasPrefix(prefix) {
-            try? FileManager.default.removeItem(at: stale)
+            ScratchCleanup.removeStale(stale)
         }
         let scratch = temporary.appendingPathComponent(prefix + UUID().uuidString)
         self.scratch = scratch

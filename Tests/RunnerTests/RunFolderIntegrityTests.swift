@@ -202,3 +202,33 @@ struct RunFolderIntegrityTests {
         return result
     }
 }
+
+/// `driftbox check` and `driftbox resume` options through the executable.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct CheckCommandTests {
+    @Test func checkPassesASoundRunAndNamesDamageAndResumeRefusesAnotherStepTimeout() throws {
+        let experiment = try SmallExperiment(repetitions: 1, steps: 2)
+        defer { experiment.remove() }
+        let runs = experiment.folder.appendingPathComponent("runs")
+        #expect(try DriftboxProcess.run(["run", experiment.suiteFile.path, "--run-id", "checked", "--out", runs.path, "--step-timeout", "40", "--progress", "quiet"]).status == 2)
+        let folder = runs.appendingPathComponent("checked")
+        for arguments in [["check", folder.path], ["check", folder.path, "--deep"]] {
+            let sound = try DriftboxProcess.run(arguments)
+            #expect(sound.status == 0 && sound.err.isEmpty, "\(sound)")
+        }
+        // Given explicitly, another step timeout is refused naming the recorded one; the same is accepted.
+        let other = try DriftboxProcess.run(["resume", folder.path, "--step-timeout", "600"])
+        #expect(other.status == 1 && other.err.contains("recorded with --step-timeout 40, not 600"), "\(other)")
+        #expect(try DriftboxProcess.run(["resume", folder.path, "--step-timeout", "40", "--progress", "quiet"]).status == 2)
+        // A pack cut in half: `check --deep` reports the damage and exits 1.
+        let repository = folder.appendingPathComponent("repo.git")
+        let packs = repository.appendingPathComponent("objects/pack")
+        let pack = try #require(try FileManager.default.contentsOfDirectory(atPath: packs.path).first { $0.hasSuffix(".pack") })
+        let handle = try FileHandle(forUpdating: packs.appendingPathComponent(pack))
+        let size = try handle.seekToEnd()
+        try handle.truncate(atOffset: size / 2)
+        try handle.close()
+        let damaged = try DriftboxProcess.run(["check", folder.path, "--deep"])
+        #expect(damaged.status == 1 && !damaged.signaled && damaged.err.contains("need a repair"), "\(damaged)")
+    }
+}
