@@ -27,7 +27,15 @@ public struct RunStore: Sendable {
     /// - Throws: `RunStoreError.missing` when it holds no `run.json`.
     public init(existing folder: URL) throws {
         self.folder = folder.standardizedFileURL
-        guard FileManager.default.fileExists(atPath: manifestPath) else { throw RunStoreError.missing(path: folder.path, what: "run.json") }
+        guard FileManager.default.fileExists(atPath: manifestPath) else {
+            // A `run` may be assembling this very folder under a hidden name: name it.
+            let parent = self.folder.deletingLastPathComponent()
+            let prefix = ".\(self.folder.lastPathComponent).creating-"
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+                if let holder = RunLock.holder(of: parent.appendingPathComponent(name)) { throw RunStoreError.locked(path: self.folder.path, holder: holder) }
+            }
+            throw RunStoreError.missing(path: folder.path, what: "run.json")
+        }
     }
 
     /// Creates a run folder with its manifest, an empty event log and an empty run repository.

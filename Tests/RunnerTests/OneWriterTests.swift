@@ -85,6 +85,24 @@ struct OneWriterTests {
     }
 }
 
+extension OneWriterTests {
+    @Test func aResumeOfARunStillBeingAssembledNamesItsWriter() throws {
+        let experiment = try SmallExperiment(repetitions: 1, steps: 2)
+        defer { experiment.remove() }
+        let runs = experiment.folder.appendingPathComponent("runs")
+        let first = try DriftboxProcess(["run", experiment.suiteFile.path, "--run-id", "early", "--out", runs.path, "--progress", "quiet"])
+        func assembling() -> Bool {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? []
+            return names.contains { $0.hasPrefix(".early.creating-") && lockRecord(runs.appendingPathComponent($0))?.pid == first.pid }
+        }
+        try #require(stop(first, when: assembling))
+        let refused = try DriftboxProcess.run(["resume", runs.appendingPathComponent("early").path])
+        kill(first.pid, SIGCONT)
+        #expect(first.finish().status == 2)
+        #expect(refused.status == 1 && refused.err.contains("the run is being written by process \(first.pid)"), "\(refused)")
+    }
+}
+
 /// Harness faults in the middle of a run: each stops the run with what to do, records nothing
 /// permanent, and `resume` then completes the run to the record of an undisturbed run.
 @Suite(.serialized, .timeLimit(.minutes(5)))
