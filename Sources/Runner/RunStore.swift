@@ -92,6 +92,7 @@ public struct RunStore: Sendable {
                 ScratchCleanup.removeStale(scratch)
             }
             try? FileManager.default.removeItem(at: folder)
+            withExtendedLifetime(lock) {}
         }
     }
 

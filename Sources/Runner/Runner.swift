@@ -120,6 +120,7 @@ public enum Runner {
         var renamed = false
         defer { if !renamed { ScratchCleanup.remove(staging) } }
         let lock = try RunLock(folder: staging)
+        defer { withExtendedLifetime(lock) {} }  // held until the command's work is done
         let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: runsFolder, lock: lock, owner: final)
         defer { prepared.removeScratch() }
         let episodes = try suite.episodes().map { episode in
@@ -161,10 +162,11 @@ public enum Runner {
     /// Finishes an interrupted run: episodes without an end continue from their last recorded step.
     /// - Parameters:
     ///   - folder: the run folder.
-    ///   - options: concurrency, limits, sandbox, progress.
+    ///   - options: concurrency, launcher and progress; the step timeout, sandbox mode and policy
+    ///     are the recorded ones.
+    ///   - requested: the settings the command line named; each must equal the recorded one.
     ///   - makeAgent: makes each agent of the suite.
     /// - Returns: the run folder and counts.
-    ///   - requested: the settings the command line named; each must equal the recorded one.
     /// - Throws: `RunStoreError` when another process writes the run, when the run folder fails an
     ///   integrity check, when a requested setting differs from the recorded one, when the run's
     ///   suite or scenarios changed since it began, or as `start` does.
@@ -173,6 +175,7 @@ public enum Runner {
         let store = try RunStore(existing: folder)
         // The lock comes before anything is read for writing, created or deleted.
         let lock = try RunLock(folder: store.folder)
+        defer { withExtendedLifetime(lock) {} }  // held until the command's work is done
         try RunCheck.beforeWrite(store)
         let manifest = try store.manifest()
         let options = try requested.settings(recorded: manifest, options: options)
