@@ -32,7 +32,7 @@ struct OneWriterTests {
         if pair == .resumeResume || pair == .resumeRescore {
             let first = try DriftboxProcess(runArguments("interrupted"))
             while first.process.isRunning, lineCount(interrupted.appendingPathComponent("events.jsonl").path) < 6 { usleep(500) }
-            kill(first.pid, SIGKILL)
+            if first.process.isRunning { kill(first.pid, SIGKILL) }  // never a pid that may have been reused
             first.finish()
             let ended = try RunRecord(folder: interrupted).ends.count
             try #require(ended < expected.lines.filter { $0.contains(" end ") }.count, "the run was not interrupted")

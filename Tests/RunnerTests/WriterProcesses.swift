@@ -63,6 +63,7 @@ func processState(_ pid: Int32) -> Character? {
 func stop(_ process: DriftboxProcess, when ready: () -> Bool) -> Bool {
     while process.process.isRunning {
         if ready() {
+            guard process.process.isRunning else { return false }  // never a pid that may have been reused
             kill(process.pid, SIGSTOP)
             // Stopped for sure (or it ended in between).
             while let state = processState(process.pid), state != "T" {
