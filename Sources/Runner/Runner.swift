@@ -180,7 +180,14 @@ public enum Runner {
         let manifest = try store.manifest()
         let options = try requested.settings(recorded: manifest, options: options)
         let definition = try definition(of: manifest, at: store)
-        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: store.folder, lock: lock, owner: store.folder)
+        let prepared: Prepared
+        do {
+            prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: store.folder, lock: lock, owner: store.folder)
+        } catch {
+            // A full temporary folder while building the fixtures is the machine's fault too.
+            throw HarnessFault.classify(error, scratch: FileManager.default.temporaryDirectory, runRepository: store.repositoryPath)
+                .map { RunStoreError.harness(run: store.folder.path, reason: $0.reason, fix: $0.fix) } ?? error
+        }
         defer { prepared.removeScratch() }
         let sandbox = (prepared.sandbox.mode.rawValue, prepared.sandbox.options.policy.name)
         guard sandbox == (manifest.sandbox.mode, manifest.sandbox.policy) else {
