@@ -29,6 +29,8 @@ struct OneWriterTests {
 
         // An interrupted run to resume: killed once a few lines are in its log.
         let interrupted = runs.appendingPathComponent("interrupted")
+        // The killed run's scratch: its copies live elsewhere, so no resume of them removes it.
+        defer { if let scratch = lockRecord(interrupted)?.scratch { try? FileManager.default.removeItem(atPath: scratch) } }
         if pair == .resumeResume || pair == .resumeRescore {
             let first = try DriftboxProcess(runArguments("interrupted"))
             while first.process.isRunning, lineCount(interrupted.appendingPathComponent("events.jsonl").path) < 6 { usleep(500) }
