@@ -201,8 +201,19 @@ public enum Runner {
         }
         try store.removeStaleLocks()
         try stoppingForHarnessFaults(store: store, prepared: prepared) { try prepared.publishFixtures(into: store, always: true) }
-        _ = try EventLog(path: store.eventsPath)  // repairs a torn last line before reading
-        let events = try store.events()
+        let log = try EventLog(path: store.eventsPath)  // repairs a torn last line before reading
+        var events = try store.events()
+        // An episode whose last recorded step is an agent failure ended there; an interruption
+        // before its `end` line was written must not let it go on.
+        let endedSoFar = Set(events.compactMap(\.end?.episode))
+        for entry in manifest.episodes where !endedSoFar.contains(entry.id) {
+            guard let last = events.compactMap(\.step).filter({ $0.episode == entry.id }).max(by: { $0.step < $1.step }),
+                  last.outcome == "failed" else { continue }
+            let end = RunEvent.end(EpisodeEnd(episode: entry.id, status: .failed, reason: "step \(last.step): the agent failed: \(last.failure ?? "")",
+                                              steps: last.step, tip: last.commit))
+            try stoppingForHarnessFaults(store: store, prepared: prepared) { try log.append(end) }
+            events.append(end)
+        }
         let ended = Set(events.compactMap(\.end?.episode))
         let steps = Dictionary(grouping: events.compactMap(\.step), by: \.episode)
         let seeds = Dictionary(grouping: events.compactMap(\.seed), by: \.episode)

@@ -232,3 +232,35 @@ struct CheckCommandTests {
         #expect(damaged.status == 1 && !damaged.signaled && damaged.err.contains("need a repair"), "\(damaged)")
     }
 }
+
+/// An interruption between an agent's failed step and its episode's `end` line.
+@Suite(.timeLimit(.minutes(3)))
+struct FailedStepResumeTests {
+    @Test func anEpisodeWhoseAgentFailedEndsOnResumeInsteadOfGoingOn() async throws {
+        let experiment = try SmallExperiment(repetitions: 2, steps: 4)
+        defer { experiment.remove() }
+        let runs = experiment.folder.appendingPathComponent("runs")
+        var one = testOptions
+        one.jobs = 1
+        let reference = try await Runner.start(try experiment.definition, runsFolder: runs, runID: "reference", options: one, makeAgent: Runner.standardAgents)
+        let expected = RecordFingerprint(try RunRecord(folder: reference.folder))
+        // The same run, cut right after the failed step's line (as a kill there leaves it).
+        let cut = runs.appendingPathComponent("cut")
+        try copyRun(reference.folder, to: cut)
+        let log = cut.appendingPathComponent("events.jsonl")
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        let failed = try #require(lines.lastIndex { $0.contains("\"type\":\"step\"") && $0.contains("\"outcome\":\"failed\"") })
+        // One job: what follows that line is that episode's end alone, so the cut is what a kill leaves.
+        try #require(lines.count == failed + 2 && lines[failed + 1].contains("\"type\":\"end\""))
+        try (lines[...failed].joined(separator: "\n") + "\n").write(to: log, atomically: true, encoding: .utf8)
+        let outcome = try await Runner.resume(cut, options: one, makeAgent: Runner.standardAgents)
+        let record = try RunRecord(folder: cut)
+        #expect(RecordFingerprint(record) == expected)
+        let failedStep = try #require(record.steps.first { $0.outcome == "failed" })
+        #expect(record.ends[failedStep.episode]?.status == .failed && record.ends[failedStep.episode]?.steps == failedStep.step)
+        // The failed episode did not run again: its transcript ends at the failed step.
+        let transcript = try EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(failedStep.episode))
+        #expect(transcript.map(\.step) == Array(1...failedStep.step))
+        #expect(outcome.episodesRun < record.manifest.episodes.count)
+    }
+}
