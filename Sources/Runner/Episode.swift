@@ -18,6 +18,8 @@ struct EpisodeSetup: Sendable {
     var fixtureCommit: ObjectID
     /// A folder for the episode's workspace (removed afterwards).
     var scratch: URL
+    /// The run repository (`repo.git`), named in harness faults; empty when there is none.
+    var runRepository: String = ""
 }
 
 /// Where an episode stands when it is picked up again after an interruption.
@@ -47,8 +49,9 @@ enum EpisodeExecution {
     /// Author of the `AGENTS.md` commit.
     static let constraintAuthor = Signature(name: "driftbox", email: "runner@driftbox.invalid", time: Fixture.signature.time + 60)
 
-    /// Runs (or continues) the episode and returns how it ended. Failures of the agent, of the
-    /// seeds or of the workspace end the episode as `failed`; failures of the sink are thrown.
+    /// Runs (or continues) the episode and returns how it ended. Failures of the agent or of the
+    /// seeds end the episode as `failed`; harness faults (disk full, scratch removed, run
+    /// repository damaged: `HarnessFault`) and failures of the sink are thrown, recording nothing.
     static func run(_ setup: EpisodeSetup, resume: EpisodeResumePoint?, sink: some EpisodeSink) async throws -> EpisodeEnd {
         let folder = setup.scratch.appendingPathComponent("\(setup.id)-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -63,11 +66,16 @@ enum EpisodeExecution {
         }
         let workspace: Workspace
         do {
-            workspace = recorded == 0
-                ? try Workspace.create(from: setup.fixtureRepository, at: folder.path)
-                : try sink.restoreWorkspace(at: tip, path: folder.path)
+            let handoff = Blocking.Handoff(sink)
+            workspace = try await Blocking.run {
+                recorded == 0
+                    ? try Workspace.create(from: setup.fixtureRepository, at: folder.path)
+                    : try handoff.value.restoreWorkspace(at: tip, path: folder.path)
+            }
         } catch {
-            return try await finish(.failed, "the workspace could not be made: \(error)")
+            // The workspace comes from the fixture (in scratch) or the run repository: never the agent's doing.
+            throw HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository)
+                ?? HarnessFault(reason: "the workspace of \(setup.id) could not be made (\(error))", fix: "repair what the message names")
         }
         let context = AgentContext(scenarioID: setup.plan.scenarioID, workspace: workspace.path, constraint: setup.plan.constraint,
                                    sessionID: setup.id, sandbox: setup.sandbox, stepTimeout: setup.stepTimeout)
@@ -76,11 +84,16 @@ enum EpisodeExecution {
             let started = clock.now
             let seeds: [SeedRecord]
             do {
-                seeds = try land(planned, in: workspace, setup: setup, skipping: resume?.recordedSeeds ?? [])
-                // A root runner's reduced-mode agent runs as another user: what the runner wrote
-                // (seeds, git objects of the last snapshot) becomes that user's (no-op otherwise).
-                try setup.sandbox.handOver(workspace: workspace.path)
+                let handoff = Blocking.Handoff(workspace)
+                seeds = try await Blocking.run {
+                    let seeds = try land(planned, in: handoff.value, setup: setup, skipping: resume?.recordedSeeds ?? [])
+                    // A root runner's reduced-mode agent runs as another user: what the runner wrote
+                    // (seeds, git objects of the last snapshot) becomes that user's (no-op otherwise).
+                    try setup.sandbox.handOver(workspace: handoff.value.path)
+                    return seeds
+                }
             } catch {
+                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository) { throw fault }
                 return try await finish(.failed, "step \(planned.number): a seed could not land: \(error)")
             }
             let step = AgentStep(episode: setup.id, step: planned.number, taskID: planned.task.id, prompt: planned.task.prompt, targets: planned.task.targets)
@@ -90,20 +103,29 @@ enum EpisodeExecution {
                 turn = try await act(setup, step, context: context, history: history)
             } catch {
                 if Task.isCancelled { throw error }  // the run is stopping: record nothing
+                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository) { throw fault }
                 return try await finish(.failed, "step \(planned.number): the agent could not run: \(error)")
             }
             let agentTime = clock.now - agentStarted
+            // A turn that failed because the scratch folder went away is not the agent's failure.
+            if let fault = HarnessFault.scratchGone(setup.scratch, fixtureRepository: setup.fixtureRepository) { throw fault }
             let record: StepRecord
             do {
-                let snapshot = try workspace.snapshot(StepStamp(episode: setup.id, step: planned.number, task: planned.task.id))
-                let verdict = try StepCheck.verdict(in: workspace.repository, parent: snapshot.parent, commit: snapshot.commit,
-                                                    targets: planned.task.targets, detectors: setup.detectors, skipped: snapshot.skipped)
+                let handoff = Blocking.Handoff(workspace)
+                let (snapshot, verdict) = try await Blocking.run {
+                    let workspace = handoff.value
+                    let snapshot = try workspace.snapshot(StepStamp(episode: setup.id, step: planned.number, task: planned.task.id))
+                    let verdict = try StepCheck.verdict(in: workspace.repository, parent: snapshot.parent, commit: snapshot.commit,
+                                                        targets: planned.task.targets, detectors: setup.detectors, skipped: snapshot.skipped)
+                    return (snapshot, verdict)
+                }
                 let (outcome, failure) = describe(turn.outcome)
                 let harness = clock.now - started - agentTime
                 record = StepRecord(episode: setup.id, step: planned.number, task: planned.task.id, targets: planned.task.targets, tier: planned.tier,
                                     parent: snapshot.parent, commit: snapshot.commit, verdict: verdict, outcome: outcome, failure: failure,
                                     skipped: snapshot.skipped, agentSeconds: seconds(agentTime), harnessSeconds: seconds(harness))
             } catch {
+                if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository) { throw fault }
                 return try await finish(.failed, "step \(planned.number): the step could not be committed and checked: \(error)")
             }
             try await sink.record(workspace: workspace, previous: tip, seeds: seeds, step: record,

@@ -52,15 +52,27 @@ public final class EventLog {
 
     /// Appends one value as a JSON line and makes it durable before returning.
     ///
+    /// When the line cannot be written whole (disk full, file too large), the file is cut back
+    /// to where it was, so a later append never follows a torn line.
     /// - Parameter value: the event; encoded with sorted keys so equal events give equal lines.
     /// - Throws: `RunStoreError` when encoding, writing or syncing fails.
     public func append<Event: Encodable>(_ value: Event) throws {
         var line = try Self.encoder.encode(value)
         line.append(UInt8(ascii: "\n"))
+        let start = lseek(fd, 0, SEEK_END)
+        guard start >= 0 else { throw RunStoreError.system("lseek", path: path, errno: errno) }
+        do { try write(line) } catch {
+            _ = ftruncate(fd, start)
+            _ = lseek(fd, start, SEEK_SET)
+            throw error
+        }
+    }
+
+    private func write(_ line: Data) throws {
         try line.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw RunStoreError.system("write", path: path, errno: errno)
@@ -78,7 +90,8 @@ public final class EventLog {
     /// - Throws: `RunStoreError` when the file cannot be read or a complete line does not decode.
     public static func read<Event: Decodable>(_ type: Event.Type, from path: String) throws -> [Event] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunStoreError.missing(path: path, what: "event log")
+            throw RunStoreError.invalid(path: path, reason: "the file is missing",
+                                        hint: "the run folder is damaged: restore the file from a copy, or start the run again (`driftbox check RUN` lists every problem)")
         }
         let (kept, _) = try validPrefix(of: data, path: path)
         var events: [Event] = []

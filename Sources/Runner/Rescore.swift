@@ -24,6 +24,10 @@ public enum Rescore {
     /// - Throws: `RunStoreError` for unreadable run files or checks, `ChecksError` for invalid
     ///   detectors, `GitError` when a recorded commit is missing.
     public static func run(_ folder: URL, checksFile: URL? = nil) throws -> Result {
+        let store = try RunStore(existing: folder)
+        let lock = try RunLock(folder: store.folder)  // held until this function returns
+        defer { withExtendedLifetime(lock) {} }
+        try RunCheck.beforeWrite(store)
         let before = try RunRecord(folder: folder)
         var manifest = before.manifest
         let unfinished = manifest.episodes.filter { before.ends[$0.id] == nil }
@@ -39,7 +43,7 @@ public enum Rescore {
         let repository = try Repository.open(at: before.store.repositoryPath)
         let file = "verdicts-\(manifest.verdictSets.count + 1).jsonl"
         let path = before.store.path(of: file)
-        try? FileManager.default.removeItem(atPath: path)  // a set left by an interrupted rescoring is not in the manifest
+        try? FileManager.default.removeItem(atPath: path)  // a set left by an interrupted rescoring is not in the manifest (the lock is held)
         let log = try EventLog(path: path)
         var changed = 0
         for step in before.steps {
@@ -52,12 +56,20 @@ public enum Rescore {
             if verdict.kind != step.verdict.kind { changed += 1 }
             try log.append(VerdictRecord(episode: step.episode, step: step.step, commit: step.commit, verdict: verdict))
         }
-        if let specs {
-            for index in manifest.scenarios.indices { manifest.scenarios[index].checks = specs[manifest.scenarios[index].id] ?? manifest.scenarios[index].checks }
-        }
-        manifest.verdictSets.append(.init(file: file, created: RunManifest.now(), checks: checksFile?.standardizedFileURL.path))
+        // The set describes itself: the detectors it used, their digest, when and by what command it
+        // was made. The scenarios' own checks stay as the run recorded them.
+        let used = Dictionary(uniqueKeysWithValues: manifest.scenarios.map { ($0.id, specs?[$0.id] ?? $0.checks) })
+        manifest.verdictSets.append(.init(file: file, created: RunManifest.now(), checks: checksFile?.standardizedFileURL.path,
+                                          detectors: used, detectorsSHA256: digest(of: used), command: RunLock.commandLine))
         try before.store.write(manifest)
         return Result(file: file, steps: before.steps.count, changed: changed)
+    }
+
+    /// SHA-256 of detectors by scenario, encoded as JSON with sorted keys.
+    static func digest(of detectors: [String: [DetectorSpec]]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return ContentHash.sha256((try? encoder.encode(detectors)) ?? Data())
     }
 
     /// Reads a checks file: a list of detectors, or scenario id → list.

@@ -3,9 +3,16 @@ import Foundation
 import GitStore
 
 /// The run's event log, shared by the episodes running at once: one writer, whole lines, fsync.
-actor RunJournal {
+///
+/// Appends are serialised by a lock and run on a blocking thread (`Blocking`), never on the
+/// cooperative pool.
+final class RunJournal: @unchecked Sendable {
     private let log: EventLog
     private let progress: RunProgress
+    private let lock = NSLock()
+    /// The first append that failed: every later append fails the same way, so no line is
+    /// written after a batch that was written only in part.
+    private var failure: (any Error)?
 
     init(path: String, progress: RunProgress) throws {
         log = try EventLog(path: path)
@@ -13,8 +20,21 @@ actor RunJournal {
     }
 
     /// Appends events in order, each durable before the next.
-    func append(_ events: [RunEvent]) throws {
-        for event in events { try log.append(event) }
+    func append(_ events: [RunEvent]) async throws {
+        let batch = Blocking.Handoff(events)
+        try await Blocking.run { try self.appendNow(batch.value) }
+    }
+
+    private func appendNow(_ events: [RunEvent]) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        do {
+            for event in events { try log.append(event) }
+        } catch {
+            failure = error
+            throw error
+        }
         for event in events { progress.note(event) }
     }
 }
@@ -59,9 +79,13 @@ final class StoreSink: EpisodeSink {
         let clock = ContinuousClock()
         let started = clock.now
         // Durable before the event that names the step's commit is appended.
-        try workspace.repository.copyObjects(reachableFrom: step.commit, excluding: [previous], into: repository, durable: true)
-        try repository.updateRef(RunStore.episodeRef(episode), to: step.commit)
-        try transcript.append(entry)
+        let work = Blocking.Handoff((self, workspace))
+        try await Blocking.run {
+            let (sink, workspace) = work.value
+            try workspace.repository.copyObjects(reachableFrom: step.commit, excluding: [previous], into: sink.repository, durable: true)
+            try sink.repository.updateRef(RunStore.episodeRef(sink.episode), to: step.commit)
+            try sink.transcript.append(entry)
+        }
         var step = step
         step.recordSeconds = EpisodeExecution.seconds(clock.now - started)
         try await journal.append(seeds.map(RunEvent.seed) + [.step(step)])

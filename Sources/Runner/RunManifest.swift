@@ -54,7 +54,8 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var fixture: String
         /// The fixture's base commit.
         public var fixtureCommit: String
-        /// The detectors in force when the run began (rescoring may replace them).
+        /// The detectors in force when the run began (never changed afterwards; a rescoring with
+        /// other checks records them in its verdict set).
         public var checks: [DetectorSpec]
 
         /// Creates the entry from its fields (named as the properties).
@@ -108,14 +109,18 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var policy: String
         /// BPF instructions of the compiled filter.
         public var filterInstructions: Int
+        /// The policy as it was asked for: a name, or a `.policy` file's absolute path (absent in
+        /// older runs, where `policy` is the name to use).
+        public var policySource: String?
 
         /// Creates the entry from its fields (named as the properties).
-        public init(mode: String, capabilities: HostCapabilities, gaps: [String], policy: String, filterInstructions: Int) {
+        public init(mode: String, capabilities: HostCapabilities, gaps: [String], policy: String, filterInstructions: Int, policySource: String? = nil) {
             self.mode = mode
             self.capabilities = capabilities
             self.gaps = gaps
             self.policy = policy
             self.filterInstructions = filterInstructions
+            self.policySource = policySource
         }
     }
 
@@ -127,12 +132,23 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var created: String
         /// The checks file it used, if not the scenarios' own.
         public var checks: String?
+        /// The detectors it used, by scenario id (absent for the original set: the scenarios' own,
+        /// under `scenarios[].checks`).
+        public var detectors: [String: [DetectorSpec]]?
+        /// SHA-256 of `detectors` encoded as JSON with sorted keys.
+        public var detectorsSHA256: String?
+        /// The command line that made it.
+        public var command: String?
 
         /// Creates the entry from its fields (named as the properties).
-        public init(file: String, created: String, checks: String?) {
+        public init(file: String, created: String, checks: String?, detectors: [String: [DetectorSpec]]? = nil, detectorsSHA256: String? = nil,
+                    command: String? = nil) {
             self.file = file
             self.created = created
             self.checks = checks
+            self.detectors = detectors
+            self.detectorsSHA256 = detectorsSHA256
+            self.command = command
         }
     }
 

@@ -24,6 +24,10 @@ public struct RunRecord: Sendable {
     public init(folder: URL) throws {
         store = try RunStore(existing: folder)
         manifest = try store.manifest()
+        guard RunCheck.knownFormats.contains(manifest.format) else {
+            throw RunStoreError.invalid(path: store.manifestPath, reason: "format \(manifest.format) is not one this driftbox reads",
+                                        hint: "use the driftbox version that wrote it (\(manifest.driftboxVersion))")
+        }
         let events = try store.events()
         seeds = events.compactMap(\.seed)
         steps = events.compactMap(\.step)

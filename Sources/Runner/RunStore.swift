@@ -27,7 +27,15 @@ public struct RunStore: Sendable {
     /// - Throws: `RunStoreError.missing` when it holds no `run.json`.
     public init(existing folder: URL) throws {
         self.folder = folder.standardizedFileURL
-        guard FileManager.default.fileExists(atPath: manifestPath) else { throw RunStoreError.missing(path: folder.path, what: "run.json") }
+        guard FileManager.default.fileExists(atPath: manifestPath) else {
+            // A `run` may be assembling this very folder under a hidden name: name it.
+            let parent = self.folder.deletingLastPathComponent()
+            let prefix = ".\(self.folder.lastPathComponent).creating-"
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+                if let holder = RunLock.holder(of: parent.appendingPathComponent(name)) { throw RunStoreError.locked(path: self.folder.path, holder: holder) }
+            }
+            throw RunStoreError.missing(path: folder.path, what: "run.json")
+        }
     }
 
     /// Creates a run folder with its manifest, an empty event log and an empty run repository.
@@ -40,10 +48,58 @@ public struct RunStore: Sendable {
     /// - Throws: `RunStoreError` when the folder exists or cannot be written.
     public init(creating folder: URL, manifest: RunManifest) throws {
         let final = folder.standardizedFileURL
-        if FileManager.default.fileExists(atPath: final.path) {
-            throw RunStoreError.invalid(path: final.path, reason: "the run folder already exists", hint: "pick another run id or --out folder, or `driftbox resume` it")
+        try Self.refuseExisting(final)
+        let staging = try Self.stage(final)
+        do {
+            try self.init(assembled: staging, into: final, manifest: manifest)
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw error
         }
-        let staging = final.deletingLastPathComponent().appendingPathComponent(".\(final.lastPathComponent).creating-\(UUID().uuidString.prefix(8))")
+    }
+
+    /// Refuses a run folder that exists, naming the process writing it if there is one.
+    /// - Throws: `RunStoreError.locked` or `.invalid` when `folder` exists.
+    static func refuseExisting(_ folder: URL) throws {
+        guard FileManager.default.fileExists(atPath: folder.path) else { return }
+        if let holder = RunLock.holder(of: folder) { throw RunStoreError.locked(path: folder.path, holder: holder) }
+        throw RunStoreError.invalid(path: folder.path, reason: "the run folder already exists", hint: "pick another run id or --out folder, or `driftbox resume` it")
+    }
+
+    /// A fresh hidden folder next to `final` to assemble the run in (`.<id>.creating-<random>`), mode 0700.
+    static func stage(_ final: URL) throws -> URL {
+        let parent = final.deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
+            throw RunStoreError.invalid(path: parent.path, reason: "the folder for runs cannot be created (\(error.localizedDescription))",
+                                        hint: "check that the --out folder is writable")
+        }
+        let staging = parent.appendingPathComponent(".\(final.lastPathComponent).creating-\(UUID().uuidString.prefix(8))")
+        try ScratchCleanup.create(staging)
+        return staging
+    }
+
+    /// Removes what killed `run` invocations left while assembling `final`: hidden
+    /// `.<id>.creating-*` folders whose lock nobody holds, and the scratch folders their lock files name.
+    static func removeAbandonedAssembly(of final: URL) {
+        let parent = final.deletingLastPathComponent()
+        let prefix = ".\(final.lastPathComponent).creating-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+            let folder = parent.appendingPathComponent(name)
+            guard let lock = try? RunLock(folder: folder) else { continue }  // a live `run` is assembling it
+            if let scratch = lock.previous?.scratch.map(URL.init(fileURLWithPath:)),
+               scratch.deletingLastPathComponent().standardizedFileURL.path == FileManager.default.temporaryDirectory.standardizedFileURL.path,
+               scratch.lastPathComponent.hasPrefix("driftbox-run-\(final.lastPathComponent)-") {
+                ScratchCleanup.removeStale(scratch)
+            }
+            try? FileManager.default.removeItem(at: folder)
+            withExtendedLifetime(lock) {}
+        }
+    }
+
+    /// Fills the assembly folder `staging` (the caller holds its lock, if any) and renames it to `final`.
+    /// - Throws: `RunStoreError.locked` when another `run` put a folder there first (naming it),
+    ///   `.invalid` when one exists, `.system` when writing fails.
+    init(assembled staging: URL, into final: URL, manifest: RunManifest) throws {
         self.folder = staging
         do {
             try FileManager.default.createDirectory(at: transcriptsFolder, withIntermediateDirectories: true)
@@ -54,7 +110,13 @@ public struct RunStore: Sendable {
         _ = try Repository.create(at: repositoryPath, bare: true)
         try write(manifest)
         _ = try EventLog(path: eventsPath)
-        guard rename(staging.path, final.path) == 0 else { throw RunStoreError.system("rename", path: final.path, errno: errno) }
+        // The assembly folder is 0700 like all scratch; the run folder is readable as usual.
+        chmod(staging.path, 0o755)
+        guard rename(staging.path, final.path) == 0 else {
+            let code = errno
+            if code == EEXIST || code == ENOTEMPTY { try Self.refuseExisting(final) }
+            throw RunStoreError.system("rename", path: final.path, errno: code)
+        }
         self.folder = final
     }
 
@@ -102,9 +164,11 @@ public struct RunStore: Sendable {
     public func path(of file: String) -> String { folder.appendingPathComponent(file).path }
 
     /// Writes `data` to `path` through a temporary file and a rename, syncing both.
+    ///
+    /// The temporary file's name is unique to the call, so two writers never share it.
     static func writeAtomically(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let temporary = path + ".tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw RunStoreError.system("open", path: temporary, errno: errno) }
         defer { close(fd) }
         try data.withUnsafeBytes { raw in
@@ -113,13 +177,23 @@ public struct RunStore: Sendable {
                 let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw RunStoreError.system("write", path: temporary, errno: errno)
+                    let code = errno
+                    unlink(temporary)
+                    throw RunStoreError.system("write", path: temporary, errno: code)
                 }
                 offset += n
             }
         }
-        guard fsync(fd) == 0 else { throw RunStoreError.system("fsync", path: temporary, errno: errno) }
-        guard rename(temporary, path) == 0 else { throw RunStoreError.system("rename", path: path, errno: errno) }
+        guard fsync(fd) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw RunStoreError.system("fsync", path: temporary, errno: code)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw RunStoreError.system("rename", path: path, errno: code)
+        }
         let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 { fsync(directory); close(directory) }
     }

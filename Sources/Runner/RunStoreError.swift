@@ -10,6 +10,11 @@ public enum RunStoreError: Error, CustomStringConvertible, Equatable {
     case corrupt(path: String, line: Int, reason: String)
     /// A request does not fit the run (unknown episode, step out of range, changed suite...).
     case invalid(path: String, reason: String, hint: String)
+    /// Another process is writing the run (it holds the run's lock).
+    case locked(path: String, holder: RunLock.Holder)
+    /// The harness itself failed (disk full, scratch removed, run-repository objects missing):
+    /// the run stopped, nothing permanent was recorded for the step at hand, and `resume` retries it.
+    case harness(run: String, reason: String, fix: String)
 
     /// A message that says what failed, where, and what to do.
     public var description: String {
@@ -17,11 +22,16 @@ public enum RunStoreError: Error, CustomStringConvertible, Equatable {
         case let .system(call, path, code):
             return "\(path): \(call) failed: \(String(cString: strerror(code))) (errno \(code)); check the folder exists and is writable"
         case let .missing(path, what):
-            return "\(path): no \(what) here; is this a run folder made by `driftbox run`?"
+            if what == "run.json" { return "\(path): no \(what) here; is this a run folder made by `driftbox run`?" }
+            return "\(path): no \(what) here"
         case let .corrupt(path, line, reason):
             return "\(path):\(line): corrupt record: \(reason); the run cannot be trusted as is — inspect the line, or start the run again"
         case let .invalid(path, reason, hint):
             return "\(path): \(reason); \(hint)"
+        case let .locked(path, holder):
+            return "\(path): the run is being written by process \(holder.pid) (`\(holder.command)`); wait for it to finish, or stop it (kill \(holder.pid)) and then `driftbox resume` the run"
+        case let .harness(run, reason, fix):
+            return "\(run): the run stopped because \(reason) (a fault of this machine, not of the agent; nothing was recorded for the interrupted steps); \(fix), then `driftbox resume \(run)`"
         }
     }
 }

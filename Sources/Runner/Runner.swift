@@ -111,8 +111,17 @@ public enum Runner {
                              makeAgent: AgentMaker) async throws -> RunOutcome {
         let suite = definition.suite
         let id = runID ?? defaultRunID(suite: suite.id)
-        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: runsFolder,
-                                    scratchOwner: runsFolder.appendingPathComponent(id))
+        let final = runsFolder.appendingPathComponent(id).standardizedFileURL
+        // Nothing is created or deleted before the run's lock is held: an existing run is refused
+        // as it is, naming its writer if it has one.
+        try RunStore.refuseExisting(final)
+        RunStore.removeAbandonedAssembly(of: final)
+        let staging = try RunStore.stage(final)
+        var renamed = false
+        defer { if !renamed { ScratchCleanup.remove(staging) } }
+        let lock = try RunLock(folder: staging)
+        defer { withExtendedLifetime(lock) {} }  // held until the command's work is done
+        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: runsFolder, lock: lock, owner: final)
         defer { prepared.removeScratch() }
         let episodes = try suite.episodes().map { episode in
             (episode, try suite.plan(for: episode))
@@ -127,13 +136,14 @@ public enum Runner {
                       valuePair: scenario.valuePair, condition: scenario.condition.rawValue, fixture: scenario.fixture,
                       fixtureCommit: prepared.fixtures[scenario.fixture]!.commit.description, checks: scenario.checks)
             },
-            agents: suite.agents,
+            agents: Secrets.redacted(suite.agents),
             episodes: episodes.map { episode, plan in
                 .init(id: RunManifest.episodeID(episode), scenario: episode.scenarioID, agent: episode.agentID, repetition: episode.repetition,
                       seed: episode.seed, steps: plan.steps.count)
             },
             sandbox: .init(mode: prepared.sandbox.mode.rawValue, capabilities: prepared.sandbox.capabilities, gaps: prepared.sandbox.isolationGaps,
-                           policy: prepared.sandbox.options.policy.name, filterInstructions: prepared.sandbox.filterInstructionCount),
+                           policy: prepared.sandbox.options.policy.name, filterInstructions: prepared.sandbox.filterInstructionCount,
+                           policySource: Prepared.policySource(options.policy)),
             stepTimeoutSeconds: EpisodeExecution.seconds(options.stepTimeout),
             verdictSets: [.init(file: "events.jsonl", created: RunManifest.now(), checks: nil)])
         let ids = manifest.episodes.map(\.id)
@@ -141,8 +151,10 @@ public enum Runner {
             throw RunStoreError.invalid(path: suite.source.path, reason: "two episodes share an id after making ids ref-safe",
                                         hint: "give scenarios and agents ids that differ in letters, digits, '-' or '_'")
         }
-        let store = try RunStore(creating: runsFolder.appendingPathComponent(id), manifest: manifest)
-        try prepared.publishFixtures(into: store)
+        let store = try RunStore(assembled: staging, into: final, manifest: manifest)
+        renamed = true
+        ScratchCleanup.forget(staging)
+        try stoppingForHarnessFaults(store: store, prepared: prepared) { try prepared.publishFixtures(into: store) }
         let work = zip(manifest.episodes, episodes).map { entry, pair in (entry, pair.1, EpisodeResumePoint?.none) }
         return try await execute(work, store: store, prepared: prepared, options: options, alreadyDone: (0, 0, 0))
     }
@@ -150,31 +162,58 @@ public enum Runner {
     /// Finishes an interrupted run: episodes without an end continue from their last recorded step.
     /// - Parameters:
     ///   - folder: the run folder.
-    ///   - options: concurrency, limits, sandbox, progress.
+    ///   - options: concurrency, launcher and progress; the step timeout, sandbox mode and policy
+    ///     are the recorded ones.
+    ///   - requested: the settings the command line named; each must equal the recorded one.
     ///   - makeAgent: makes each agent of the suite.
     /// - Returns: the run folder and counts.
-    /// - Throws: `RunStoreError` when the run's suite or scenarios changed since it began, or as
-    ///   `start` does.
-    public static func resume(_ folder: URL, options: RunOptions, makeAgent: AgentMaker) async throws -> RunOutcome {
+    /// - Throws: `RunStoreError` when another process writes the run, when the run folder fails an
+    ///   integrity check, when a requested setting differs from the recorded one, when the run's
+    ///   suite or scenarios changed since it began, or as `start` does.
+    public static func resume(_ folder: URL, options: RunOptions, requested: ResumeRequest = ResumeRequest(),
+                              makeAgent: AgentMaker) async throws -> RunOutcome {
         let store = try RunStore(existing: folder)
+        // The lock comes before anything is read for writing, created or deleted.
+        let lock = try RunLock(folder: store.folder)
+        defer { withExtendedLifetime(lock) {} }  // held until the command's work is done
+        try RunCheck.beforeWrite(store)
         let manifest = try store.manifest()
+        let options = try requested.settings(recorded: manifest, options: options)
         let definition = try definition(of: manifest, at: store)
-        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: store.folder, scratchOwner: store.folder)
+        let prepared: Prepared
+        do {
+            prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: store.folder, lock: lock, owner: store.folder)
+        } catch {
+            // A full temporary folder while building the fixtures is the machine's fault too.
+            throw HarnessFault.classify(error, scratch: FileManager.default.temporaryDirectory, runRepository: store.repositoryPath)
+                .map { RunStoreError.harness(run: store.folder.path, reason: $0.reason, fix: $0.fix) } ?? error
+        }
         defer { prepared.removeScratch() }
         let sandbox = (prepared.sandbox.mode.rawValue, prepared.sandbox.options.policy.name)
         guard sandbox == (manifest.sandbox.mode, manifest.sandbox.policy) else {
             throw RunStoreError.invalid(path: store.manifestPath,
-                                        reason: "the run began in \(manifest.sandbox.mode) mode with policy '\(manifest.sandbox.policy)', this resume would use \(sandbox.0) mode with policy '\(sandbox.1)'",
-                                        hint: "resume with --mode \(manifest.sandbox.mode) --policy \(manifest.sandbox.policy), on a host that allows it")
+                                        reason: "the run began in \(manifest.sandbox.mode) mode with policy '\(manifest.sandbox.policy)', this host now gives \(sandbox.0) mode with policy '\(sandbox.1)'",
+                                        hint: "resume on a host that allows \(manifest.sandbox.mode) mode")
         }
         for scenario in manifest.scenarios where prepared.fixtures[scenario.fixture]?.commit.description != scenario.fixtureCommit {
             throw RunStoreError.invalid(path: scenario.path, reason: "fixture '\(scenario.fixture)' now builds to a different commit than when the run began",
                                         hint: "restore the fixture folder as it was, or start a new run")
         }
         try store.removeStaleLocks()
-        try prepared.publishFixtures(into: store)
-        _ = try EventLog(path: store.eventsPath)  // repairs a torn last line before reading
-        let events = try store.events()
+        try stoppingForHarnessFaults(store: store, prepared: prepared) { try prepared.publishFixtures(into: store, always: true) }
+        let log = try EventLog(path: store.eventsPath)  // repairs a torn last line before reading
+        var events = try store.events()
+        // An episode whose last recorded step is an agent failure ended there; an interruption
+        // before its `end` line was written must not let it go on.
+        let endedSoFar = Set(events.compactMap(\.end?.episode))
+        for entry in manifest.episodes where !endedSoFar.contains(entry.id) {
+            guard let last = events.compactMap(\.step).filter({ $0.episode == entry.id }).max(by: { $0.step < $1.step }),
+                  last.outcome == "failed" else { continue }
+            let end = RunEvent.end(EpisodeEnd(episode: entry.id, status: .failed, reason: "step \(last.step): the agent failed: \(last.failure ?? "")",
+                                              steps: last.step, tip: last.commit))
+            try stoppingForHarnessFaults(store: store, prepared: prepared) { try log.append(end) }
+            events.append(end)
+        }
         let ended = Set(events.compactMap(\.end?.episode))
         let steps = Dictionary(grouping: events.compactMap(\.step), by: \.episode)
         let seeds = Dictionary(grouping: events.compactMap(\.seed), by: \.episode)
@@ -220,12 +259,21 @@ public enum Runner {
         }
         definition.suite.baseSeed = manifest.suite.baseSeed
         definition.suite.repetitions = manifest.suite.repetitions
-        definition.suite.agents = manifest.agents
+        definition.suite.agents = try Secrets.restored(manifest.agents, suiteFile: manifest.suite.singleScenario ? nil : suiteFile,
+                                                       agentsBase: URL(fileURLWithPath: manifest.suite.agentsBase), manifestPath: store.manifestPath)
         for scenario in definition.suite.scenarios where manifest.scenario(scenario.id)?.sha256 != RunManifest.contentHash(of: scenario) {
             throw RunStoreError.invalid(path: scenario.source.path, reason: "scenario '\(scenario.id)' changed since run \(manifest.runID) began",
                                         hint: "restore it (and its constraint, tasks and pressure files) as they were, or start a new run")
         }
         return definition
+    }
+
+    /// Runs `body`; a harness fault it throws becomes `RunStoreError.harness` (free space / repair X, then resume).
+    static func stoppingForHarnessFaults(store: RunStore, prepared: Prepared, _ body: () throws -> Void) throws {
+        do { try body() } catch {
+            throw HarnessFault.classify(error, scratch: prepared.scratch, runRepository: store.repositoryPath)
+                .map { RunStoreError.harness(run: store.folder.path, reason: $0.reason, fix: $0.fix) } ?? error
+        }
     }
 
     /// Runs the episodes, at most `options.jobs` at once.
@@ -237,6 +285,7 @@ public enum Runner {
         defer { progress.finish() }
         let journal = try RunJournal(path: store.eventsPath, progress: progress)
         var failed = 0
+        do {
         try await withThrowingTaskGroup(of: EpisodeEnd.Status.self) { group in
             var pending = work[...]
             func launch() throws {
@@ -245,7 +294,8 @@ public enum Runner {
                 let setup = EpisodeSetup(id: entry.id, plan: plan, detectors: prepared.detectors[entry.scenario]!, agent: prepared.agents[entry.agent]!,
                                          sandbox: prepared.sandbox, stepTimeout: options.stepTimeout,
                                          fixtureRepository: prepared.fixtures[scenario.fixture]!.repository,
-                                         fixtureCommit: prepared.fixtures[scenario.fixture]!.commit, scratch: prepared.scratch)
+                                         fixtureCommit: prepared.fixtures[scenario.fixture]!.commit, scratch: prepared.scratch,
+                                         runRepository: store.repositoryPath)
                 group.addTask {
                     let sink = try StoreSink(store: store, episode: entry.id, journal: journal, keepTranscriptSteps: point?.lastStep ?? 0)
                     return try await EpisodeExecution.run(setup, resume: point, sink: sink).status
@@ -257,8 +307,14 @@ public enum Runner {
                 try launch()
             }
         }
-        // Every episode has ended: no writer is left, so the per-step packs can become one.
-        if !work.isEmpty { _ = try Repository.open(at: store.repositoryPath).consolidatePacks() }
+        // Every episode has ended: no writer is left, so the per-step packs can become one (also
+        // finishing a merge an earlier invocation could not finish).
+        let repositoryPath = store.repositoryPath
+        _ = try await Blocking.run { try Repository.open(at: repositoryPath).consolidatePacks() }
+        } catch {
+            throw HarnessFault.classify(error, scratch: prepared.scratch, runRepository: store.repositoryPath)
+                .map { RunStoreError.harness(run: store.folder.path, reason: $0.reason, fix: $0.fix) } ?? error
+        }
         return RunOutcome(folder: store.folder, episodesRun: work.count, episodesFailed: failed)
     }
 
@@ -291,46 +347,67 @@ struct Prepared: Sendable {
 
     /// Builds what the run needs; `hidden` (the run's folder) is hidden from agents in full mode.
     ///
-    /// The scratch folder (fixture repositories, workspaces) is named after `scratchOwner`, the run
-    /// folder, so the scratch folders a killed invocation of the same run left behind are removed.
-    init(_ definition: RunDefinition, options: RunOptions, makeAgent: AgentMaker, hiding hidden: URL? = nil, scratchOwner: URL? = nil) throws {
+    /// The scratch folder (fixture repositories, workspaces) belongs to this invocation alone: a
+    /// fresh folder of mode 0700, named in the run's lock file before it is made, removed on every
+    /// exit (errors here included, and SIGINT, SIGTERM, SIGHUP). The scratch folder the lock file
+    /// names from a previous holder (one that was killed) is removed first; nothing else is.
+    init(_ definition: RunDefinition, options: RunOptions, makeAgent: AgentMaker, hiding hidden: URL? = nil, lock: RunLock? = nil,
+         owner: URL? = nil) throws {
         let policy = options.policy.contains("/") || options.policy.hasSuffix(".policy")
             ? try Policy.load(path: options.policy) : try Policy.named(options.policy)
         sandbox = try Sandbox(SandboxOptions(policy: policy, mode: options.sandboxMode, launcherPath: options.launcherPath,
                                              hiddenPaths: hidden.map { [$0.path] } ?? []))
-        let temporary = FileManager.default.temporaryDirectory
+        let temporary = FileManager.default.temporaryDirectory.standardizedFileURL
         var prefix = "driftbox-run-"
-        if let owner = scratchOwner {
+        if let owner {
             prefix += "\(owner.lastPathComponent)-\(ContentHash.sha256(Array(owner.standardizedFileURL.path.utf8)).prefix(8))-"
-            for stale in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path))?.filter({ $0.hasPrefix(prefix) }) ?? [] {
-                try? FileManager.default.removeItem(at: temporary.appendingPathComponent(stale))
+        }
+        if let stale = lock?.previous?.scratch.map({ URL(fileURLWithPath: $0).standardizedFileURL }),
+           stale.deletingLastPathComponent().path == temporary.path, stale.lastPathComponent.hasPrefix(prefix) {
+            ScratchCleanup.removeStale(stale)
+        }
+        let scratch = temporary.appendingPathComponent(prefix + UUID().uuidString)
+        self.scratch = scratch
+        try lock?.record(scratch: scratch)
+        try ScratchCleanup.create(scratch)
+        do {
+            var fixtures: [String: BuiltFixture] = [:]
+            var detectors: [String: DetectorSet] = [:]
+            for scenario in definition.suite.scenarios {
+                detectors[scenario.id] = try DetectorSet(scenario.checks)
+                guard fixtures[scenario.fixture] == nil else { continue }
+                let repository = scratch.appendingPathComponent("fixtures/\(scenario.fixture).git").path
+                let commit = try Fixture.build(source: scenario.fixtureDirectory.path, into: repository)
+                fixtures[scenario.fixture] = BuiltFixture(name: scenario.fixture, repository: repository, commit: commit)
             }
+            self.fixtures = fixtures
+            self.detectors = detectors
+            agents = Dictionary(uniqueKeysWithValues: try definition.suite.agents.map { ($0.id, try makeAgent($0, definition.agentsBase)) })
+        } catch {
+            ScratchCleanup.remove(scratch)
+            throw error
         }
-        scratch = temporary.appendingPathComponent(prefix + UUID().uuidString)
-        var fixtures: [String: BuiltFixture] = [:]
-        var detectors: [String: DetectorSet] = [:]
-        for scenario in definition.suite.scenarios {
-            detectors[scenario.id] = try DetectorSet(scenario.checks)
-            guard fixtures[scenario.fixture] == nil else { continue }
-            let repository = scratch.appendingPathComponent("fixtures/\(scenario.fixture).git").path
-            let commit = try Fixture.build(source: scenario.fixtureDirectory.path, into: repository)
-            fixtures[scenario.fixture] = BuiltFixture(name: scenario.fixture, repository: repository, commit: commit)
-        }
-        self.fixtures = fixtures
-        self.detectors = detectors
-        agents = Dictionary(uniqueKeysWithValues: try definition.suite.agents.map { ($0.id, try makeAgent($0, definition.agentsBase)) })
+    }
+
+    /// How the policy option is recorded so `resume` can load the same policy: a name as is, a
+    /// file as an absolute path.
+    static func policySource(_ option: String) -> String {
+        option.contains("/") || option.hasSuffix(".policy") ? URL(fileURLWithPath: option).standardizedFileURL.path : option
     }
 
     /// Copies each fixture's objects into the run repository under `refs/fixtures/<name>`.
-    func publishFixtures(into store: RunStore) throws {
+    ///
+    /// With `always`, the objects are copied even when the ref is in place, so fixture objects
+    /// missing from the run repository are restored.
+    func publishFixtures(into store: RunStore, always: Bool = false) throws {
         let run = try Repository.open(at: store.repositoryPath)
-        for fixture in fixtures.values.sorted(by: { $0.name < $1.name }) where try run.resolve(ref: RunStore.fixtureRef(fixture.name)) != fixture.commit {
+        for fixture in fixtures.values.sorted(by: { $0.name < $1.name }) where try always || run.resolve(ref: RunStore.fixtureRef(fixture.name)) != fixture.commit {
             try Repository.open(at: fixture.repository).copyObjects(reachableFrom: fixture.commit, into: run)
             try run.updateRef(RunStore.fixtureRef(fixture.name), to: fixture.commit)
         }
     }
 
-    func removeScratch() { try? FileManager.default.removeItem(at: scratch) }
+    func removeScratch() { ScratchCleanup.remove(scratch) }
 }
 
 extension Runner {

@@ -14,7 +14,7 @@ struct Driftbox: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ResumeCommand.self, ReplayCommand.self, AuditCommand.self, RescoreCommand.self, ReportCommand.self,
-            FixturesCommand.self, SandboxCommand.self, ScenariosCommand.self,
+            FixturesCommand.self, SandboxCommand.self, ScenariosCommand.self, CheckCommand.self,
         ]
     )
 

@@ -95,7 +95,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         try await failing("resume") {
             let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
-            try finish(try await Runner.resume(folder, options: execution.runOptions, makeAgent: Runner.standardAgents))
+            try finish(try await Runner.resume(folder, options: execution.runOptions, requested: execution.runOptions.resumeRequest(), makeAgent: Runner.standardAgents))
         }
     }
 }

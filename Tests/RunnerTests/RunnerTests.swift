@@ -157,13 +157,17 @@ struct RunnerTests {
         let outcome = try await Runner.start(try experiment.definition, runsFolder: experiment.folder.appendingPathComponent("runs"), runID: "reduced",
                                              options: reduced, makeAgent: Runner.standardAgents)
         #expect(try RunStore(existing: outcome.folder).manifest().sandbox.mode == "reduced")
+        // Asking for another mode is refused, naming the recorded one.
+        let refused = await #expect(throws: RunStoreError.self) {
+            try await Runner.resume(outcome.folder, options: testOptions, requested: ResumeRequest(sandboxMode: .full), makeAgent: Runner.standardAgents)
+        }
+        #expect(refused?.description.contains("recorded with --mode reduced, not full") == true)
+        // Options that are not requested explicitly do not matter: the recorded mode is used.
         var full = testOptions
         full.sandboxMode = .full
-        await #expect(throws: RunStoreError.self) {
-            try await Runner.resume(outcome.folder, options: full, makeAgent: Runner.standardAgents)
-        }
-        let again = try await Runner.resume(outcome.folder, options: reduced, makeAgent: Runner.standardAgents)
+        let again = try await Runner.resume(outcome.folder, options: full, makeAgent: Runner.standardAgents)
         #expect(again.episodesRun == 0)
+        #expect(try RunStore(existing: outcome.folder).manifest().sandbox.mode == "reduced")
     }
 
     @Test func anAgentThatNeverReturnsIsCancelledAndItsStepsCountAsTimedOut() async throws {
