@@ -223,6 +223,7 @@ public final class Workspace {
                 git_clone(&$0, fixtureRepository, gitFolder, &options)
             })
         }
+        try FileSystem.makePrivateDirectory(gitFolder)
         // Opened bare whatever the configuration says: libgit2 never looks at the worktree.
         let repository = try Repository.open(at: gitFolder, bare: true)
         // No reflogs: the workspace's history is its commits; reflogs would only cost files.

@@ -46,6 +46,7 @@ struct WorktreeStaging {
             throw GitError(error, function: "snapshot walk", base: root)
         }
         skipped.sort { ($0.path.utf8.lexicographicallyPrecedes($1.path.utf8)) || ($0.path == $1.path && $0.reason.rawValue < $1.reason.rawValue) }
+        if unlisted > 0 { skipped.append(SkippedPath(path: "(\(unlisted) more findings not listed)", reason: .overBudget)) }
         // Removals first, so a file turned into a folder (or back) never collides in the index.
         var vanished: [[UInt8]] = []
         for position in seen.indices where !seen[position] {
@@ -59,18 +60,27 @@ struct WorktreeStaging {
         }
     }
 
+    /// At most this many findings are listed one by one; the rest are counted in a last entry.
+    static let findingLimit = 10_000
+    private var unlisted = 0
+
+    /// Lists a finding, or counts it once the list is full.
+    private mutating func note(_ path: String, _ reason: SkippedPath.Reason) {
+        if skipped.count < Self.findingLimit { skipped.append(SkippedPath(path: path, reason: reason)) } else { unlisted += 1 }
+    }
+
     /// Decides about one entry of the walk.
     private mutating func visit(_ entry: WalkEntry) throws -> WalkDecision {
         let shown = String(decoding: entry.path, as: UTF8.self)
         if entry.name == Self.gitName {
             // The top-level `.git` is the workspace's link to its git directory (checked apart);
             // a nested one is the `.git` of a nested repository, whose other files are stored.
-            if entry.depth > 1 { skipped.append(SkippedPath(path: shown, reason: .nestedRepository)) }
+            if entry.depth > 1 { note(shown, .nestedRepository) }
             return .skip
         }
-        if !Self.isUTF8(entry.name) { skipped.append(SkippedPath(path: shown, reason: .nameNotUTF8)) }
+        if !Self.isUTF8(entry.name) { note(shown, .nameNotUTF8) }
         if entry.path.count > budget.maximumPathBytes {
-            skipped.append(SkippedPath(path: Self.shortened(shown), reason: .pathTooLong))
+            note(Self.shortened(shown), .pathTooLong)
             return .skip
         }
         var status = entry.status
@@ -80,11 +90,11 @@ struct WorktreeStaging {
         case .regular, .symlink:
             if status.kind == .regular && status.hasSetIDBits {
                 status = try stripSetIDBits(entry) ?? status
-                skipped.append(SkippedPath(path: shown, reason: .setuidBit))
+                note(shown, .setuidBit)
             }
             fileCount += 1
             guard fileCount <= budget.maximumFiles else {
-                skipped.append(SkippedPath(path: shown, reason: .overBudget))
+                note(shown, .overBudget)
                 return .skip
             }
             let (position, unchanged) = lookUp(entry.path, status)
@@ -94,7 +104,7 @@ struct WorktreeStaging {
             }
             if status.kind == .regular {
                 guard newBytes + status.size <= budget.maximumNewBytes else {
-                    skipped.append(SkippedPath(path: shown, reason: .overBudget))
+                    note(shown, .overBudget)
                     return .skip
                 }
             }
@@ -105,7 +115,7 @@ struct WorktreeStaging {
                 if let position { seen[position] = true }
             } catch let error as PosixError {
                 _ = error
-                skipped.append(SkippedPath(path: shown, reason: .unreadable))
+                note(shown, .unreadable)
             }
             return .skip
         case .fifo: reason = .fifo
@@ -113,7 +123,7 @@ struct WorktreeStaging {
         case .characterDevice, .blockDevice: reason = .device
         case .unknown: reason = .unknownKind
         }
-        skipped.append(SkippedPath(path: shown, reason: reason))
+        note(shown, reason)
         return .skip
     }
 

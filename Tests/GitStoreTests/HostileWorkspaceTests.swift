@@ -195,7 +195,7 @@ struct HostileWorkspaceTests {
 
     @Test("what exceeds the step's budget of new bytes or files is left out and listed")
     func budgets() throws {
-        var episode = try Episode()
+        let episode = try Episode()
         episode.workspace.budget = SnapshotBudget(maximumNewBytes: 1000, maximumFiles: 100)
         let (snapshot, diff) = try episode.step {
             try writeBytes([UInt8](repeating: 0x61, count: 600), to: episode.root + "/a.txt")
@@ -214,12 +214,19 @@ struct HostileWorkspaceTests {
         // b.txt now fits the byte budget and takes the last file place; x1 and x2 do not fit.
         #expect(second.skipped == [SkippedPath(path: "x1.txt", reason: .overBudget), SkippedPath(path: "x2.txt", reason: .overBudget)])
         #expect(secondDiff.files.map(\.path) == ["b.txt"])
+        // Past 10,000 findings the rest are counted, not listed: the list stays bounded.
+        episode.workspace.budget = SnapshotBudget(maximumFiles: count + 1)
+        for n in 0..<10_005 { try write("", to: episode.root + "/many/\(n)") }
+        let crowded = try episode.workspace.snapshot(StepStamp(episode: "ep-1", step: 3, task: "t"))
+        #expect(crowded.skipped.count == 10_001)
+        #expect(crowded.skipped.last == SkippedPath(path: "(7 more findings not listed)", reason: .overBudget))
+        try FileManager.default.removeItem(atPath: episode.root + "/many")
         // A 1 GiB sparse file under the default budget is left out without being read.
         episode.workspace.budget = .standard
         let fd = open(episode.root + "/huge.bin", O_CREAT | O_WRONLY, 0o644)
         #expect(fd >= 0 && ftruncate(fd, 1 << 30) == 0)
         close(fd)
-        let third = try episode.workspace.snapshot(StepStamp(episode: "ep-1", step: 3, task: "t"))
+        let third = try episode.workspace.snapshot(StepStamp(episode: "ep-1", step: 4, task: "t"))
         #expect(third.skipped.contains(SkippedPath(path: "huge.bin", reason: .overBudget)))
     }
 
@@ -229,7 +236,7 @@ struct HostileWorkspaceTests {
         let workspace = episode.workspace
         #expect(workspace.path == episode.folder("ws/work") && workspace.gitDirectory == episode.folder("ws/git/"))
         #expect(try String(contentsOfFile: workspace.path + "/.git", encoding: .utf8) == "gitdir: \(episode.folder("ws/git"))\n")
-        for folder in [episode.folder("ws"), workspace.path] {
+        for folder in [episode.folder("ws"), workspace.path, workspace.gitDirectory] {
             #expect((try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int) == 0o700)
         }
         // The git CLI reaches the history through the .git file, as an agent would.
@@ -259,7 +266,7 @@ struct HostileWorkspaceTests {
 
     @Test("snapshotting three sparse 1 GiB files streams them: the process's peak memory grows by far less than their size")
     func sparseFilesMemory() async {
-        await #expect(processExitsWith: .success) {
+        let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             let folder = try TemporaryFolder()
             _ = try Fixture.build(source: tinyFixture, into: folder("fixture.git"))
             let workspace = try Workspace.create(from: folder("fixture.git"), at: folder("ws"))
@@ -272,7 +279,7 @@ struct HostileWorkspaceTests {
             let before = peakResidentBytes()
             let snapshot = try workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t"))
             let growth = peakResidentBytes() - before
-            print("peak RSS growth for 3 sparse 1 GiB files: \(growth >> 20) MiB")
+            print("peak RSS for 3 sparse 1 GiB files: \(before >> 20) MiB before the snapshot, \(peakResidentBytes() >> 20) MiB after")
             guard snapshot.skipped.isEmpty else { exit(3) }
             for n in 1...3 {
                 let size = try gitRaw(["cat-file", "-s", "\(snapshot.commit):sparse\(n).bin"], gitDirectory: workspace.gitDirectory)
@@ -280,6 +287,7 @@ struct HostileWorkspaceTests {
             }
             exit(growth < 128 << 20 ? 0 : 5)
         }
+        print(String(decoding: result?.standardOutputContent ?? [], as: UTF8.self))
     }
 }
 
