@@ -71,7 +71,7 @@ struct WorktreeStaging {
 
     /// Decides about one entry of the walk.
     private mutating func visit(_ entry: WalkEntry) throws -> WalkDecision {
-        let shown = String(decoding: entry.path, as: UTF8.self)
+        var shown: String { String(decoding: entry.path, as: UTF8.self) }
         if entry.name == Self.gitName {
             // The top-level `.git` is the workspace's link to its git directory (checked apart);
             // a nested one is the `.git` of a nested repository, whose other files are stored.
@@ -221,5 +221,9 @@ struct WorktreeStaging {
 
 /// Calls `body` with `path` as a NUL-terminated C string.
 func withCPath<T>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
-    try (path + [0]).withUnsafeBufferPointer { try $0.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) } }
+    try withUnsafeTemporaryAllocation(of: CChar.self, capacity: path.count + 1) { buffer in
+        path.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+        buffer[path.count] = 0
+        return try body(UnsafePointer(buffer.baseAddress!))
+    }
 }

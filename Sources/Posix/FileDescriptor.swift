@@ -220,10 +220,14 @@ public struct FileDescriptor: Sendable, Hashable {
     }
 }
 
-/// Calls `body` with `name` as a NUL-terminated C string.
+/// Calls `body` with `name` as a NUL-terminated C string (copied to the stack when small).
 @inline(__always)
-func withCName<T>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
-    (name + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) } }
+func withCName<T>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
+    try withUnsafeTemporaryAllocation(of: CChar.self, capacity: name.count + 1) { buffer in
+        name.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+        buffer[name.count] = 0
+        return try body(UnsafePointer(buffer.baseAddress!))
+    }
 }
 
 /// The process's peak resident set size in bytes (`getrusage`'s `ru_maxrss`).
