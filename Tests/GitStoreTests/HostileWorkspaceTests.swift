@@ -16,6 +16,20 @@ func makeChain(under root: String, depth: Int, name: String = "d", file: String?
     current.close()
 }
 
+/// Creates folder `side` holding file `f.txt` at `depth` levels down a chain made by `makeChain`.
+func addSideBranch(under root: String, depth: Int, name: String = "d", side: String) throws {
+    var current = try FileDescriptor.openDirectory(path: root)
+    for _ in 0..<depth {
+        let next = try #require(try HostileFiles.openDirectory(Array(name.utf8), in: current))
+        current.close()
+        current = next
+    }
+    let folder = try #require(try HostileFiles.openDirectory(Array(side.utf8), in: current, create: true))
+    try HostileFiles.write(Array("side\n".utf8), to: [Array("f.txt".utf8)], under: folder)
+    folder.close()
+    current.close()
+}
+
 /// Removes a folder chain made by `makeChain` (and anything one level inside each folder), without
 /// recursion and without paths: walk down holding one descriptor, then remove bottom-up through `..`.
 func removeChain(under root: String, name: String = "d") throws {
@@ -142,7 +156,11 @@ struct HostileWorkspaceTests {
         let folder = try TemporaryFolder()
         try makeChain(under: folder.path, depth: 30_000, file: "bottom.py")
         defer { try? removeChain(under: folder.path) }
-        // A side folder deep down makes the walk come back up through `..` and go down again.
+        // Side folders deep down make the walk come back up through `..` and go down again
+        // ("a" sorts before "d", "e" after it).
+        for (depth, side) in [(3, "e"), (20, "a"), (20, "e"), (12_345, "e"), (29_000, "a")] {
+            try addSideBranch(under: folder.path, depth: depth, side: side)
+        }
         var deepest = 0, most = 0, files = 0
         let root = try FileDescriptor.openDirectory(path: folder.path)
         defer { root.close() }
@@ -153,7 +171,7 @@ struct HostileWorkspaceTests {
             if entry.status.kind == .regular { files += 1 }
             return .descend
         }
-        #expect(deepest == 30_001 && files == 1)
+        #expect(deepest == 30_001 && files == 6)
         #expect(most <= TreeWalk.retainedDepth + 4)
         #expect(try openDescriptorCount() == before)
     }
