@@ -102,19 +102,31 @@ struct WorktreeStaging {
                 seen[position!] = true
                 return .skip
             }
-            if status.kind == .regular {
-                guard newBytes + status.size <= budget.maximumNewBytes else {
-                    note(shown, .overBudget)
-                    return .skip
-                }
+            // Only new content counts against the budget. A file whose index entry has the same
+            // size may be unchanged (its stat data only looks racy), so it is read first and
+            // counted only when its blob turns out new; such re-reads are bounded by what the
+            // index already holds. Any other file must fit before it is read.
+            let indexed = position.flatMap { git_index_get_byindex(index.pointer, $0)?.pointee }
+            let maybeSame = indexed.map { $0.file_size == UInt32(truncatingIfNeeded: status.size) } ?? false
+            let cost = status.kind == .regular ? status.size : 0
+            guard maybeSame || newBytes + cost <= budget.maximumNewBytes else {
+                note(shown, .overBudget)
+                return .skip
             }
             do {
                 let (blob, stored) = try store(entry, status)
-                newBytes += stored.kind == .regular ? stored.size : 0
+                let same = indexed.map { ObjectID($0.id) == blob } ?? false
+                if !same {
+                    let stored = stored.kind == .regular ? stored.size : 0
+                    guard newBytes + stored <= budget.maximumNewBytes else {
+                        note(shown, .overBudget)
+                        return .skip
+                    }
+                    newBytes += stored
+                }
                 changed.append((entry.path, stored, blob))
                 if let position { seen[position] = true }
-            } catch let error as PosixError {
-                _ = error
+            } catch is PosixError {
                 note(shown, .unreadable)
             }
             return .skip

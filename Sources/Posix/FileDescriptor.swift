@@ -3,7 +3,22 @@ import Glibc
 
 /// What kind of file a status or folder entry describes.
 public enum FileKind: Sendable, Hashable {
-    case regular, directory, symlink, fifo, socket, characterDevice, blockDevice, unknown
+    /// A regular file.
+    case regular
+    /// A folder.
+    case directory
+    /// A symbolic link.
+    case symlink
+    /// A named pipe.
+    case fifo
+    /// A Unix domain socket.
+    case socket
+    /// A character device.
+    case characterDevice
+    /// A block device.
+    case blockDevice
+    /// A kind the file system did not name.
+    case unknown
 
     /// The kind of an `st_mode`.
     init(mode: mode_t) {
@@ -61,16 +76,19 @@ public struct FileStatus: Sendable, Hashable {
     public var mode: UInt32
     /// Size in bytes (for a link: the target's length).
     public var size: Int64
-    /// Device and inode: the file's identity.
+    /// The device holding the file (with `inode`, the file's identity).
     public var device: UInt64
+    /// The file's inode number.
     public var inode: UInt64
-    /// Owner and group.
+    /// The owner's user id.
     public var user: UInt32
+    /// The group id.
     public var group: UInt32
     /// Number of hard links.
     public var linkCount: UInt64
-    /// Last modification and status change.
+    /// The last modification of the content.
     public var modified: TimeStamp
+    /// The last change of the status (mode, links, content).
     public var changed: TimeStamp
 
     init(_ info: stat) {
