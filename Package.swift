@@ -32,8 +32,15 @@ let package = Package(
             name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
             providers: [.apt(["libseccomp-dev"])]),
 
+        // The one C target for what Swift cannot import from libc (GNU constants, macros), compiled
+        // with _GNU_SOURCE; its header declares plain functions only.
+        .target(name: "CPosix", cSettings: [.define("_GNU_SOURCE")]),
+
         // Libraries: one responsibility each, dependencies point one way.
-        .target(name: "GitStore", dependencies: ["CGit2"]),
+        // Posix: the one internal layer for libc calls (EINTR retried, errno captured once) and the
+        // hostile-safe file layer for folders an agent writes.
+        .target(name: "Posix", dependencies: ["CPosix"]),
+        .target(name: "GitStore", dependencies: ["CGit2", "Posix"]),
         .target(name: "Sandbox", dependencies: ["CSeccomp"]),
         .target(name: "Checks", dependencies: ["GitStore"]),
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
@@ -62,7 +69,7 @@ let package = Package(
             path: "Benchmarks/driftbox-bench"),
 
         // Tests.
-        .testTarget(name: "GitStoreTests", dependencies: ["GitStore"]),
+        .testTarget(name: "GitStoreTests", dependencies: ["GitStore", "Posix"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),

@@ -5,8 +5,12 @@ extension Repository {
     /// The difference between two commits, as structured values plus `git diff` patch text.
     ///
     /// Uses git's indent heuristic, 3 lines of context and explicit rename detection (50 %
-    /// similarity), whatever any configuration says. For changes without renames the patch text
-    /// equals what `git diff from to` prints.
+    /// similarity), whatever any configuration says. Every file is diffed as text
+    /// (`GIT_DIFF_FORCE_TEXT`): no attribute (`-diff`, `binary`, `diff=driver`) and no NUL byte
+    /// can hide a file's lines, and a tree-to-tree diff applies no filter or end-of-line
+    /// conversion, so the same two commits give the same diff in any repository that holds
+    /// them (a workspace at run time, the run repository at rescore). For text changes without
+    /// renames the patch text equals what `git diff from to` prints.
     /// - Parameters:
     ///   - from: the older commit; nil compares against the empty tree (every file added).
     ///   - to: the newer commit.
@@ -17,7 +21,7 @@ extension Repository {
         let newTree = try treeHandle(ofCommit: to)
         var options = git_diff_options()
         try check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
-        options.flags = GIT_DIFF_INDENT_HEURISTIC.rawValue
+        options.flags = GIT_DIFF_INDENT_HEURISTIC.rawValue | GIT_DIFF_FORCE_TEXT.rawValue
         options.context_lines = 3
         options.interhunk_lines = 0
         options.id_abbrev = 7

@@ -1,5 +1,6 @@
 import CGit2
 import Foundation
+import Posix
 
 /// The one error type of GitStore: what failed, where, and what to do about it.
 ///
@@ -105,4 +106,29 @@ extension GitError {
 func check(_ function: String, _ result: Int32, location: String? = nil, hint: String? = nil) throws -> Int32 {
     if result < 0 { throw GitError.libgit2(function, code: result, location: location, hint: hint) }
     return result
+}
+
+extension GitError {
+    /// A GitStore error from an error of the Posix layer (or any other error).
+    /// - Parameters:
+    ///   - error: the error thrown.
+    ///   - function: the GitStore operation that was under way.
+    ///   - base: the folder the error's relative path is relative to, if any.
+    init(_ error: any Error, function: String, base: String? = nil) {
+        if let error = error as? GitError { self = error; return }
+        guard let error = error as? PosixError else {
+            self.init(kind: .fileSystem, function: function, message: "\(error)", location: base)
+            return
+        }
+        let location = base.map { error.path.isEmpty ? $0 : $0 + "/" + error.path } ?? error.path
+        let what: String
+        switch error.kind {
+        case .systemCall: what = error.errno?.description ?? "the call failed"
+        case .wrongKind: what = "not a file of the expected kind"
+        case .tooLarge: what = "larger than allowed"
+        case .changedDuringWalk: what = "the folder changed while it was walked"
+        }
+        self.init(kind: .fileSystem, function: "\(function): \(error.function)", code: error.errno?.rawValue ?? 0,
+                  message: what, location: location, hint: error.hint)
+    }
 }

@@ -1,5 +1,6 @@
 import CGit2
 import Foundation
+import Posix
 
 // Every loose object costs a file (and often a folder) on disk, which is what makes commits slow.
 // While writes are buffered, new objects go to an in-memory store and reach the disk as one pack.
@@ -66,6 +67,46 @@ extension Repository {
         return ObjectID(oid)
     }
 
+    /// Writes a large blob from an open file straight to a loose object, reading and compressing
+    /// it in chunks, so it never sits whole in memory; it is then left out of the step packs.
+    /// - Parameters:
+    ///   - fd: the open regular file, read from offset 0.
+    ///   - size: the number of bytes to store (the file's size when it was opened).
+    ///   - location: the file's path, for errors.
+    /// - Returns: the blob's id.
+    /// - Throws: `PosixError` when the file cannot be read or holds fewer bytes than `size`;
+    ///   `GitError` when the object cannot be written.
+    func streamBlob(from fd: FileDescriptor, size: Int64, location: String) throws -> ObjectID {
+        if streamDatabase == nil {
+            var backend: UnsafeMutablePointer<git_odb_backend>?
+            // Fastest zlib level: streamed blobs are large, and the run repository repacks anyway.
+            try check("git_odb_backend_loose", git_odb_backend_loose(&backend, gitDirectory + "objects", 1, 0, 0, 0), location: gitDirectory)
+            let database = ObjectDatabaseHandle(try make("git_odb_new", location: gitDirectory) { git_odb_new(&$0) })
+            try check("git_odb_add_backend", git_odb_add_backend(database.pointer, backend, 1), location: gitDirectory)
+            streamDatabase = database
+        }
+        var stream: UnsafeMutablePointer<git_odb_stream>?
+        try check("git_odb_open_wstream", git_odb_open_wstream(&stream, streamDatabase!.pointer, git_object_size_t(size), GIT_OBJECT_BLOB), location: location)
+        defer { git_odb_stream_free(stream) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        while offset < size {
+            let n = try fd.read(into: &chunk, at: offset, path: location)
+            guard n > 0 else {
+                throw PosixError(.systemCall, function: "pread", errno: nil, path: location, hint: "the file shrank while it was read; it is left out")
+            }
+            let count = Int(min(Int64(n), size - offset))
+            _ = try chunk.withUnsafeBytes { raw in
+                try check("git_odb_stream_write", git_odb_stream_write(stream, raw.baseAddress!.assumingMemoryBound(to: CChar.self), count), location: location)
+            }
+            offset += Int64(count)
+        }
+        var oid = git_oid()
+        try check("git_odb_stream_finalize_write", git_odb_stream_finalize_write(&oid, stream), location: location)
+        streamedBlobs.insert(ObjectID(oid))
+        return ObjectID(oid)
+    }
+
     /// Adds a commit, its root tree and the blobs and trees its diff against `parent` touches.
     private func insertChanges(of commit: ObjectID, parent: ObjectID, into builder: PackBuilderHandle) throws {
         var commitOid = commit.oid
@@ -91,6 +132,8 @@ extension Repository {
                 }
                 try insertTrees(subtree, changedFrom: oldSubtree, into: builder)
             case GIT_OBJECT_BLOB:
+                // Streamed blobs stay loose: packing would read each one whole into memory.
+                if streamedBlobs.contains(ObjectID(id.pointee)) { continue }
                 try check("git_packbuilder_insert", git_packbuilder_insert(builder.pointer, id, nil), location: gitDirectory)
             default:
                 continue  // a nested repository's commit is not stored here

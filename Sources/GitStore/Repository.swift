@@ -14,6 +14,10 @@ public final class Repository {
     /// The in-memory object store new objects go to while writes are buffered (owned by the
     /// repository's object database once added).
     var objectBuffer: UnsafeMutablePointer<git_odb_backend>?
+    /// An object database of the loose backend alone, for blobs streamed from large files.
+    var streamDatabase: ObjectDatabaseHandle?
+    /// Blobs written through `streamBlob` (kept loose, never packed by the step writes).
+    var streamedBlobs: Set<ObjectID> = []
 
     init(_ pointer: OpaquePointer) {
         self.pointer = pointer
@@ -53,10 +57,13 @@ public final class Repository {
     /// - Parameter path: the working tree, its `.git` folder, or a bare repository.
     /// - Returns: the opened repository.
     /// - Throws: `GitError` when `path` is not a git repository.
-    public static func open(at path: String) throws -> Repository {
+    /// - Parameter bare: open it as a bare repository whatever its configuration says (no working
+    ///   tree: libgit2 then reads no file outside the git folder).
+    public static func open(at path: String, bare: Bool = false) throws -> Repository {
         Libgit2.ensure()
+        let flags = GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue | (bare ? GIT_REPOSITORY_OPEN_BARE.rawValue : 0)
         let pointer = try make("git_repository_open_ext", location: path, hint: "pass a working tree, its .git folder or a bare repository (build fixtures with `driftbox fixtures build`)") {
-            git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+            git_repository_open_ext(&$0, path, flags, nil)
         }
         return Repository(pointer)
     }
@@ -294,14 +301,16 @@ public final class Repository {
 
     /// Writes a commit's files into `targetDirectory`, or into the working tree (updating the
     /// index) when nil; an empty baseline makes every file a creation, whatever `HEAD` holds.
-    func checkout(_ commit: ObjectID, targetDirectory: String?) throws {
+    /// - Parameter updateIndex: with a target directory, still record the written files in the
+    ///   repository's index (a bare-opened workspace).
+    func checkout(_ commit: ObjectID, targetDirectory: String?, updateIndex: Bool = false) throws {
         let tree = try treeHandle(ofCommit: commit)
         let emptyIndex = IndexHandle(try make("git_index_new") { git_index_new(&$0) })
         var options = git_checkout_options()
         try check("git_checkout_options_init", git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)))
         options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_RECREATE_MISSING.rawValue
             | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH.rawValue
-            | (targetDirectory == nil ? 0 : GIT_CHECKOUT_DONT_UPDATE_INDEX.rawValue)
+            | (targetDirectory == nil || updateIndex ? 0 : GIT_CHECKOUT_DONT_UPDATE_INDEX.rawValue)
         options.baseline_index = emptyIndex.pointer
         let location = targetDirectory ?? workingDirectory ?? gitDirectory
         try (targetDirectory ?? "").withCString { target in

@@ -60,7 +60,7 @@ extension Repository {
                 guard let sub = try writeSubtree(full, allowEmpty: false) else { continue }
                 oid = sub.oid
                 mode = GIT_FILEMODE_TREE
-            case .file:
+            case .regular:
                 try check("git_blob_create_from_disk", git_blob_create_from_disk(&oid, pointer, full), location: full,
                           hint: "make the file readable")
                 mode = info.st_mode & S_IXUSR != 0 ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB

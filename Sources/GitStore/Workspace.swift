@@ -1,27 +1,42 @@
 import CGit2
 import Foundation
+import Posix
 
-/// A path the snapshot left out, and why.
+/// A path the snapshot could not store, or could not store faithfully, and why: a step's
+/// findings. Any finding means the step's record is not the whole truth of the worktree.
 public struct SkippedPath: Sendable, Hashable, Codable {
-    /// Why a path was left out.
+    /// Why a path is listed.
     public enum Reason: String, Sendable, Hashable, Codable {
-        /// A named pipe.
+        /// A named pipe (left out).
         case fifo
-        /// A Unix domain socket.
+        /// A Unix domain socket (left out).
         case socket
-        /// A character or block device.
+        /// A character or block device (left out).
         case device
-        /// A name that is not valid UTF-8 (the path shows it with replacement characters).
+        /// A name that is not valid UTF-8: stored with its raw bytes (git names are bytes), but
+        /// the checks, which read paths as text, cannot vouch for it.
         case nameNotUTF8
-        /// The `.git` of a nested repository (the folder's other files are stored).
+        /// The `.git` of a nested repository (left out; the folder's other files are stored).
         case nestedRepository
-        /// A file of a kind the file system did not name.
+        /// A file of a kind the file system did not name (left out).
         case unknownKind
+        /// A path longer than `SnapshotBudget.maximumPathBytes` (left out, with everything below it).
+        case pathTooLong
+        /// A file that could not be read (it vanished, shrank or refused to open; left out).
+        case unreadable
+        /// A file past the step's budget of new bytes or of files (left out).
+        case overBudget
+        /// A regular file with the set-user-id or set-group-id bit: the bit was removed on the
+        /// host (through the open file), the file is stored.
+        case setuidBit
+        /// The worktree's `.git` (the runner's link to the git directory) was removed, replaced
+        /// or changed; it is never stored, and is written back when it was a file or link.
+        case gitLinkChanged
     }
 
     /// The path relative to the workspace root (invalid UTF-8 shown as U+FFFD).
     public var path: String
-    /// Why it was left out.
+    /// Why it is listed.
     public var reason: Reason
 
     /// Creates a skipped-path value.
@@ -37,7 +52,8 @@ public struct Snapshot: Sendable, Hashable, Codable {
     public var commit: ObjectID
     /// Its parent: the last commit before the step (a seed or the previous step).
     public var parent: ObjectID
-    /// What was in the worktree but could not be committed.
+    /// The step's findings: what was in the worktree but could not be committed, or not
+    /// faithfully (see `SkippedPath.Reason`).
     public var skipped: [SkippedPath]
 
     /// Creates a snapshot value (for example from a run's records).
@@ -50,6 +66,32 @@ public struct Snapshot: Sendable, Hashable, Codable {
         self.parent = parent
         self.skipped = skipped
     }
+}
+
+/// The bounds of one step's snapshot. What exceeds them is left out and listed as `overBudget`
+/// (or `pathTooLong`).
+public struct SnapshotBudget: Sendable, Hashable, Codable {
+    /// Bytes of new or changed file content one snapshot reads (default 256 MiB).
+    public var maximumNewBytes: Int64
+    /// Files and links the step's tree may hold (default 100,000).
+    public var maximumFiles: Int
+    /// Bytes of a path relative to the worktree (default 3,072): longer paths could not be
+    /// checked out again under a folder (Linux's `PATH_MAX` is 4,096 for the whole path).
+    public var maximumPathBytes: Int
+
+    /// Creates a budget.
+    public init(maximumNewBytes: Int64 = 256 << 20, maximumFiles: Int = 100_000, maximumPathBytes: Int = 3072) {
+        self.maximumNewBytes = maximumNewBytes
+        self.maximumFiles = maximumFiles
+        self.maximumPathBytes = maximumPathBytes
+    }
+
+    /// The defaults.
+    public static let standard = SnapshotBudget()
+
+    /// Files larger than this are streamed to the object store in chunks instead of being read
+    /// whole (1 MiB).
+    static let streamingThreshold: Int64 = 1 << 20
 }
 
 /// What a step commit records about its step (written as trailers).
@@ -91,21 +133,35 @@ public struct StepStamp: Sendable, Hashable, Codable {
 /// The working folder of one episode: a clone of a fixture repository in which seed commits land
 /// and each agent step is committed as a snapshot.
 ///
-/// The workspace remembers its own tip, so whatever the agent does to `.git` (commits, branch
-/// switches, a broken index) does not change what a step's parent is.
+/// The episode folder (mode 0700) holds two folders: `work/`, the worktree the agent writes, and
+/// `git/`, the git directory. No file in the worktree is ever read by libgit2: the git directory
+/// is opened bare and the workspace stages files itself, so an agent's `.gitattributes`,
+/// `.gitignore` or `.git` changes nothing in what is recorded. The worktree holds a `.git` file
+/// (`gitdir: <git directory>`) so that `git log` works for the agent; give the agent
+/// `gitDirectory` read-only. That file is never stored; a change to it is a finding.
+///
+/// The workspace remembers its own tip, so whatever happens in the git directory (commits,
+/// branch switches, a broken index) does not change what a step's parent is.
 public final class Workspace {
-    /// The workspace folder (the working tree), without trailing slash.
+    /// The worktree (the agent's working folder), without trailing slash.
     public let path: String
-    /// The workspace's repository.
+    /// The episode folder that holds the worktree and the git directory.
+    public let folder: String
+    /// The git directory, outside the worktree, ending in `/`.
+    public var gitDirectory: String { repository.gitDirectory }
+    /// The workspace's repository (opened bare).
     public let repository: Repository
     /// The branch the workspace's commits go on.
     public let branch: String
     /// The last commit landed (fixture base, seed or step).
     public private(set) var tip: ObjectID
+    /// The bounds of each snapshot; change them before a step to take effect for it.
+    public var budget: SnapshotBudget = .standard
     /// The last commit whose objects are on disk.
     private var published: ObjectID
 
-    private init(path: String, repository: Repository, branch: String, tip: ObjectID) {
+    private init(folder: String, path: String, repository: Repository, branch: String, tip: ObjectID) {
+        self.folder = folder
         self.path = path
         self.repository = repository
         self.branch = branch
@@ -113,25 +169,34 @@ public final class Workspace {
         published = tip
     }
 
-    /// Clones a fixture repository into a new workspace folder.
+    /// The content of the worktree's `.git` file.
+    var gitLink: [UInt8] { Array("gitdir: \(repository.gitDirectory.dropLast())\n".utf8) }
+
+    /// Clones a fixture repository into a new episode folder.
     ///
     /// A fixture whose objects are all packed (as `Fixture.build` writes them) is cloned by
-    /// hard-linking its packs (copying them across file systems) into a fresh repository and
-    /// checking out its `HEAD`; any other repository goes through libgit2's local clone.
+    /// hard-linking its packs (copying them across file systems) into a fresh git directory;
+    /// any other repository goes through libgit2's local clone. The commit is then checked out
+    /// into `work/`.
     /// - Parameters:
     ///   - fixtureRepository: the fixture repository (as `Fixture.build` writes it), or a run's
     ///     repository when resuming.
-    ///   - path: the new workspace folder; must not exist or be empty.
+    ///   - path: the new episode folder; must not exist or be empty. It is made mode 0700 and
+    ///     receives `work/` (the worktree, `Workspace.path`) and `git/` (`Workspace.gitDirectory`).
     ///   - commit: the commit to start from (to resume an episode); nil for the source's `HEAD`.
     /// - Returns: the workspace, checked out at `commit` or the source's `HEAD`, on the source's
     ///   `HEAD` branch (`refs/heads/main` when a commit is given).
     /// - Throws: `GitError` when the source cannot be read, the commit is not in it, or the folder
     ///   cannot be written.
     public static func create(from fixtureRepository: String, at path: String, commit: ObjectID? = nil) throws -> Workspace {
-        if try FileSystem.status(path) != nil, try !FileSystem.entries(of: path).isEmpty {
-            throw GitError(kind: .invalidInput, function: "Workspace.create", message: "the workspace folder is not empty", location: path,
+        let folder = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        if try FileSystem.status(folder) != nil, try !FileSystem.entries(of: folder).isEmpty {
+            throw GitError(kind: .invalidInput, function: "Workspace.create", message: "the workspace folder is not empty", location: folder,
                            hint: "give each episode a fresh folder")
         }
+        let work = folder + "/work", gitFolder = folder + "/git"
+        try FileSystem.makePrivateDirectory(folder)
+        try FileSystem.makePrivateDirectory(work)
         let source = try Repository.open(at: fixtureRepository)
         let branch: String
         let tip: ObjectID
@@ -142,37 +207,97 @@ public final class Workspace {
             let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, source.pointer) })
             (branch, tip) = (String(cString: git_reference_name(head.pointer)), ObjectID(git_reference_target(head.pointer).pointee))
         }
-        let repository: Repository
         if let packs = try source.packFilesIfFullyPacked() {
-            repository = try Repository.create(at: path)
-            // No reflogs: the workspace's history is its commits; reflogs would only cost files.
-            try repository.setConfig("core.logAllRefUpdates", false)
-            let packFolder = repository.gitDirectory + "objects/pack/"
+            let created = try Repository.create(at: gitFolder, bare: true)
+            let packFolder = created.gitDirectory + "objects/pack/"
             for pack in packs {
                 try FileSystem.linkOrCopy(source.gitDirectory + "objects/pack/" + pack, to: packFolder + pack)
             }
-            try repository.updateRef(branch, to: tip)
-            if branch != "refs/heads/main" { try repository.setHead(branch) }
         } else {
             var options = git_clone_options()
             try check("git_clone_options_init", git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)))
             options.local = GIT_CLONE_LOCAL
+            options.bare = 1
             options.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
-            repository = Repository(try make("git_clone", location: fixtureRepository, hint: "check that the fixture repository exists and the workspace folder is writable") {
-                git_clone(&$0, fixtureRepository, path, &options)
+            _ = Repository(try make("git_clone", location: fixtureRepository, hint: "check that the fixture repository exists and the workspace folder is writable") {
+                git_clone(&$0, fixtureRepository, gitFolder, &options)
             })
-            try repository.updateRef(branch, to: tip)
-            try repository.setHead(branch)
         }
-        // Files are stored byte for byte: no end-of-line conversion, keyword expansion or filter
-        // that a `.gitattributes` in the fixture (or one the agent writes) could ask for, so a
-        // step's diff holds exactly the bytes the agent left.
+        try FileSystem.makePrivateDirectory(gitFolder)
+        // Opened bare whatever the configuration says: libgit2 never looks at the worktree.
+        let repository = try Repository.open(at: gitFolder, bare: true)
+        // No reflogs: the workspace's history is its commits; reflogs would only cost files.
+        try repository.setConfig("core.logAllRefUpdates", false)
+        // For the git CLI in the sandbox, which reaches this folder through the worktree's `.git`
+        // file: a repository with a worktree (the folder holding that file).
+        try repository.setConfig("core.bare", false)
+        try repository.updateRef(branch, to: tip)
+        try repository.setHead(branch)
+        // Files are stored byte for byte: no end-of-line conversion, keyword expansion or filter,
+        // and diffs use the default text driver whatever a committed `.gitattributes` asks for
+        // (this file outranks every `.gitattributes`).
         try FileSystem.makeDirectory(repository.gitDirectory + "info")
-        try FileSystem.replaceContents(of: repository.gitDirectory + "info/attributes", with: Array("* -text -filter -ident\n".utf8))
-        try repository.checkout(tip, targetDirectory: nil)
+        try FileSystem.replaceContents(of: repository.gitDirectory + "info/attributes", with: Array(Self.attributes.utf8))
+        try repository.checkout(tip, targetDirectory: work, updateIndex: true)
         try repository.bufferObjects()
-        let root = path.hasSuffix("/") ? String(path.dropLast()) : path
-        return Workspace(path: root, repository: repository, branch: branch, tip: tip)
+        let workspace = Workspace(folder: folder, path: work, repository: repository, branch: branch, tip: tip)
+        try workspace.writeGitLink()
+        return workspace
+    }
+
+    /// The workspace's `info/attributes`: no conversion or filter, the default diff driver.
+    static let attributes = "* -text -filter -ident diff -merge\n"
+
+    /// The content of a worktree file, read through the hostile-safe layer: no link followed, only
+    /// a regular file, at most `limit` bytes.
+    /// - Parameters:
+    ///   - relative: the path relative to the worktree (`src/app.py`).
+    ///   - limit: the most bytes to read (default 16 MiB).
+    /// - Returns: the bytes, or nil when nothing is at that path.
+    /// - Throws: `GitError` when the path or a folder on its way is a link, FIFO, socket, device
+    ///   or folder, or the file is larger than `limit`.
+    public func fileContent(_ relative: String, limit: Int = 16 << 20) throws -> [UInt8]? {
+        try Self.validate(relativePath: relative)
+        do {
+            let root = try FileDescriptor.openDirectory(path: path)
+            defer { root.close() }
+            return try HostileFiles.read(HostileFiles.components(relative), under: root, limit: limit)
+        } catch {
+            throw GitError(error, function: "Workspace.fileContent", base: path)
+        }
+    }
+
+    /// Writes the worktree's `.git` file (replacing whatever file or link is there).
+    private func writeGitLink() throws {
+        do {
+            let root = try FileDescriptor.openDirectory(path: path)
+            defer { root.close() }
+            try root.remove(WorktreeStaging.gitName)
+            try HostileFiles.write(gitLink, to: [WorktreeStaging.gitName], under: root)
+        } catch {
+            throw GitError(error, function: "Workspace: writing .git", base: path)
+        }
+    }
+
+    /// Checks the worktree's `.git` file; when it is not exactly what the workspace wrote, returns
+    /// the finding and writes it back if it was a file or link (a folder is left alone).
+    private func checkGitLink() throws -> SkippedPath? {
+        let root: FileDescriptor
+        do { root = try FileDescriptor.openDirectory(path: path) } catch { throw GitError(error, function: "Workspace.snapshot", base: path) }
+        defer { root.close() }
+        let name = WorktreeStaging.gitName
+        let current: [UInt8]?
+        do {
+            current = try HostileFiles.read([name], under: root, limit: 4096)
+        } catch {
+            current = []
+        }
+        if current == gitLink { return nil }
+        if let status = try? root.status(of: name), status.kind == .directory {
+            return SkippedPath(path: ".git", reason: .gitLinkChanged)
+        }
+        try writeGitLink()
+        return SkippedPath(path: ".git", reason: .gitLinkChanged)
     }
 
     // MARK: Seeds
@@ -236,7 +361,7 @@ public final class Workspace {
         for relative in order {
             var text = contents[relative]!
             let blob = try text.withUTF8 { try repository.writeObject(UnsafeRawBufferPointer($0), type: GIT_OBJECT_BLOB, location: relative) }
-            let executable = try FileSystem.status(path + "/" + relative).map { $0.st_mode & S_IXUSR != 0 } ?? false
+            let executable = try FileSystem.status(path + "/" + relative).map { $0.st_mode & S_IXUSR != 0 && $0.st_mode & S_IFMT == S_IFREG } ?? false
             updates.append((relative, blob, executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
         }
         let tree = try updatedTree(try repository.treeHandle(ofCommit: tip), updates)
@@ -260,11 +385,11 @@ public final class Workspace {
         }
     }
 
-    /// The text of a worktree file, or nil when it does not exist.
+    /// The text of a worktree file, or nil when it does not exist (read through the
+    /// hostile-safe layer, at most 16 MiB).
     private func currentText(_ relative: String) throws -> String? {
-        let file = path + "/" + relative
-        guard try FileSystem.status(file) != nil else { return nil }
-        guard let text = String(validating: try FileSystem.contents(of: file), as: UTF8.self) else {
+        guard let bytes = try fileContent(relative) else { return nil }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw GitError(kind: .invalidInput, function: "Workspace.land", message: "the file is not UTF-8 text", location: relative,
                            hint: "seed only text files")
         }
@@ -274,10 +399,14 @@ public final class Workspace {
     /// Writes the seeded files, the buffered objects, moves the branch to the tip and refreshes
     /// the index entries of the seeded files (their blobs are the ones just committed).
     private func publish(_ files: [String: String]) throws {
-        for (relative, text) in files.sorted(by: { $0.key < $1.key }) {
-            let file = path + "/" + relative
-            try FileSystem.makeDirectory((file as NSString).deletingLastPathComponent)
-            try FileSystem.replaceContents(of: file, with: Array(text.utf8))
+        do {
+            let root = try FileDescriptor.openDirectory(path: path)
+            defer { root.close() }
+            for (relative, text) in files.sorted(by: { $0.key < $1.key }) {
+                try HostileFiles.write(Array(text.utf8), to: HostileFiles.components(relative), under: root)
+            }
+        } catch {
+            throw GitError(error, function: "Workspace.land", base: path)
         }
         try repository.writeBufferedObjects(tip: tip, known: published)
         published = tip
@@ -285,10 +414,16 @@ public final class Workspace {
         guard !files.isEmpty else { return }
         let index = try repositoryIndex()
         let tree = try repository.treeHandle(ofCommit: tip)
+        let root: FileDescriptor
+        do { root = try FileDescriptor.openDirectory(path: path) } catch { throw GitError(error, function: "Workspace.land", base: path) }
+        defer { root.close() }
         for relative in files.keys.sorted() {
-            guard let info = try FileSystem.status(path + "/" + relative) else { continue }
+            let components = HostileFiles.components(relative)
+            guard let parent = try? HostileFiles.openParent(of: components, under: root) else { continue }
+            defer { parent.close() }
+            guard let status = try? parent.status(of: components.last!) else { continue }
             let entry = TreeEntryHandle(try make("git_tree_entry_bypath", location: relative) { git_tree_entry_bypath(&$0, tree.pointer, relative) })
-            try WorktreeStaging.add(relative, info: info, mode: git_tree_entry_filemode(entry.pointer).rawValue,
+            try WorktreeStaging.add(Array(relative.utf8), status: status, mode: git_tree_entry_filemode(entry.pointer).rawValue,
                                     blob: ObjectID(git_tree_entry_id(entry.pointer).pointee), to: index)
         }
         try write(index)
@@ -311,10 +446,14 @@ public final class Workspace {
     ///
     /// Edits, new files (also in new folders, also ignored ones: ignore rules are not honoured,
     /// so nothing hides from the step's diff), deletions, renames, mode changes, symbolic links
-    /// (stored as links) and binary files all enter the commit, also inside nested repositories;
-    /// no `.git` is ever read. FIFOs, sockets, devices, names that are not UTF-8 and the `.git`
-    /// of nested repositories are left out and listed. The index is written afterwards, so the
-    /// next snapshot re-reads only changed files.
+    /// (stored as links), binary files and names that are not UTF-8 (as raw bytes) all enter the
+    /// commit, also inside nested repositories; no `.git` is ever read and the worktree's own
+    /// `.git` file is never stored. The walk is iterative and descriptor-relative, never follows
+    /// a link and never opens a FIFO or device blocking; large files are streamed to the object
+    /// store. The step's findings (`Snapshot.skipped`) list FIFOs, sockets, devices, nested `.git`
+    /// folders, names that are not UTF-8, paths too long, unreadable files, what exceeds `budget`,
+    /// removed setuid/setgid bits (removed on the host through the open file) and a changed `.git`
+    /// file. The index is written afterwards, so the next snapshot re-reads only changed files.
     /// - Parameter stamp: the episode, step and task (signature, time and trailers follow).
     /// - Returns: the step commit, its parent and the skipped paths.
     /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
@@ -322,7 +461,8 @@ public final class Workspace {
         try requireGitDirectory()
         try repository.forgetBufferedObjects()
         let index = try repositoryIndex()
-        var staging = try WorktreeStaging(root: path, repository: repository, index: index, indexFile: repository.gitDirectory + "index")
+        let linkFinding = try checkGitLink()
+        var staging = try WorktreeStaging(root: path, repository: repository, index: index, indexFile: repository.gitDirectory + "index", budget: budget)
         try staging.run()
         var treeOid = git_oid()
         try check("git_index_write_tree", git_index_write_tree(&treeOid, index.pointer), location: path)
@@ -334,7 +474,7 @@ public final class Workspace {
         try write(index)
         try repository.overwriteLooseRef(branch, to: commit)
         try restoreHead()
-        return Snapshot(commit: commit, parent: parent, skipped: staging.skipped)
+        return Snapshot(commit: commit, parent: parent, skipped: (linkFinding.map { [$0] } ?? []) + staging.skipped)
     }
 
     /// The diff of a step: its parent against its commit (agent changes only, never seeds).

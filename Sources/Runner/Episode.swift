@@ -77,8 +77,10 @@ enum EpisodeExecution {
             throw HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository)
                 ?? HarnessFault(reason: "the workspace of \(setup.id) could not be made (\(error))", fix: "repair what the message names")
         }
+        // The git directory lies outside the worktree; the agent sees it read-only (for `git log`).
         let context = AgentContext(scenarioID: setup.plan.scenarioID, workspace: workspace.path, constraint: setup.plan.constraint,
-                                   sessionID: setup.id, sandbox: setup.sandbox, stepTimeout: setup.stepTimeout)
+                                   sessionID: setup.id, sandbox: setup.sandbox, stepTimeout: setup.stepTimeout,
+                                   readOnlyPaths: [String(workspace.gitDirectory.dropLast())])
         for planned in setup.plan.steps where planned.number >= first {
             let clock = ContinuousClock()
             let started = clock.now
@@ -175,7 +177,8 @@ enum EpisodeExecution {
         for block in planned.seeds {
             let current: String
             if let text = texts[block.path] { current = text } else {
-                guard let data = FileManager.default.contents(atPath: workspace.path + "/" + block.path) else {
+                // The agent's file: read without following links, only if regular, bounded.
+                guard let data = try workspace.fileContent(block.path) else {
                     throw RunStoreError.missing(path: block.path, what: "file for pressure block '\(block.blockID)' in the workspace")
                 }
                 current = String(decoding: data, as: UTF8.self)

@@ -20,7 +20,7 @@ struct DiffTests {
         return (first, second)
     }
 
-    @Test("patch text equals `git diff A B` for edits, additions, deletions, modes, links, binaries and missing newlines")
+    @Test("patch text equals `git diff --text A B` for edits, additions, deletions, modes, links, binaries and missing newlines")
     func patchMatchesGitCLI() throws {
         let folder = try TemporaryFolder()
         let dir = folder("repo")
@@ -49,11 +49,11 @@ struct DiffTests {
         })
         let repository = try Repository.open(at: dir)
         let diff = try repository.diff(from: a, to: b)
-        let cli = try git(["diff", a.description, b.description], in: dir).output
+        let cli = try git(["diff", "--text", a.description, b.description], in: dir).output
         #expect(diff.patch == cli)
         #expect(diff.files.map(\.path) == ["blob.bin", "code.py", "link", "long.txt", "new/deep/file.txt", "old.txt", "run.sh", "tail.txt"])
         let fromEmpty = try repository.diff(from: nil, to: a)
-        let cliFromEmpty = try git(["diff", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", a.description], in: dir).output
+        let cliFromEmpty = try git(["diff", "--text", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", a.description], in: dir).output
         #expect(fromEmpty.patch == cliFromEmpty)
         #expect(fromEmpty.files.allSatisfy { $0.status == .added })
     }

@@ -140,18 +140,19 @@ struct WorkspaceTests {
         #expect(diff.patch == (try git(["diff", "HEAD~", "HEAD"], in: episode.root).output))
     }
 
-    @Test("binary files are committed byte for byte and marked binary")
+    @Test("binary files are committed byte for byte and still diffed as text: no line hides behind a NUL byte")
     func binary() throws {
         let episode = try Episode()
         let bytes: [UInt8] = [0x89, 0x50, 0x4e, 0x47, 0, 0, 0xff, 0x10]
         let (snapshot, diff) = try episode.step { try writeBytes(bytes, to: episode.root + "/assets/logo.png") }
         #expect(diff.files.count == 1)
-        #expect(diff.files[0].status == .added && diff.files[0].isBinary && diff.files[0].hunks.isEmpty)
-        #expect(diff.patch.contains("Binary files /dev/null and b/assets/logo.png differ"))
+        #expect(diff.files[0].status == .added && !diff.files[0].isBinary)
+        #expect(diff.files[0].hunks.map { $0.lines.map(\.origin) } == [[.addition]])
+        #expect(!diff.patch.contains("Binary files"))
         #expect(try episode.workspace.repository.fileContent(at: snapshot.commit, path: "assets/logo.png") == bytes)
     }
 
-    @Test("FIFOs, sockets, non-UTF-8 names and nested .git folders are skipped and listed; a 50 MB file is committed")
+    @Test("FIFOs, sockets and nested .git folders are skipped and listed; non-UTF-8 names are stored and listed; a 50 MB file is committed")
     func awkwardWorktree() throws {
         let episode = try Episode()
         let big = [UInt8](repeating: 0, count: 50 * 1024 * 1024) + Array("end".utf8)
@@ -171,8 +172,8 @@ struct WorkspaceTests {
             SkippedPath(path: "src/pipe", reason: .fifo),
             SkippedPath(path: "vendor/lib/.git", reason: .nestedRepository),
         ])
-        #expect(diff.files.map(\.path) == ["data/big.bin", "kept.txt", "vendor/lib/file.txt"])
-        #expect(diff.files[0].isBinary)
+        #expect(diff.files.map(\.path) == ["caf\u{FFFD}.py", "data/big.bin", "kept.txt", "vendor/lib/file.txt"])
+        #expect(!diff.files[1].isBinary && diff.files[0].hunks.first?.lines.map(\.content) == ["x = 1"])
         #expect(try episode.workspace.repository.fileContent(at: snapshot.commit, path: "data/big.bin")?.count == big.count)
         // A second snapshot with nothing changed is an empty step, skipping the same paths.
         let again = try episode.workspace.snapshot(StepStamp(episode: "ep-1", step: 2, task: "task-2"))
@@ -213,10 +214,10 @@ struct WorkspaceTests {
         #expect(try gitOutput(["status", "--porcelain"], in: episode.root) == "")
     }
 
-    @Test("a workspace whose .git the agent removed fails with a clear error")
+    @Test("a workspace whose git directory lost its objects fails with a clear error")
     func gitRemoved() throws {
         let episode = try Episode()
-        try FileManager.default.removeItem(atPath: episode.root + "/.git")
+        try FileManager.default.removeItem(atPath: episode.workspace.gitDirectory + "objects")
         let error = try #require(throws: GitError.self) { try episode.workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t")) }
         #expect(error.kind == .notFound && error.message == "the workspace's .git has lost its objects/pack folder")
         #expect(error.hint?.contains("Workspace.create(from:at:commit:)") == true)
