@@ -41,11 +41,11 @@ let package = Package(
         // hostile-safe file layer for folders an agent writes.
         .target(name: "Posix", dependencies: ["CPosix"]),
         .target(name: "GitStore", dependencies: ["CGit2", "Posix"]),
-        .target(name: "Sandbox", dependencies: ["CSeccomp"]),
+        .target(name: "Sandbox", dependencies: ["CSeccomp", "Posix"]),
         .target(name: "Checks", dependencies: ["GitStore"]),
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
         .target(name: "Agents", dependencies: ["Sandbox", "Yams"]),
-        .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Yams"]),
+        .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Posix", "Yams"]),
         .target(name: "Report", dependencies: ["Runner", "GitStore", "Checks"]),
 
         // The launcher: a small single-threaded C program; no Swift runs between fork and exec.

@@ -1,6 +1,7 @@
 import Agents
 import Checks
 import Foundation
+import Posix
 import GitStore
 import Sandbox
 import Scenarios
@@ -54,7 +55,8 @@ enum EpisodeExecution {
     /// repository damaged: `HarnessFault`) and failures of the sink are thrown, recording nothing.
     static func run(_ setup: EpisodeSetup, resume: EpisodeResumePoint?, sink: some EpisodeSink) async throws -> EpisodeEnd {
         let folder = setup.scratch.appendingPathComponent("\(setup.id)-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: folder) }
+        // Removed by descriptors: the agent may have left a tree deeper than any path can name.
+        defer { try? TreeRemoval.remove(folder.path) }
         var history = resume?.history ?? []
         var tip = resume?.tip ?? setup.fixtureCommit
         let first = (resume?.lastStep ?? 0) + 1
@@ -76,6 +78,14 @@ enum EpisodeExecution {
             // The workspace comes from the fixture (in scratch) or the run repository: never the agent's doing.
             throw HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository)
                 ?? HarnessFault(reason: "the workspace of \(setup.id) could not be made (\(error))", fix: "repair what the message names")
+        }
+        // A root runner's reduced-mode agent runs as another user: it must be able to enter the
+        // folders on the way to its workspace (the scratch is 0700) and read the git directory.
+        do {
+            let folders = [setup.scratch.path, workspace.folder, String(workspace.gitDirectory.dropLast())]
+            try await Blocking.run { try setup.sandbox.handOver(folders: folders) }
+        } catch {
+            throw HarnessFault(reason: "the workspace of \(setup.id) could not be handed to the agent's user (\(error))", fix: "repair what the message names")
         }
         // The git directory lies outside the worktree; the agent sees it read-only (for `git log`).
         let context = AgentContext(scenarioID: setup.plan.scenarioID, workspace: workspace.path, constraint: setup.plan.constraint,

@@ -1,4 +1,5 @@
 import Foundation
+import Posix
 
 /// The one-writer lock of a run folder: an exclusive `flock` on `<run>/lock`, held for the whole
 /// of a writing command (`run`, `resume`, `rescore`).
@@ -145,7 +146,7 @@ enum ScratchCleanup {
     /// Removes a folder (now) and forgets it.
     static func remove(_ folder: URL) {
         state.lock.withLock { _ = state.folders.remove(folder.path) }
-        try? FileManager.default.removeItem(at: folder)
+        try? TreeRemoval.remove(folder.path)
     }
 
     /// Removes the scratch folder a killed holder left. Processes that holder started may still
@@ -153,7 +154,7 @@ enum ScratchCleanup {
     /// folder is gone.
     static func removeStale(_ folder: URL) {
         for _ in 0..<50 {
-            try? FileManager.default.removeItem(at: folder)
+            try? TreeRemoval.remove(folder.path)
             if !FileManager.default.fileExists(atPath: folder.path) { return }
             usleep(20_000)
         }
@@ -191,7 +192,7 @@ enum ScratchCleanup {
             // Renamed away first, so the folder disappears at once for every thread still using it.
             let doomed = folder + ".removing-\(getpid())"
             let target = rename(folder, doomed) == 0 ? doomed : folder
-            for _ in 0..<3 { try? FileManager.default.removeItem(atPath: target) }
+            for _ in 0..<3 { try? TreeRemoval.remove(target) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Posix
 
 /// The user a reduced-mode command runs as when the runner is root.
 ///
@@ -43,16 +44,23 @@ extension Sandbox {
     }
 
     /// Gives the workspace (every file and folder in it, never following a symlink) to
-    /// ``agentUser``; does nothing when that is nil. The walk is iterative, holds one descriptor
-    /// per level below `maximumDepth` levels, never blocks on a FIFO or device, and refuses deeper trees.
-    /// - Parameters:
-    ///   - workspace: the workspace's absolute path.
-    ///   - maximumDepth: folders nested deeper than this are an error.
-    /// - Throws: ``SandboxError`` `.system` naming the path that could not be changed, or
-    ///   `.invalidCommand` for a tree deeper than `maximumDepth`.
-    public func handOver(workspace: String, maximumDepth: Int = 512) throws {
+    /// ``agentUser``; does nothing when that is nil. The walk is iterative, holds a bounded number
+    /// of descriptors at any depth, and never opens a FIFO or device.
+    /// - Parameter workspace: the workspace's absolute path.
+    /// - Throws: ``SandboxError`` `.system` naming the path that could not be changed.
+    public func handOver(workspace: String) throws {
         guard let user = agentUser else { return }
-        try changeOwner(of: workspace, to: user, maximumDepth: maximumDepth)
+        try changeOwner(of: workspace, to: user)
+    }
+
+    /// Gives folders on the way to a workspace (each folder itself, not its content) to
+    /// ``agentUser``, so that user can reach a workspace below folders only their owner may enter
+    /// (the runner's scratch is mode 0700); does nothing when that is nil.
+    /// - Parameter folders: absolute paths of folders the runner made.
+    /// - Throws: ``SandboxError`` `.system` naming the folder that could not be changed.
+    public func handOver(folders: [String]) throws {
+        guard let user = agentUser else { return }
+        try changeOwner(ofFolders: folders, to: user)
     }
 }
 
@@ -67,50 +75,53 @@ let uidZeroIsHostRoot: Bool = {
     }
 }()
 
-/// Changes the owner of `root` and everything below it to `user`, without following links.
-func changeOwner(of root: String, to user: AgentUser, maximumDepth: Int) throws {
-    let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
-    let top = open(root, flags)
-    guard top >= 0 else { throw SandboxError.system("open", "handing \(root) to \(user)") }
-    guard fchown(top, user.uid, user.gid) == 0 else {
+/// Changes the owner of `root` and everything below it to `user`, without following links or
+/// opening anything but folders: the Posix layer's walk (iterative, descriptor-relative, a bounded
+/// number of open descriptors at any depth).
+func changeOwner(of root: String, to user: AgentUser) throws {
+    let top = try openFolderNoFollow(root, for: user)
+    defer { top.close() }
+    try changeOwner(top.rawValue, name: nil, shown: root, to: user)
+    do {
+        try TreeWalk.walk(top) { entry in
+            try changeOwner(entry.parent.rawValue, name: entry.name, shown: root + "/" + String(decoding: entry.path, as: UTF8.self), to: user)
+            return .descend
+        }
+    } catch let error as PosixError {
+        throw SandboxError(.system, "handing \(root) to \(user) failed: \(error)")
+    }
+}
+
+/// Changes the owner of each folder (not what is in it) to `user`, without following links.
+func changeOwner(ofFolders folders: [String], to user: AgentUser) throws {
+    for folder in folders {
+        let fd = try openFolderNoFollow(folder, for: user)
+        defer { fd.close() }
+        try changeOwner(fd.rawValue, name: nil, shown: folder, to: user)
+    }
+}
+
+private func openFolderNoFollow(_ path: String, for user: AgentUser) throws -> FileDescriptor {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { throw SandboxError.system("open", "handing \(path) to \(user)") }
+    return FileDescriptor(rawValue: fd)
+}
+
+/// `fchown` of an open folder (`name` nil) or `fchownat` of one entry of it, links not followed.
+private func changeOwner(_ folder: Int32, name: [UInt8]?, shown: String, to user: AgentUser) throws {
+    let result: Int32
+    if let name {
+        result = (name.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
+            fchownat(folder, $0.baseAddress!, user.uid, user.gid, AT_SYMLINK_NOFOLLOW)
+        }
+    } else {
+        result = fchown(folder, user.uid, user.gid)
+    }
+    guard result == 0 else {
         let e = errno
-        close(top)
         let hint = e == EINVAL
             ? "uid or gid is not mapped in this user namespace; set SandboxOptions.reducedModeUser to a mapped pair"
             : "run the runner as root or hand the workspace to \(user) yourself"
-        throw SandboxError(.system, "fchown of \(root) to \(user) failed: \(hint)", errno: e)
-    }
-    // A stack of open folders with the names walked to reach them (for messages).
-    var stack: [(dir: OpaquePointer, path: String)] = []
-    guard let first = fdopendir(top) else { close(top); throw SandboxError.system("fdopendir", "listing \(root)") }
-    stack.append((first, root))
-    defer { for entry in stack { closedir(entry.dir) } }
-    while let (dir, path) = stack.last {
-        guard let entry = readdir(dir) else {
-            closedir(dir)
-            stack.removeLast()
-            continue
-        }
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-        if name == [46] || name == [46, 46] { continue }
-        let fd = dirfd(dir)
-        let shown = path + "/" + String(decoding: name, as: UTF8.self)
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
-        let changed = fchownat(fd, cName, user.uid, user.gid, AT_SYMLINK_NOFOLLOW)
-        guard changed == 0 else { throw SandboxError.system("fchownat", "handing \(shown) to \(user)") }
-        var isFolder = entry.pointee.d_type == UInt8(DT_DIR)
-        if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
-            var st = stat()
-            let rc = fstatat(fd, cName, &st, AT_SYMLINK_NOFOLLOW)
-            isFolder = rc == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-        }
-        guard isFolder else { continue }
-        guard stack.count < maximumDepth else {
-            throw SandboxError(.invalidCommand, "\(shown) lies deeper than \(maximumDepth) folders; flatten the tree before handing it to \(user)")
-        }
-        let child = openat(fd, cName, flags)
-        guard child >= 0 else { throw SandboxError.system("openat", "handing \(shown) to \(user)") }
-        guard let childDir = fdopendir(child) else { close(child); throw SandboxError.system("fdopendir", "listing \(shown)") }
-        stack.append((childDir, shown))
+        throw SandboxError(.system, "changing the owner of \(shown) to \(user) failed: \(hint)", errno: e)
     }
 }

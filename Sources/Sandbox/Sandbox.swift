@@ -302,7 +302,7 @@ public final class Sandbox: Sendable {
             // One stat per spawn; the walk runs only when the workspace is not the agent's yet.
             var st = stat()
             guard stat(workspace, &st) == 0 else { throw SandboxError.system("stat", "checking the owner of \(workspace)") }
-            if st.st_uid != user.uid || st.st_gid != user.gid { try changeOwner(of: workspace, to: user, maximumDepth: 512) }
+            if st.st_uid != user.uid || st.st_gid != user.gid { try changeOwner(of: workspace, to: user) }
         }
         let scratch: String? = mode == .full ? nil : try makeScratchDirectory()
         let hidden = options.hiddenPaths.compactMap(realPath)

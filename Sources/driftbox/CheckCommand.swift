@@ -28,15 +28,3 @@ struct CheckCommand: AsyncParsableCommand {
         print("ok: \(folder.path)\(findings.isEmpty ? "" : " (\(findings.count) thing(s) `driftbox resume` repairs)")")
     }
 }
-
-extension RunOptions {
-    /// The step timeout, mode and policy of these options that the command line names, as a
-    /// resume request (a value equal to its default cannot be told apart from an absent one by
-    /// the argument parser, so the arguments themselves are looked at).
-    func resumeRequest(arguments: [String] = CommandLine.arguments) -> ResumeRequest {
-        func given(_ name: String) -> Bool { arguments.contains { $0 == name || $0.hasPrefix(name + "=") } }
-        return ResumeRequest(stepTimeout: given("--step-timeout") ? stepTimeout : nil,
-                             sandboxMode: given("--mode") ? sandboxMode : nil,
-                             policy: given("--policy") ? policy : nil)
-    }
-}

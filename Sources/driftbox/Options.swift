@@ -107,6 +107,38 @@ struct ExecutionOptions: ParsableArguments {
     }
 }
 
+/// The options of `resume`: the run's recorded settings stand unless one is named, and a named
+/// value that differs from the recorded one is refused by the runner.
+struct ResumeOptions: ParsableArguments {
+    @Option(name: .customShort("j"), help: "Episodes to run at once, 1 to \(ExecutionOptions.maximumJobs) (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("The run's step limit in seconds, if named: must equal the recorded one.", valueName: "seconds"),
+            transform: Seconds.parse)
+    var stepTimeout: Double?
+
+    @Option(help: "The run's sandbox mode, if named: must equal the recorded one.")
+    var mode: ModeChoice?
+
+    @Option(help: "The run's sandbox policy, if named: must equal the recorded one.")
+    var policy: PolicyChoice?
+
+    @Option(help: "Progress display.")
+    var progress: ProgressChoice = .auto
+
+    func validate() throws {
+        guard (1...ExecutionOptions.maximumJobs).contains(jobs) else { throw ValidationError("-j must be from 1 to \(ExecutionOptions.maximumJobs)") }
+    }
+
+    /// Jobs and progress for the runner (the recorded settings replace the rest).
+    var runOptions: RunOptions { RunOptions(jobs: jobs, progress: progress.style) }
+
+    /// What the command line names of the recorded settings.
+    var request: ResumeRequest {
+        ResumeRequest(stepTimeout: stepTimeout.map(Seconds.duration), sandboxMode: mode?.request, policy: policy?.value)
+    }
+}
+
 /// "Did you mean" for a mistyped value of an enumerated option: ArgumentParser lists the values
 /// but suggests only option names.
 enum ValueSuggestion {

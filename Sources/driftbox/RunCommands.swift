@@ -90,12 +90,12 @@ struct ResumeCommand: AsyncParsableCommand {
     @Argument(help: "The run folder.")
     var run: String
 
-    @OptionGroup var execution: ExecutionOptions
+    @OptionGroup var execution: ResumeOptions
 
     func run() async throws {
         try await failing("resume") {
             let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
-            try finish(try await Runner.resume(folder, options: execution.runOptions, requested: execution.runOptions.resumeRequest(), makeAgent: Runner.standardAgents))
+            try finish(try await Runner.resume(folder, options: execution.runOptions, requested: execution.request, makeAgent: Runner.standardAgents))
         }
     }
 }
