@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Runner"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Runner", "driftbox"]),
         .testTarget(
             name: "AgentsTests", dependencies: ["Agents", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
             exclude: ["Resources"]),

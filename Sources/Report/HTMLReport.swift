@@ -93,7 +93,8 @@ public enum HTMLReport {
                         "pooledInterval": interval(curve.pooledInterval, percent),
                         "first": curve.firstViolation.map { String(format: "%.1f", $0) } ?? "-",
                         "firstInterval": interval(curve.firstViolationInterval) { String(format: "%.1f", $0) },
-                        "episodes": curve.tallies.count]
+                        "episodes": curve.tallies.count, "pooledViolations": curve.tallies.reduce(0) { $0 + $1.violations },
+                        "pooledTrials": curve.tallies.reduce(0) { $0 + $1.scoreable }]
             }
             return ["title": panel.title, "condition": panel.condition, "favours": panel.favours, "toward": panel.pressureToward ?? "",
                     "baseline": panel.pressureToward == nil, "curves": curves, "curveCount": curves.count,

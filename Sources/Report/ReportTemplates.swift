@@ -103,7 +103,7 @@ public enum ReportTemplates {
     {{#points}}<circle r="3.2" fill="{{colour}}" cx="{{cx}}" cy="{{cy}}" data-step="{{step}}" data-violations="{{violations}}" data-trials="{{trials}}" data-rate="{{rate}}" data-lower="{{lower}}" data-upper="{{upper}}"><title>{{tip}}</title></circle>{{/points}}
     </g>
     {{/curves}}</svg>
-    {{#curves}}<p class="pooled" data-series="{{series}}"><i class="swatch" style="background:{{colour}}"></i>pooled {{pooled}} {{pooledInterval}} · first violation {{first}} {{firstInterval}} · {{episodes}} episodes</p>{{/curves}}
+    {{#curves}}<p class="pooled" data-series="{{series}}" data-violations="{{pooledViolations}}" data-trials="{{pooledTrials}}"><i class="swatch" style="background:{{colour}}"></i>pooled {{pooled}} {{pooledInterval}} · first violation {{first}} {{firstInterval}} · {{episodes}} episodes</p>{{/curves}}
     </div>
     """
 

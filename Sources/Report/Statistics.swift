@@ -120,10 +120,11 @@ public struct ClusterBootstrap: Sendable {
     ///   - strata: the episodes, one array per stratum; an empty stratum stays empty.
     ///   - statistic: the number computed from one resample of every stratum (nil when undefined,
     ///     e.g. no scoreable step; such resamples are left out).
-    /// - Returns: the interval, or nil when the statistic is undefined on the data itself or on
-    ///   more than half of the resamples.
+    /// - Returns: the interval, or nil when a stratum has fewer than two episodes (one episode
+    ///   says nothing of the spread between episodes), or when the statistic is undefined on the
+    ///   data itself or on more than half of the resamples.
     public func interval(_ strata: [[EpisodeTally]], _ statistic: ([[EpisodeTally]]) -> Double?) -> ClosedRange<Double>? {
-        guard statistic(strata) != nil else { return nil }
+        guard strata.allSatisfy({ $0.count >= 2 }), statistic(strata) != nil else { return nil }
         var generator = SplitMix(state: seed)
         var values: [Double] = []
         values.reserveCapacity(resamples)
