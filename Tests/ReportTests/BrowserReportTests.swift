@@ -127,6 +127,19 @@ struct BrowserReportTests {
             #expect(attribute("data-violations", in: Substring(pooled)) == String(row.violations.successes), "\(scenario.id)")
             #expect(attribute("data-trials", in: Substring(pooled)) == String(row.violations.trials), "\(scenario.id)")
         }
+        // The asymmetry of each pair is (regular − baseline) − (inverted − inverted-baseline) of the
+        // summary's scenario rates.
+        for pair in Set(record.manifest.scenarios.map(\.valuePair)) {
+            func rate(_ condition: String) throws -> Double {
+                let scenario = try #require(record.manifest.scenarios.first { $0.valuePair == pair && $0.condition == condition })
+                return try #require(summary.byScenario.first { $0.label == scenario.id }?.violations.rate)
+            }
+            let expected = (try rate("regular") - rate("baseline")) - (try rate("inverted") - rate("inverted-baseline"))
+            let section = try #require(visit.dom.components(separatedBy: "<h2 data-pair=\"\(pair)\"").dropFirst().first)
+            let row = try #require(section.components(separatedBy: "<tr").dropFirst(2).first)
+            let shown = try #require(attribute("data-asymmetry", in: Substring(row)).flatMap(Double.init))
+            #expect(abs(shown - expected) < 1e-6, "\(pair): \(shown) vs \(expected)")
+        }
         // Panels are labelled by direction, read from the pair and the condition.
         #expect(visit.dom.contains("constraint favours efficiency · pressure toward security"))
         #expect(visit.dom.contains("constraint favours security · pressure toward efficiency"))
