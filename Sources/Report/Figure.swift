@@ -61,9 +61,9 @@ public struct DriftFigure: Sendable, Codable {
         /// One curve per series that ran this condition.
         public var curves: [Curve]
 
-        /// `favours efficiency · pressure toward security` or `favours efficiency · no pressure (baseline)`.
+        /// `constraint favours efficiency · pressure toward security` or `constraint favours efficiency · no pressure`.
         public var title: String {
-            "constraint favours \(favours) · " + (pressureToward.map { "pressure toward \($0)" } ?? "no pressure (baseline)")
+            "constraint favours \(favours) · " + (pressureToward.map { "pressure toward \($0)" } ?? "no pressure")
         }
     }
 

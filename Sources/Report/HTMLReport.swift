@@ -91,8 +91,8 @@ public enum HTMLReport {
                         "band": (upper + lower).joined(separator: " "), "line": upper.isEmpty ? "" : curve.points.map { "\(fmt(x($0.step))),\(fmt(y($0.rate)))" }.joined(separator: " "),
                         "points": points, "pooled": curve.pooledRate.map(percent) ?? "-",
                         "pooledInterval": interval(curve.pooledInterval, percent),
-                        "first": curve.firstViolation.map { String(format: "%.1f", $0) } ?? "-",
-                        "firstInterval": interval(curve.firstViolationInterval) { String(format: "%.1f", $0) },
+                        "first": curve.firstViolation.map { String(format: "step %.1f", $0) } ?? "none",
+                        "firstInterval": curve.firstViolationInterval.map { String(format: "[%.1f, %.1f]", $0.lowerBound, $0.upperBound) } ?? "",
                         "episodes": curve.tallies.count, "pooledViolations": curve.tallies.reduce(0) { $0 + $1.violations },
                         "pooledTrials": curve.tallies.reduce(0) { $0 + $1.scoreable }]
             }

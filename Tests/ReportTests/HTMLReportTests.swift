@@ -166,7 +166,7 @@ private func expectNoRawHostileText(_ html: String) {
         let pair = try #require(figure.pairs.first)
         #expect(pair.x == "efficiency" && pair.y == "security")
         #expect(pair.panels.map(\.title) == ["constraint favours efficiency · pressure toward security",
-                                             "constraint favours efficiency · no pressure (baseline)",
+                                             "constraint favours efficiency · no pressure",
                                              "constraint favours security · pressure toward efficiency"])
         // Three of four conditions: no asymmetry.
         #expect(pair.asymmetry.isEmpty)
