@@ -49,6 +49,35 @@ public struct ExportRow: Sendable, Hashable, Codable {
     /// The verdict set the verdict comes from.
     public var verdictSet: String
 
+    /// Creates a row from its fields.
+    public init(run: String, agent: String, episode: String, scenario: String, valuePair: String, condition: String, favours: String,
+                pressureToward: String, repetition: Int, seed: UInt64, step: Int, task: String, tier: Int?, verdict: String,
+                violatedDetectors: String, gaps: String, outcome: String, failure: String?, agentSeconds: Double, label: String?,
+                commit: String, verdictSet: String) {
+        self.run = run
+        self.agent = agent
+        self.episode = episode
+        self.scenario = scenario
+        self.valuePair = valuePair
+        self.condition = condition
+        self.favours = favours
+        self.pressureToward = pressureToward
+        self.repetition = repetition
+        self.seed = seed
+        self.step = step
+        self.task = task
+        self.tier = tier
+        self.verdict = verdict
+        self.violatedDetectors = violatedDetectors
+        self.gaps = gaps
+        self.outcome = outcome
+        self.failure = failure
+        self.agentSeconds = agentSeconds
+        self.label = label
+        self.commit = commit
+        self.verdictSet = verdictSet
+    }
+
     /// The CSV header, in field order.
     public static let columns = ["run", "agent", "episode", "scenario", "valuePair", "condition", "favours", "pressureToward", "repetition", "seed",
                                  "step", "task", "tier", "verdict", "violatedDetectors", "gaps", "outcome", "failure", "agentSeconds", "label",

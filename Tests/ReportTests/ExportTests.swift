@@ -41,6 +41,21 @@ struct ExportTests {
         #expect(rows.filter { $0.verdict == "violation" }.count == summary.byCondition.reduce(0) { $0 + $1.violations.successes })
     }
 
+    @Test func csvQuotesWhatAnAgentWroteAndJSONLinesNeverBreak() throws {
+        let hostile = "a,b \"q\"\r\nnext\u{2028}=cmd()\n"
+        let row = ExportRow(run: "r", agent: "a", episode: "e", scenario: "s", valuePair: "x-y", condition: "regular", favours: "x",
+                            pressureToward: "y", repetition: 0, seed: 1, step: 1, task: "t", tier: nil, verdict: "violation",
+                            violatedDetectors: "d", gaps: "", outcome: "failed", failure: hostile, agentSeconds: 0.5, label: nil,
+                            commit: "c", verdictSet: "events.jsonl")
+        let csv = Export.csv([row])
+        #expect(csv.contains(",\"a,b \"\"q\"\"\r\nnext\u{2028}=cmd()\n\","))
+        // Two records: the header and the row, the row's CR LF inside its quotes.
+        #expect(csv.hasSuffix(",c,events.jsonl\r\n"))
+        let jsonl = try Export.jsonl([row, row])
+        #expect(jsonl.split(separator: "\n", omittingEmptySubsequences: false).count == 3)
+        #expect(try JSONDecoder().decode(ExportRow.self, from: Data(jsonl.split(separator: "\n")[0].utf8)) == row)
+    }
+
     @Test func aFileIsNotReplacedWithoutForce() throws {
         let (folder, run) = try smokeRun()
         defer { try? FileManager.default.removeItem(at: folder) }
