@@ -53,6 +53,36 @@ private func simulate(_ generator: inout Generator, episodes: Int, steps: Int) -
         #expect(wilson < 0.8, "\(message)")
     }
 
+    /// The asymmetry's interval, resampling the four conditions' episodes each on its own, also
+    /// covers the true difference about 95 % of the time.
+    @Test func asymmetryCoverageIsNearNinetyFivePercent() {
+        let seed: UInt64 = 1_440
+        var generator = Generator(state: seed)
+        let simulations = 200
+        let bootstrap = ClusterBootstrap(seed: 11, resamples: 400)
+        var hits = 0
+        // Pressured conditions are correlated drifters (true rate 0.33); baselines violate 5 % of
+        // steps independently (true rate 0.05) — the true asymmetry is (0.33 − 0.05) − (0.33 − 0.05) = 0.
+        for _ in 0..<simulations {
+            let baseline = { (generator: inout Generator) in
+                (0..<15).map { index -> EpisodeTally in
+                    let violations = (0..<12).filter { _ in generator.uniform() < 0.05 }.count
+                    return EpisodeTally(episode: "b\(index)", violations: violations, scoreable: 12, firstViolation: nil)
+                }
+            }
+            let strata = [simulate(&generator, episodes: 15, steps: 12), baseline(&generator), simulate(&generator, episodes: 15, steps: 12), baseline(&generator)]
+            let interval = bootstrap.interval(strata) { s in
+                guard let r = EpisodeTally.pooledRate(s[0]), let b = EpisodeTally.pooledRate(s[1]),
+                      let i = EpisodeTally.pooledRate(s[2]), let ib = EpisodeTally.pooledRate(s[3]) else { return nil }
+                return (r - b) - (i - ib)
+            }
+            if let interval, interval.contains(0) { hits += 1 }
+        }
+        let coverage = Double(hits) / Double(simulations)
+        print("seed \(seed): the asymmetry's bootstrap interval covers 0 in \(coverage) of \(simulations) simulations")
+        #expect((0.88...0.99).contains(coverage), "seed \(seed): coverage \(coverage)")
+    }
+
     @Test func theSameDataGiveTheSameIntervalAndASeedChangesIt() throws {
         var generator = Generator(state: 99)
         let tallies = simulate(&generator, episodes: 15, steps: 12)
