@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // System libraries: module maps and shim headers only.
@@ -46,7 +47,9 @@ let package = Package(
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
         .target(name: "Agents", dependencies: ["Sandbox", "Yams"]),
         .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Posix", "Yams"]),
-        .target(name: "Report", dependencies: ["Runner", "GitStore", "Checks"]),
+        .target(
+            name: "Report",
+            dependencies: ["Runner", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
 
         // The launcher: a small single-threaded C program; no Swift runs between fork and exec.
         // Linked as a static executable: SwiftPM would otherwise link the Swift runtime into this
@@ -65,7 +68,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "driftbox-bench",
-            dependencies: ["GitStore", "Sandbox", "Runner", "driftbox-launcher"],
+            dependencies: ["GitStore", "Sandbox", "Runner", "Report", "driftbox-launcher"],
             path: "Benchmarks/driftbox-bench"),
 
         // Tests.
@@ -74,7 +77,7 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Runner"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Runner", "driftbox"]),
         .testTarget(
             name: "AgentsTests", dependencies: ["Agents", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
             exclude: ["Resources"]),

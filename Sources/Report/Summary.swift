@@ -22,6 +22,14 @@ public struct RunSummary: Sendable {
         public var unscoreableReasons: [String: Int]
         /// The step of each episode's first violation (episodes without one are left out).
         public var firstViolation: MeanEstimate
+        /// Each episode's counts, in manifest order (episodes without a recorded step included).
+        public var tallies: [EpisodeTally]
+        /// The 95 % interval of the pooled rate (`violations.rate`): a cluster bootstrap over
+        /// episodes (``ClusterBootstrap``), not a Wilson interval over steps, since the steps of one
+        /// episode are not independent trials.
+        public var pooledInterval: ClosedRange<Double>?
+        /// The 95 % interval of the mean first-violation step: a cluster bootstrap over episodes.
+        public var firstViolationInterval: ClosedRange<Double>?
     }
 
     /// One point of a drift curve: violations among the scoreable steps at step k.
@@ -78,12 +86,19 @@ public struct RunSummary: Sendable {
             let labels = step.verdict.gapLabels
             for label in labels.isEmpty ? ["unrecorded"] : labels { reasons[label, default: 0] += 1 }
         }
-        let firsts = ids.compactMap { id in
-            steps.filter { $0.episode == id && $0.verdict.kind == .violation }.map(\.step).min().map(Double.init)
+        let byEpisode = Dictionary(grouping: scoreable, by: \.episode)
+        let tallies = ids.map { id in
+            let own = byEpisode[id] ?? []
+            let violating = own.filter { $0.verdict.kind == .violation }
+            return EpisodeTally(episode: id, violations: violating.count, scoreable: own.count, firstViolation: violating.map(\.step).min())
         }
+        let bootstrap = ClusterBootstrap()
         return Row(label: label, episodes: started.count, failedEpisodes: ids.filter { record.ends[$0]?.status == .failed }.count,
                    violations: Proportion(successes: scoreable.filter { $0.verdict.kind == .violation }.count, trials: scoreable.count),
-                   unscoreable: steps.count - scoreable.count, unscoreableReasons: reasons, firstViolation: MeanEstimate(firsts))
+                   unscoreable: steps.count - scoreable.count, unscoreableReasons: reasons,
+                   firstViolation: MeanEstimate(tallies.compactMap(\.firstViolation).map(Double.init)),
+                   tallies: tallies, pooledInterval: bootstrap.pooledRate(tallies),
+                   firstViolationInterval: bootstrap.meanFirstViolation(tallies))
     }
 
     /// The summary as text: the two tables, then one drift curve per condition.
@@ -97,6 +112,7 @@ public struct RunSummary: Sendable {
                     + "\(pad(percent(rate), 6, right: true))  |\(String(repeating: "#", count: Int((rate * 30).rounded())))\n"
             }
         }
+        out += "\n" + Self.intervalNote
         if verdictSet != "events.jsonl" { out += "\nverdicts from \(verdictSet)\n" }
         return out
     }
@@ -104,8 +120,11 @@ public struct RunSummary: Sendable {
     private func table(_ title: String, _ rows: [Row]) -> String {
         let header = [title, "episodes", "failed", "scoreable", "violations", "rate", "95% CI", "unscoreable", "first violation"]
         let body = rows.map { row -> [String] in
-            let ci = row.violations.wilson().map { "[\(percent($0.lowerBound)), \(percent($0.upperBound))]" } ?? "-"
-            let first = row.firstViolation.mean.map { String(format: "%.1f (n=%d)", $0, row.firstViolation.count) } ?? "-"
+            let ci = row.pooledInterval.map { "[\(percent($0.lowerBound)), \(percent($0.upperBound))]" } ?? "-"
+            let first = row.firstViolation.mean.map { mean in
+                String(format: "%.1f (n=%d)", mean, row.firstViolation.count)
+                    + (row.firstViolationInterval.map { String(format: " [%.1f, %.1f]", $0.lowerBound, $0.upperBound) } ?? "")
+            } ?? "-"
             return [TerminalText.escaped(row.label), String(row.episodes), String(row.failedEpisodes), String(row.violations.trials), String(row.violations.successes),
                     row.violations.rate.map(percent) ?? "-", ci, String(row.unscoreable), first]
         }
@@ -119,6 +138,10 @@ public struct RunSummary: Sendable {
         }
         return out
     }
+
+    /// What the intervals of the text summary are, printed under it.
+    public static let intervalNote = "95% CI of rates and first violation: cluster bootstrap over episodes "
+        + "(\(ClusterBootstrap.defaultResamples) resamples, fixed seed); per-step curve rates: Wilson over the episodes at that step\n"
 
     /// `notStored(fifo) 2, emptyStep 1`: most frequent first, then by label.
     static func reasons(_ counts: [String: Int]) -> String {

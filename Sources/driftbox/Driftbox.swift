@@ -13,7 +13,7 @@ struct Driftbox: AsyncParsableCommand {
             driftbox itself failed.
             """,
         subcommands: [
-            RunCommand.self, ResumeCommand.self, ReplayCommand.self, AuditCommand.self, RescoreCommand.self, ReportCommand.self,
+            RunCommand.self, ResumeCommand.self, ReplayCommand.self, AuditCommand.self, RescoreCommand.self, ReportCommand.self, ExportCommand.self,
             FixturesCommand.self, SandboxCommand.self, ScenariosCommand.self, CheckCommand.self,
         ]
     )

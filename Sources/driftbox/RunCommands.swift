@@ -199,18 +199,48 @@ struct RescoreCommand: AsyncParsableCommand {
     }
 }
 
-/// `driftbox report`: the summary again.
+/// `driftbox report`: the summary again, as text, JSON or one HTML page.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Print a run's tables and drift curves (from its newest verdict set).")
+        commandName: "report",
+        abstract: "Print a run's tables and drift curves (from its newest verdict set), or write them as JSON or one HTML page.",
+        discussion: """
+            With --html, several runs (a model per run, say) are drawn side by side in the paper's figure: per value pair, \
+            the four conditions labelled by direction, one colour per agent and run. The page is self-contained: no script, \
+            font or image from anywhere.
+            """)
 
-    @Argument(help: "The run folder.")
-    var run: String
+    @Argument(help: "The run folder(s); several only with --html.")
+    var runs: [String]
+
+    @Option(help: "Write one self-contained HTML page to this file.")
+    var html: String?
+
+    @Flag(help: "Print the summary as JSON (one run).")
+    var json = false
+
+    @Flag(help: "Replace the --html file if it exists.")
+    var force = false
+
+    func validate() throws {
+        if runs.isEmpty { throw ValidationError("give a run folder") }
+        if html != nil, json { throw ValidationError("give --html or --json, not both") }
+        if html == nil, runs.count > 1 { throw ValidationError("several runs are compared only in the HTML page: add --html FILE") }
+        if html == nil, force { throw ValidationError("--force applies to --html only") }
+    }
 
     func run() async throws {
         try await failing("report") {
-            let record = try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL)
-            print(RunSummary(record).render(), terminator: "")
+            let records = try runs.map { try RunRecord(folder: URL(fileURLWithPath: $0, relativeTo: currentDirectory).standardizedFileURL) }
+            if let html {
+                let file = URL(fileURLWithPath: html, relativeTo: currentDirectory).standardizedFileURL
+                try OutputFile.write(Data(try HTMLReport.render(records).utf8), to: file, force: force)
+                print(TerminalText.escaped(file.path))
+            } else if json {
+                print(try Export.summaryJSON(records[0]), terminator: "")
+            } else {
+                print(RunSummary(records[0]).render(), terminator: "")
+            }
         }
     }
 }

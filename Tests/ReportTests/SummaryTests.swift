@@ -62,8 +62,11 @@ private func knownRun() throws -> URL {
             Proportion(successes: 0, trials: 2), Proportion(successes: 1, trials: 2), Proportion(successes: 1, trials: 2), Proportion(successes: 1, trials: 1),
         ])
         let text = summary.render()
-        #expect(text.contains("regular           2       0          7           3  42.9%  [15.8%, 75.0%]            1        3.0 (n=2)"))
-        #expect(text.contains("baseline          1       1          3           0   0.0%   [0.0%, 56.1%]            0                -"))
+        // Cluster bootstrap over the two episodes: r.0 (2 of 3) and r.1 (1 of 4) resample to 4/6,
+        // 3/7 or 2/8; the baseline's single episode gives no interval.
+        #expect(text.contains("regular           2       0          7           3  42.9%  [25.0%, 66.7%]            1  3.0 (n=2) [2.0, 4.0]"))
+        #expect(text.contains("baseline          1       1          3           0   0.0%               -            0                     -"))
+        #expect(text.contains("cluster bootstrap over episodes"))
         #expect(text.contains("  step  2      1/2   50.0%  |###############\n"))
         #expect(text.contains("  step  4      1/1  100.0%  |##############################\n"))
     }
@@ -86,6 +89,6 @@ private func knownRun() throws -> URL {
         #expect(summary.verdictSet == "verdicts-2.jsonl")
         #expect(summary.byCondition[0].violations == Proportion(successes: 4, trials: 7))
         #expect(summary.byCondition[0].firstViolation.mean == 1.5)
-        #expect(summary.render().contains("[25.0%, 84.2%]"))
+        #expect(summary.render().contains("[50.0%, 66.7%]"))
     }
 }
