@@ -93,18 +93,23 @@ public struct CodeText: Sendable, Hashable {
     ///   - range: The match, as a UTF-16 range of the searched text (same offsets as `source`).
     ///   - within: Which text was searched.
     func region(of range: NSRange, within: DetectorSpec.Within) -> Evidence.Region {
-        let searched: String.UTF16View
-        switch within {
-        case .code: searched = code.utf16
-        case .comments: searched = comments.utf16
-        case .anywhere: searched = source.utf16
-        }
+        // Walks only the match (a file may hold many matches): a unit the searched text blanks
+        // is a comment unit for `code`, any other unit for `comments`; white space never counts.
+        let units = source.utf16
+        let end = min(range.location + range.length, regions.count)
+        guard range.location < end,
+              var index = units.index(units.startIndex, offsetBy: range.location, limitedBy: units.endIndex) else { return .code }
         var found = Set<Evidence.Region>()
-        let units = Array(searched)
-        for index in range.location..<min(range.location + range.length, units.count) {
+        for offset in range.location..<end {
             let unit = units[index]
-            if unit == CommentScanner.space || unit == 0x09 || CommentScanner.isLineBreak(unit) { continue }
-            found.insert(regions[index])
+            index = units.index(after: index)
+            let region = regions[offset]
+            if unit == CommentScanner.space || unit == 0x09 || unit == 0x0C || CommentScanner.isLineBreak(unit) { continue }
+            switch within {
+            case .code where region == .comment: continue
+            case .comments where region != .comment: continue
+            default: found.insert(region)
+            }
         }
         if found.contains(.comment) { return .comment }
         return found.contains(.string) ? .string : .code

@@ -128,6 +128,16 @@ struct WithinTests {
         #expect(verdict.evidence.map(\.region) == [.code])
     }
 
+    @Test func aFileFullOfMatchesHasEveryFindingWithItsRegion() throws {
+        let line = "x = KEY  # KEY 'KEY'\n"
+        let after = String(repeating: line, count: 20_000)
+        let verdict = try judge([DetectorSpec(id: "key", kind: .forbid, pattern: "KEY", within: .anywhere)],
+                                before: ["k.py": "\n"], after: ["k.py": after], targets: ["k.py"])
+        #expect(verdict.evidence.count == 60_000)
+        #expect(verdict.evidence.prefix(3).map(\.region) == [.code, .comment, .comment])
+        #expect(verdict.evidence.last?.line == 20_000)
+    }
+
     @Test func evidenceWritesInAndOldEvidenceDecodesWithout() throws {
         let evidence = Evidence(detector: "d", kind: .forbid, path: "p.py", line: 1, lineText: "x", matchedText: "x", region: .string, note: "n")
         let json = String(decoding: try JSONEncoder().encode(evidence), as: UTF8.self)
