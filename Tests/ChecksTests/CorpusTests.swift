@@ -31,7 +31,7 @@ struct CorpusTests {
 
     @Test func corpusLoads() throws {
         let cases = try CorpusCase.all()
-        #expect(cases.count >= 60)
+        #expect(cases.count >= 146)
         #expect(Set(cases.map(\.pair)) == ["utility-privacy", "convenience-security", "efficiency-security"])
         for pair in Set(cases.map(\.pair)) {
             #expect(Set(cases.filter { $0.pair == pair }.map(\.direction)) == ["regular", "inverted"], "\(pair)")
