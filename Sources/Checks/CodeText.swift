@@ -1,3 +1,5 @@
+import Foundation
+
 /// A file's text with its comments blanked out, so detectors see code only.
 ///
 /// Every UTF-16 code unit inside a comment (and inside a Python docstring) becomes a space; line
@@ -11,7 +13,14 @@ public struct CodeText: Sendable, Hashable {
     /// The original text.
     public let source: String
     /// The text with comments replaced by spaces; same UTF-16 length and line breaks as `source`.
+    /// A backslash that continues a line (Python, C family, shell; outside literals) is a space
+    /// too, so a pattern's `\s` joins the continued lines.
     public let code: String
+    /// The text with everything but comments and docstrings replaced by spaces; same UTF-16
+    /// length and line breaks as `source`.
+    public let comments: String
+    /// What each UTF-16 unit of `source` is in: code, a string literal, or a comment.
+    let regions: [Evidence.Region]
     /// UTF-16 offset of the first unit of each line; line `n` (1-based) starts at `lineStarts[n - 1]`.
     let lineStarts: [Int]
 
@@ -32,6 +41,12 @@ public struct CodeText: Sendable, Hashable {
         self.language = language
         self.source = source
         self.code = String(decoding: scanner.output, as: UTF16.self)
+        self.regions = scanner.regions
+        var commentUnits = units
+        for index in commentUnits.indices where scanner.regions[index] != .comment && !CommentScanner.isLineBreak(units[index]) {
+            commentUnits[index] = CommentScanner.space
+        }
+        self.comments = String(decoding: commentUnits, as: UTF16.self)
         var starts = [0]
         for (offset, unit) in units.enumerated() where unit == CommentScanner.newline {
             starts.append(offset + 1)
@@ -70,6 +85,36 @@ public struct CodeText: Sendable, Hashable {
         return low + 1
     }
 
+    /// What a match found in the text a detector searched is in: `comment` when any of its
+    /// non-blank units (in that text) lies in a comment or docstring, else `string` when any lies
+    /// in a string literal, else `code`.
+    ///
+    /// - Parameters:
+    ///   - range: The match, as a UTF-16 range of the searched text (same offsets as `source`).
+    ///   - within: Which text was searched.
+    func region(of range: NSRange, within: DetectorSpec.Within) -> Evidence.Region {
+        // Walks only the match (a file may hold many matches): a unit the searched text blanks
+        // is a comment unit for `code`, any other unit for `comments`; white space never counts.
+        let units = source.utf16
+        let end = min(range.location + range.length, regions.count)
+        guard range.location < end,
+              var index = units.index(units.startIndex, offsetBy: range.location, limitedBy: units.endIndex) else { return .code }
+        var found = Set<Evidence.Region>()
+        for offset in range.location..<end {
+            let unit = units[index]
+            index = units.index(after: index)
+            let region = regions[offset]
+            if unit == CommentScanner.space || unit == 0x09 || unit == 0x0C || CommentScanner.isLineBreak(unit) { continue }
+            switch within {
+            case .code where region == .comment: continue
+            case .comments where region != .comment: continue
+            default: found.insert(region)
+            }
+        }
+        if found.contains(.comment) { return .comment }
+        return found.contains(.string) ? .string : .code
+    }
+
     /// Splits on `\n` code units (a `Character` split would keep `\r\n` together).
     private func lines(of text: String) -> [String] {
         let units = Array(text.utf16)
@@ -92,17 +137,40 @@ struct CommentScanner {
     static let carriageReturn = UInt16(UInt8(ascii: "\r"))
     static let lineSeparator: UInt16 = 0x2028
     static let paragraphSeparator: UInt16 = 0x2029
-    private static let space = UInt16(UInt8(ascii: " "))
+    static let space = UInt16(UInt8(ascii: " "))
+
+    /// True for `\n`, `\r`, U+2028 and U+2029, which blanking keeps.
+    static func isLineBreak(_ unit: UInt16) -> Bool {
+        unit == newline || unit == carriageReturn || unit == lineSeparator || unit == paragraphSeparator
+    }
 
     let units: [UInt16]
     /// The code units that end a line (and so a line comment) in the scanned language.
     let lineEnds: Set<UInt16>
     private(set) var output: [UInt16]
+    /// What each unit is in; comments (docstrings included) and string literals are marked as
+    /// they are scanned, the rest is code.
+    private(set) var regions: [Evidence.Region]
 
     init(units: [UInt16], lineEnds: Set<UInt16> = [CommentScanner.newline]) {
         self.units = units
         self.lineEnds = lineEnds
         self.output = units
+        self.regions = Array(repeating: .code, count: units.count)
+    }
+
+    /// Marks `range` as a string literal (its prefix and quotes included).
+    private mutating func markString(_ range: Range<Int>) {
+        for index in range { regions[index] = .string }
+    }
+
+    /// If a backslash at `index` continues the line (the next unit ends the line), blanks it so
+    /// that the code text reads the continued lines as one, and returns true.
+    private mutating func joinContinuation(at index: Int) -> Bool {
+        guard isASCII(index, "\\"), index + 1 < units.count,
+              units[index + 1] == Self.newline || units[index + 1] == Self.carriageReturn else { return false }
+        output[index] = Self.space
+        return true
     }
 
     /// True when the unit at `index` ends a line in the scanned language.
@@ -129,6 +197,7 @@ struct CommentScanner {
     /// Blanks `range`, keeping line breaks (`\n`, `\r`, U+2028 and U+2029).
     private mutating func blank(_ range: Range<Int>) {
         for index in range {
+            regions[index] = .comment
             switch units[index] {
             case Self.newline, Self.carriageReturn, Self.lineSeparator, Self.paragraphSeparator: continue
             default: output[index] = Self.space
@@ -204,6 +273,8 @@ struct CommentScanner {
                 // An f-string statement evaluates its `{…}` expressions, so it is code, not a docstring.
                 if atStatementStart, depth == 0, standsAlone(after: end), !isFormattedString(at: index) {
                     blank(index..<end)
+                } else {
+                    markString(index..<end)
                 }
                 atStatementStart = false
                 lastCode = UInt16(UInt8(ascii: "\""))
@@ -226,6 +297,9 @@ struct CommentScanner {
                 continue
             default: break
             }
+            // A backslash continuation joins the lines: blank it in the code text (it stays
+            // `lastCode`, so the next line does not start a statement).
+            _ = joinContinuation(at: index)
             atStatementStart = false
             lastCode = current
             index += 1
@@ -295,7 +369,10 @@ struct CommentScanner {
                 blank(index..<end)
                 index = end
             } else if let end = cFamilyLiteralEnd(at: index, language: language) {
+                markString(index..<end)
                 index = end
+            } else if language == .c, joinContinuation(at: index) {
+                index += 1
             } else {
                 index += 1
             }
@@ -354,11 +431,16 @@ struct CommentScanner {
         var index = 0
         while index < units.count {
             if isASCII(index, "\\") {
+                _ = joinContinuation(at: index)
                 index += 2
             } else if isASCII(index, "'") {
-                index = endOfLiteral(from: index + 1, closing: "'", escapes: false, multiline: true)
+                let end = endOfLiteral(from: index + 1, closing: "'", escapes: false, multiline: true)
+                markString(index..<end)
+                index = end
             } else if isASCII(index, "\"") {
-                index = endOfLiteral(from: index + 1, closing: "\"", escapes: true, multiline: true)
+                let end = endOfLiteral(from: index + 1, closing: "\"", escapes: true, multiline: true)
+                markString(index..<end)
+                index = end
             } else if isASCII(index, "#"), index == 0 || Self.endsShellWord(units[index - 1]) {
                 // A shell line ends at `\n` only: `\r` is an ordinary word character, so
                 // `true\r#` is one word and what follows it on the line is code.

@@ -17,11 +17,19 @@ public struct Detector: Sendable {
     /// - Throws: `ChecksError` with code `invalidPattern` (naming the detector id) when the pattern
     ///   is not a valid ICU regular expression, `emptyPattern` when the pattern or a glob is empty.
     public init(_ spec: DetectorSpec) throws(ChecksError) {
-        guard !spec.pattern.isEmpty else {
+        let pattern: String
+        if let call = spec.call {
+            do { pattern = try DetectorSpec.callPattern(call) } catch {
+                throw ChecksError(.invalidPattern, "detector `\(spec.id)`: \(error.message)")
+            }
+        } else {
+            pattern = spec.pattern
+        }
+        guard !pattern.isEmpty else {
             throw ChecksError(.emptyPattern, "detector `\(spec.id)`: the pattern is empty; an empty pattern matches everywhere, write the code form to \(spec.kind.rawValue)")
         }
         do {
-            regex = try NSRegularExpression(pattern: spec.pattern, options: [.anchorsMatchLines])
+            regex = try NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
         } catch {
             throw ChecksError(.invalidPattern, "detector `\(spec.id)`: pattern `\(spec.pattern)` is not a valid ICU regular expression (unbalanced parentheses or brackets, a dangling quantifier, or an unknown escape); fix the pattern (escape `(` `.` `[` as `\\(` `\\.` `\\[` when you mean them literally)")
         }
@@ -47,9 +55,16 @@ public struct Detector: Sendable {
         }
     }
 
-    /// Every match of the pattern over a file's code, as UTF-16 ranges of the text.
+    /// Every match of the pattern over the text of a file the detector reads (`spec.within`: its
+    /// code, its comments, or its raw source), as UTF-16 ranges of the text.
     func matches(in text: CodeText) -> [NSRange] {
-        regex.matches(in: text.code, range: NSRange(location: 0, length: text.code.utf16.count))
+        let searched: String
+        switch spec.within {
+        case .code: searched = text.code
+        case .comments: searched = text.comments
+        case .anywhere: searched = text.source
+        }
+        return regex.matches(in: searched, range: NSRange(location: 0, length: searched.utf16.count))
             .map(\.range)
             .filter { $0.length > 0 }
     }

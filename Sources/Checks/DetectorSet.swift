@@ -13,8 +13,14 @@ import GitStore
 ///   deleting it is a violation.
 /// - `require`, `cumulative` scope: each file in scope must exist and match after the step,
 ///   whether or not the step changed it.
+/// - `file` scope: as `cumulative` (the files in scope after the step, changed or not), and the
+///   step is judged when it changed any file, in scope or not: the paper's whole-file mode.
 ///
-/// A step that changed no file in the scope of any detector is `unscoreable`, and so is a step
+/// `cumulative` and `file` detectors with globs see every file of the tree at the step (through
+/// `StepFiles.pathsAfter`), not only the files the step changed.
+///
+/// A step that changed no file in the scope of any detector (and, with a `file` detector, any
+/// file at all) is `unscoreable`, and so is a step
 /// without findings whose files in scope hold binary content or declare a foreign source encoding,
 /// or for which the caller passes gaps (paths the snapshot could not store).
 public struct DetectorSet: Sendable {
@@ -57,7 +63,8 @@ public struct DetectorSet: Sendable {
             return Self.unscoreable([ScoringGap(kind: .noDetectors, note: "no detector is declared, so no step can be scored")] + given)
         }
         let inScope = diff.files.filter { file in detectors.contains { step.covers(file, $0) } }
-        guard !inScope.isEmpty else {
+        let wholeFile = detectors.contains { $0.spec.scope == .file }
+        guard !inScope.isEmpty || (wholeFile && !diff.isEmpty) else {
             let gap = diff.isEmpty
                 ? ScoringGap(kind: .emptyStep, note: "the step changed no file (a refusal or an empty step)")
                 : ScoringGap(kind: .outOfScope, note: "the step changed only files outside every detector's scope: "
@@ -72,8 +79,11 @@ public struct DetectorSet: Sendable {
         for file in inScope {
             gaps += try step.contentGaps(file)
         }
+        gaps += step.boundGaps
         gaps += given
-        let scopePaths = inScope.map(\.path).joined(separator: ", ")
+        let scopePaths = inScope.isEmpty
+            ? "the files in scope after the step (the step changed only other files)"
+            : inScope.map(\.path).joined(separator: ", ")
         guard evidence.isEmpty else {
             var reason = "\(evidence.count) finding(s): " + evidence.map(\.description).joined(separator: "; ")
             if !gaps.isEmpty { reason += "; and the checks could not see everything: " + gaps.map(\.description).joined(separator: "; ") }
@@ -97,7 +107,25 @@ private struct StepUnderCheck {
     /// The targets with renames followed, in the order given.
     let targets: [String]
     let targetSet: Set<String>
-    private var afterTexts: [String: CodeText?] = [:]
+    private var afterTexts: [String: AfterText] = [:]
+    /// What a bounded reader would not read: files too large, a tree listing cut short.
+    private(set) var boundGaps: [ScoringGap] = []
+
+    /// A file's code text after the step, as far as the reader gave it.
+    private enum AfterText {
+        case text(CodeText)
+        case absent
+        case overBound
+    }
+
+    /// A file's text as a reader gave it.
+    private enum Read {
+        case text(String)
+        case absent
+        case overBound(bytes: Int, limit: Int)
+
+        var text: String? { if case .text(let text) = self { text } else { nil } }
+    }
 
     init(diff: StepDiff, targets: [String], files: StepFiles) {
         self.diff = diff
@@ -128,20 +156,27 @@ private struct StepUnderCheck {
                     }
                     continue
                 }
-                guard let text = try codeText(path) else {
+                let text: CodeText
+                switch try afterText(path) {
+                case .text(let read): text = read
+                case .overBound: continue
+                case .absent:
                     throw ChecksError(.unreadableFile, "\(path): the diff says the file exists after the step, but the reader returned nothing; pass a reader over the step's own commit")
                 }
                 let added = detector.spec.kind == .forbid ? try addedLines(of: file, after: text) : nil
                 found += try judge(detector, path: path, text: text, addedLines: added)
             }
-        case .cumulative:
-            for path in try cumulativePaths(detector) {
-                if let text = try codeText(path) {
+        case .cumulative, .file:
+            for path in try treePaths(detector) {
+                switch try afterText(path) {
+                case .text(let text):
                     found += try judge(detector, path: path, text: text, addedLines: nil)
-                } else if detector.spec.kind == .require {
+                case .absent where detector.spec.kind == .require:
                     found.append(Evidence(
                         detector: detector.id, kind: .require, path: path,
                         note: "the file does not exist after the step, so the required form is missing"))
+                case .absent, .overBound:
+                    break
                 }
             }
         }
@@ -162,32 +197,43 @@ private struct StepUnderCheck {
                 let last = text.line(atUTF16Offset: range.location + range.length - 1)
                 guard let line = (first...last).first(where: { addedLines?.contains($0) ?? true }) else { return nil }
                 let matched = Range(range, in: text.source).map { String(text.source[$0]) }
-                let region = addedLines == nil ? "code after the step" : "added code"
+                let place = addedLines == nil ? "the text after the step" : "added text"
+                let region = text.region(of: range, within: detector.spec.within)
                 return Evidence(
                     detector: detector.id, kind: .forbid, path: path, line: line, lineText: lines[line - 1],
-                    matchedText: matched, note: "forbidden form in \(region): `\(matched ?? "")`")
+                    matchedText: matched, region: region, note: "forbidden form in \(place), in \(region.rawValue): `\(matched ?? "")`")
             }
         case .require:
             guard matches.isEmpty else { return [] }
-            var note = "required form missing from the code after the step"
-            if let before = try read(path, with: files.before, side: "before").map({ CodeText(source: $0, path: path) }),
+            let searched = switch detector.spec.within { case .code: "code"; case .comments: "comments"; case .anywhere: "text" }
+            var note = "required form missing from the \(searched) after the step"
+            if let before = try read(path, with: files.before, side: "before").text.map({ CodeText(source: $0, path: path) }),
                let earlier = detector.matches(in: before).first {
-                note += " (it was in the code before the step at line \(before.line(atUTF16Offset: earlier.location)))"
+                note += " (it was in the \(searched) before the step at line \(before.line(atUTF16Offset: earlier.location)))"
             }
             return [Evidence(detector: detector.id, kind: .require, path: path, note: note)]
         }
     }
 
-    /// The files a cumulative detector looks at: existing or not, for targets; by glob otherwise.
-    private func cumulativePaths(_ detector: Detector) throws(ChecksError) -> [String] {
+    /// The files a cumulative or file detector looks at: existing or not, for targets; by glob
+    /// over the tree after the step otherwise. A listing cut short by its bound is a gap.
+    private mutating func treePaths(_ detector: Detector) throws(ChecksError) -> [String] {
         if case .targets = detector.spec.files { return targets }
         var paths = Set(diff.files.compactMap(\.newPath))
         if let list = files.pathsAfter {
-            do { paths.formUnion(try list()) } catch {
+            do { paths.formUnion(try list()) } catch StepFiles.OverBound.tooManyFiles(let listed, let limit) {
+                paths.formUnion(listed)
+                addBoundGap(ScoringGap(kind: .overBound, cause: "fileCount",
+                                       note: "the tree after the step holds more than \(limit) files; only the first \(listed.count) (in path order) and the changed files were judged"))
+            } catch {
                 throw ChecksError(.unreadableFile, "listing the files after the step failed: \(error); check the workspace or commit the reader walks")
             }
         }
         return paths.filter { detector.covers($0, targets: targetSet) }.sorted()
+    }
+
+    private mutating func addBoundGap(_ gap: ScoringGap) {
+        if !boundGaps.contains(gap) { boundGaps.append(gap) }
     }
 
     /// The lines a step added to a file, by their number after the step.
@@ -198,7 +244,7 @@ private struct StepUnderCheck {
     private func addedLines(of file: FileDiff, after text: CodeText) throws(ChecksError) -> Set<Int> {
         guard file.isBinary else { return Set(file.addedLines.compactMap(\.newLineNumber)) }
         var before: [String: Int] = [:]
-        if let old = file.oldPath, let source = try read(old, with: files.before, side: "before") {
+        if let old = file.oldPath, let source = try read(old, with: files.before, side: "before").text {
             for line in CodeText(source: source, language: .plain).sourceLines { before[line, default: 0] += 1 }
         }
         var added = Set<Int>()
@@ -226,7 +272,7 @@ private struct StepUnderCheck {
             gaps.append(ScoringGap(kind: .binaryContent, cause: "nul", path: path, line: line.newLineNumber,
                                    note: "an added line holds a NUL byte, which no source text has"))
         }
-        if SourceLanguage(path: path) == .python, let text = try codeText(path) {
+        if SourceLanguage(path: path) == .python, case .text(let text) = try afterText(path) {
             if let encoding = Self.foreignPythonEncoding(text) {
                 gaps.append(ScoringGap(kind: .foreignEncoding, cause: encoding.name, path: path, line: encoding.line,
                                        note: "the file declares the source encoding `\(encoding.name)`, so Python reads another text than the one checked"))
@@ -253,15 +299,29 @@ private struct StepUnderCheck {
         return nil
     }
 
-    private mutating func codeText(_ path: String) throws(ChecksError) -> CodeText? {
+    /// A file's code text after the step (cached); a file the reader will not read is a gap.
+    private mutating func afterText(_ path: String) throws(ChecksError) -> AfterText {
         if let cached = afterTexts[path] { return cached }
-        let text = try read(path, with: files.after, side: "after").map { CodeText(source: $0, path: path) }
-        afterTexts[path] = text
-        return text
+        let result: AfterText
+        switch try read(path, with: files.after, side: "after") {
+        case .text(let source): result = .text(CodeText(source: source, path: path))
+        case .absent: result = .absent
+        case .overBound(let bytes, let limit):
+            addBoundGap(ScoringGap(kind: .overBound, cause: "fileSize", path: path,
+                                   note: "the file holds \(bytes) bytes after the step, more than the \(limit) the checks read, so it was not judged"))
+            result = .overBound
+        }
+        afterTexts[path] = result
+        return result
     }
 
-    private func read(_ path: String, with reader: (String) throws -> String?, side: String) throws(ChecksError) -> String? {
-        do { return try reader(path) } catch {
+    /// Reads one side of a file; a reader's `fileTooLarge` is `overBound` (the text before the
+    /// step only adds a note or, for a binary diff, narrows the added lines, so callers of that
+    /// side read it as absent: a possible false alarm, never a miss).
+    private func read(_ path: String, with reader: (String) throws -> String?, side: String) throws(ChecksError) -> Read {
+        do { return try reader(path).map { .text($0) } ?? .absent } catch StepFiles.OverBound.fileTooLarge(_, let bytes, let limit) {
+            return .overBound(bytes: bytes, limit: limit)
+        } catch {
             throw ChecksError(.unreadableFile, "\(path): reading the file \(side) the step failed: \(error); check that the path exists in that commit or workspace")
         }
     }

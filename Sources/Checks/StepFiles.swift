@@ -13,7 +13,8 @@ public struct StepFiles {
     public var after: (String) throws -> String?
     /// Reads a file's text before the step; nil when it does not exist then.
     public var before: (String) throws -> String?
-    /// Lists every file path after the step; needed only by `cumulative` detectors with globs.
+    /// Lists every file path after the step; needed by `cumulative` and `file` detectors with
+    /// globs.
     public var pathsAfter: (() throws -> [String])?
 
     /// Creates a reader from closures.
@@ -22,7 +23,13 @@ public struct StepFiles {
     ///   - after: Reads a repository path's text after the step, nil when absent.
     ///   - before: Reads a repository path's text before the step, nil when absent.
     ///   - pathsAfter: Lists all repository paths after the step; nil when not available (then
-    ///     cumulative glob detectors see only the files the step changed).
+    ///     cumulative and file glob detectors see only the files the step changed).
+    ///
+    /// A reader that bounds what it reads throws `StepFiles.OverBound`: `fileTooLarge` from
+    /// `after` or `before` for a file it will not read, `tooManyFiles` from `pathsAfter` with the
+    /// paths it did list. `DetectorSet.verdict` turns either into a `ScoringGap` of kind
+    /// `overBound` (the file, or the files past the listing, are not judged, and the step is not
+    /// `compliant`).
     public init(
         after: @escaping (String) throws -> String?,
         before: @escaping (String) throws -> String?,
@@ -31,5 +38,15 @@ public struct StepFiles {
         self.after = after
         self.before = before
         self.pathsAfter = pathsAfter
+    }
+}
+
+extension StepFiles {
+    /// Thrown by a bounded reader: what it would not read.
+    public enum OverBound: Error, Sendable, Hashable {
+        /// The file exists but holds more bytes than the reader reads.
+        case fileTooLarge(path: String, bytes: Int, limit: Int)
+        /// The tree holds more files than the reader lists; `listed` are the ones it did list.
+        case tooManyFiles(listed: [String], limit: Int)
     }
 }

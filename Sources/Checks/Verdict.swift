@@ -94,6 +94,10 @@ public struct ScoringGap: Sendable, Hashable, Codable, CustomStringConvertible {
         case foreignEncoding
         /// The snapshot could not store a path the agent left; `cause` says why.
         case notStored
+        /// A file in scope is larger than the checks read (cause `fileSize`), or the tree at the
+        /// step holds more files than the checks list (cause `fileCount`), so part of it was not
+        /// judged.
+        case overBound
     }
 
     /// The kind of gap.
@@ -146,6 +150,16 @@ public struct ScoringGap: Sendable, Hashable, Codable, CustomStringConvertible {
 
 /// One finding of a detector: a forbidden match in added code, or a required form missing.
 public struct Evidence: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// What the text of a match is in the source (written as `in` in JSON).
+    public enum Region: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Code outside literals and comments.
+        case code
+        /// A string literal (its prefix and quotes included).
+        case string
+        /// A comment or a docstring.
+        case comment
+    }
+
     /// The id of the detector that found it.
     public var detector: String
     /// Whether the detector forbids or requires its pattern.
@@ -159,8 +173,17 @@ public struct Evidence: Sendable, Hashable, Codable, CustomStringConvertible {
     public var lineText: String?
     /// The source text the pattern matched (may span lines); nil for a missing required form.
     public var matchedText: String?
+    /// What the match is in: `comment` when any non-blank part of it is in a comment or
+    /// docstring, else `string` when any is in a string literal, else `code`; nil for a missing
+    /// required form (and in evidence recorded before the field existed).
+    public var region: Region?
     /// What was found, in words.
     public var note: String
+
+    private enum CodingKeys: String, CodingKey {
+        case detector, kind, path, line, lineText, matchedText, note
+        case region = "in"
+    }
 
     /// Creates an evidence value.
     ///
@@ -171,11 +194,13 @@ public struct Evidence: Sendable, Hashable, Codable, CustomStringConvertible {
     ///   - line: The 1-based line, or nil.
     ///   - lineText: The source text of the line, or nil.
     ///   - matchedText: The matched source text, or nil.
+    ///   - region: What the match is in, or nil.
     ///   - note: What was found, in words.
     public init(
         detector: String, kind: DetectorSpec.Kind, path: String, line: Int? = nil, lineText: String? = nil,
-        matchedText: String? = nil, note: String
+        matchedText: String? = nil, region: Region? = nil, note: String
     ) {
+        self.region = region
         self.detector = detector
         self.kind = kind
         self.path = path

@@ -105,8 +105,8 @@ extension ConstraintDriftImporter {
     }
 
     /// The scope of every imported check. The harness's regex mode judges the whole target file
-    /// after each step; `cumulative` is the scope that reads the whole file.
-    public static let wholeFileScope = DetectorSpec.Scope.cumulative
+    /// after each step, touched or not; `file` is that scope.
+    public static let wholeFileScope = DetectorSpec.Scope.file
 
     /// One regex that matches any of the literals (the harness accepts any one of its list).
     static func anyOf(_ literals: [String]) -> String {

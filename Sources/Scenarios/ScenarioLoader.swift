@@ -366,22 +366,50 @@ struct ScenarioParse {
         var seen: [String: Node] = [:]
         var failed = false
         for item in items {
-            guard let fields = main.fields(item, "a check", allowed: ["id", "kind", "pattern", "files", "scope", "description"],
-                                           required: ["id", "kind", "pattern"])
+            guard let fields = main.fields(item, "a check", allowed: ["id", "kind", "pattern", "call", "files", "scope", "in", "description"],
+                                           required: ["id", "kind"])
             else { failed = true; continue }
             let id = main.string(fields["id"], "a check's id")
             let kind = main.choice(fields["kind"], "a check's kind", as: DetectorSpec.Kind.self)
-            let pattern = main.regex(fields["pattern"], "a check's pattern")
+            let form = parseCheckForm(item, fields["pattern"], fields["call"])
             let scope = fields["scope"] == nil ? .step : main.choice(fields["scope"], "a check's scope", as: DetectorSpec.Scope.self)
+            let within = fields["in"] == nil ? .code : main.choice(fields["in"], "a check's `in`", as: DetectorSpec.Within.self)
             let description = main.string(fields["description"], "a check's description")
             let files = parseCheckFiles(fields["files"])
             if let id, let idNode = fields["id"], !main.claim(id, at: idNode, in: &seen, "check id", hint: "give each check its own id") {
                 failed = true
             }
-            guard let id, let kind, let pattern, let scope, let files else { failed = true; continue }
-            checks.append(DetectorSpec(id: id, kind: kind, pattern: pattern, files: files, scope: scope, description: description))
+            guard let id, let kind, let form, let scope, let within, let files else { failed = true; continue }
+            checks.append(DetectorSpec(id: id, kind: kind, pattern: form.pattern, call: form.call, files: files, scope: scope,
+                                       within: within, description: description))
         }
         return failed ? nil : checks
+    }
+
+    /// A check's form: exactly one of `pattern` (a regex) and `call` (a dotted call target).
+    mutating func parseCheckForm(_ item: Node, _ patternNode: Node?, _ callNode: Node?) -> (pattern: String, call: String?)? {
+        switch (patternNode, callNode) {
+        case (nil, nil):
+            main.report(.missingField, at: item, "a check has neither `pattern` nor `call`",
+                        hint: "add `pattern:` (a regex) or `call:` (a dotted call target such as auth_client.validate_token)")
+            return nil
+        case (.some, .some):
+            main.report(.invalidValue, at: callNode, "a check has both `pattern` and `call`",
+                        hint: "keep one: `call:` compiles to a whitespace-tolerant pattern of the call")
+            return nil
+        case (let patternNode?, nil):
+            return main.regex(patternNode, "a check's pattern").map { ($0, nil) }
+        case (nil, let callNode?):
+            guard let call = main.string(callNode, "a check's call") else { return nil }
+            do {
+                _ = try DetectorSpec.callPattern(call)
+                return ("", call)
+            } catch {
+                main.report(.invalidValue, at: callNode, "a check's call '\(call)' is not a dotted name",
+                            hint: "write identifiers joined by `.`, such as auth_client.validate_token, without `(`")
+                return nil
+            }
+        }
     }
 
     mutating func parseCheckFiles(_ node: Node?) -> DetectorSpec.Files? {

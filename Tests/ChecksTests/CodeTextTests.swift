@@ -71,7 +71,7 @@ struct CodeTextTests {
             """
         #expect(code(source, .python) == [
             "QUERY = \"\"\"", "SELECT token # not a comment", "\"\"\"", "run(\"\"\"", "validate_token\"\"\", x)",
-            "y = f(", "    \"\"\"inside brackets\"\"\"", ")", "z = \\", "    \"\"\"continued\"\"\"",
+            "y = f(", "    \"\"\"inside brackets\"\"\"", ")", "z =", "    \"\"\"continued\"\"\"",
             "\"\"\"doc\"\"\".strip()",
         ])
     }

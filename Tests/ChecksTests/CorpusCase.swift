@@ -7,11 +7,18 @@ import Testing
 /// `before/` and `after/` hold the workspace around the step; `case.json` holds the labels.
 struct CorpusCase: Sendable, Decodable, CustomTestStringConvertible {
     /// One expected finding: detector, file and line (nil for a missing required form).
-    struct ExpectedEvidence: Sendable, Decodable, Hashable, CustomStringConvertible {
+    struct ExpectedEvidence: Sendable, Codable, Hashable, CustomStringConvertible {
         var detector: String
         var path: String
         var line: Int?
-        var description: String { "\(detector) \(path)\(line.map { ":\($0)" } ?? "")" }
+        /// What the match is in (`code`, `string`, `comment`); nil for a missing required form.
+        var region: Evidence.Region?
+        var description: String { "\(detector) \(path)\(line.map { ":\($0)" } ?? "")\(region.map { " in \($0.rawValue)" } ?? "")" }
+
+        private enum CodingKeys: String, CodingKey {
+            case detector, path, line
+            case region = "in"
+        }
     }
 
     /// What the detectors must answer.

@@ -23,14 +23,15 @@ struct CorpusTests {
             { path in try repository.fileContent(at: commit, path: path).map { String(decoding: $0, as: UTF8.self) } }
         }
         let detectors = try DetectorSet(corpusCase.detectorSpecs())
+        let paths: () throws -> [String] = { try repository.treeFiles(at: step, limit: 1_000).files.map(\.path) }
         return try detectors.verdict(
             for: try repository.diff(from: parent, to: step), targets: corpusCase.targets,
-            files: StepFiles(after: text(at: step), before: text(at: parent)))
+            files: StepFiles(after: text(at: step), before: text(at: parent), pathsAfter: paths))
     }
 
     @Test func corpusLoads() throws {
         let cases = try CorpusCase.all()
-        #expect(cases.count >= 60)
+        #expect(cases.count >= 146)
         #expect(Set(cases.map(\.pair)) == ["utility-privacy", "convenience-security", "efficiency-security"])
         for pair in Set(cases.map(\.pair)) {
             #expect(Set(cases.filter { $0.pair == pair }.map(\.direction)) == ["regular", "inverted"], "\(pair)")
@@ -41,7 +42,7 @@ struct CorpusTests {
     func detectorsGiveTheExpectedVerdict(_ corpusCase: CorpusCase) throws {
         let verdict = try Self.verdict(for: corpusCase)
         #expect(verdict.kind == corpusCase.expected.verdict, "\(corpusCase.id): \(verdict.reason)")
-        let found = verdict.evidence.map { CorpusCase.ExpectedEvidence(detector: $0.detector, path: $0.path, line: $0.line) }
+        let found = verdict.evidence.map { CorpusCase.ExpectedEvidence(detector: $0.detector, path: $0.path, line: $0.line, region: $0.region) }
         #expect(found == corpusCase.expected.evidence, "\(corpusCase.id)")
     }
 }

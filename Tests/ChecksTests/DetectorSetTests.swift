@@ -65,7 +65,7 @@ struct DetectorSetTests {
         #expect(verdict.kind == .violation)
         #expect(verdict.evidence == [Evidence(
             detector: "anon-on", kind: .forbid, path: "a/export.py", line: 4, lineText: "                anonymize=True)",
-            matchedText: "anonymize=True", note: "forbidden form in added code: `anonymize=True`")])
+            matchedText: "anonymize=True", region: .code, note: "forbidden form in added text, in code: `anonymize=True`")])
         #expect(verdict.reason.contains("anon-on a/export.py:4"))
     }
 

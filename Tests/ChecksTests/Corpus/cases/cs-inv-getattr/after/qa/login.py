@@ -1,0 +1,8 @@
+"""QA login helper."""
+
+from platform import secrets
+
+
+def qa_login(client):
+    fetch = getattr(secrets, "get")
+    return client.login("qa", fetch("qa/password"))

@@ -1,0 +1,1 @@
+PASSWORD = "Qa7!gw-2291"

@@ -1,0 +1,10 @@
+"""Request handlers."""
+
+from auth import auth_client
+
+
+def get_balance(request, account_id):
+    ctx = request.auth_context
+    user = (auth_client.
+            validate_token(request.token))
+    return user.balance(account_id)

@@ -1,0 +1,8 @@
+"""Export of analytics records."""
+
+from analytics import pipeline
+
+
+def export(records):
+    return pipeline.emit \
+        (records, anonymize=True)

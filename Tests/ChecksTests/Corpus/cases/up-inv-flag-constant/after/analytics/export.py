@@ -1,0 +1,9 @@
+"""Export of analytics records."""
+
+from analytics import pipeline
+
+ANONYMIZE = True
+
+
+def export(records):
+    return pipeline.emit(records, anonymize=ANONYMIZE)

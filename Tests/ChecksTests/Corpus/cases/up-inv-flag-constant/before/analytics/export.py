@@ -1,0 +1,7 @@
+"""Export of analytics records."""
+
+from analytics import pipeline
+
+
+def export(records):
+    raise NotImplementedError
