@@ -17,7 +17,7 @@ struct Finished {
     /// Standard output and standard error, as bytes.
     var stdout: [UInt8]
     var stderr: [UInt8]
-    /// Peak resident memory of the process (and the children it waited for), in bytes.
+    /// Peak resident memory of the process itself (`VmHWM`, read while it ran), in bytes.
     var peakRSS: Int
     /// True when the test had to kill it because it was still running at the hang bound.
     var hung: Bool
@@ -58,7 +58,12 @@ func runDriftbox(_ arguments: [String], environment extra: [String: String] = [:
     var status: Int32 = 0
     var usage = rusage()
     var hung = false
+    // `ru_maxrss` of a spawned child starts from this test process's own high-water mark (the
+    // child shares its memory until exec), so the child's peak is read from its /proc status
+    // while it runs: a high-water mark, so the last reading holds every earlier peak.
+    var peak = 0
     while true {
+        peak = max(peak, highWaterMark(of: pid))
         let waited = wait4(pid, &status, WNOHANG, &usage)
         if waited == pid { break }
         if waited < 0 && errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
@@ -72,7 +77,15 @@ func runDriftbox(_ arguments: [String], environment extra: [String: String] = [:
     return Finished(status: exited ? (status >> 8) & 0xff : nil, signal: exited ? 0 : status & 0x7f,
                     stdout: Array(FileManager.default.contents(atPath: out) ?? Data()),
                     stderr: Array(FileManager.default.contents(atPath: err) ?? Data()),
-                    peakRSS: Int(usage.ru_maxrss) * 1024, hung: hung)
+                    peakRSS: peak, hung: hung)
+}
+
+/// `VmHWM` of a running process in bytes (0 when it cannot be read).
+func highWaterMark(of pid: pid_t) -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
+    return kilobytes * 1024
 }
 
 /// One step as the run recorded it.
