@@ -73,7 +73,13 @@ let package = Package(
             ]),
         .executableTarget(
             name: "driftbox-bench",
-            dependencies: ["GitStore", "Sandbox", "Runner", "driftbox-launcher"],
+            dependencies: [
+                "GitStore", "Sandbox", "Runner", "Gateway", "driftbox-launcher",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Benchmarks/driftbox-bench"),
 
         // Tests.
