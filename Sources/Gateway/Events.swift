@@ -21,7 +21,8 @@ public struct GatewayEvent: Sendable, Equatable {
 
     /// What happened.
     public let kind: Kind
-    /// The episode, nil when the request carried no valid token.
+    /// The episode: the listener's own episode, else the one whose token was shown; nil when
+    /// neither is known.
     public let episode: String?
     /// The episode's current step, nil without an episode.
     public let step: Int?

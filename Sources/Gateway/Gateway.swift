@@ -151,22 +151,25 @@ public final class Gateway: Sendable {
     /// Answers one request. Never throws: every failure is an answer and, where it matters, an event.
     func handle(_ request: IncomingRequest, listenerEpisode: String?, writer: some ResponseWriter) async {
         let attempted = "\(request.method) \(request.uri.prefix(300))"
+        // On an episode's own listener, every refusal is that episode's, token or not.
+        let listener = listenerEpisode.map { Route(episode: $0, agent: "", upstream: "") }
+        let listenerStep: Int? = if let listenerEpisode { await state.step(episode: listenerEpisode) } else { nil }
         if request.method == "CONNECT" {
-            report(.isolation, nil, step: nil, attempted, "a CONNECT tunnel was asked for; the gateway opens no tunnels")
+            report(.isolation, listener, step: listenerStep, attempted, "a CONNECT tunnel was asked for; the gateway opens no tunnels")
             return await refuse(writer, status: 405, type: "isolation", message: "CONNECT is refused: the sandbox reaches models only through the gateway's model routes")
         }
         guard request.uri.hasPrefix("/") else {
             let host = URL(string: request.uri)?.host ?? request.uri
-            report(.isolation, nil, step: nil, attempted, "a proxy request for another host (\(host.prefix(200)))")
+            report(.isolation, listener, step: listenerStep, attempted, "a proxy request for another host (\(host.prefix(200)))")
             return await refuse(writer, status: 403, type: "isolation", message: "requests for other hosts are refused: the gateway is not a proxy")
         }
         let path = String(request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         guard let routeProtocol = ModelProtocol(path: path) else {
-            report(.isolation, nil, step: nil, attempted, "a request for a path the gateway does not serve")
+            report(.isolation, listener, step: listenerStep, attempted, "a request for a path the gateway does not serve")
             return await refuse(writer, status: 404, type: "isolation", message: "no such route; the gateway serves POST \(ModelProtocol.allCases.map(\.path).joined(separator: ", "))")
         }
         guard request.method == "POST" else {
-            report(.isolation, nil, step: nil, attempted, "a \(request.method) on a model route")
+            report(.isolation, listener, step: listenerStep, attempted, "a \(request.method) on a model route")
             return await refuse(writer, status: 405, type: "isolation", message: "\(path) takes POST only")
         }
         var token = request.header("x-api-key")
@@ -174,12 +177,12 @@ public final class Gateway: Sendable {
             token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
         guard let token, let route = await state.route(token: token) else {
-            report(.isolation, nil, step: nil, attempted, token == nil ? "no token was presented" : "an unknown token was presented")
+            report(.isolation, listener, step: listenerStep, attempted, token == nil ? "no token was presented" : "an unknown token was presented")
             return await refuse(writer, status: 401, type: "authentication_error", message: "missing or unknown gateway token; use the API key the runner gave this episode")
         }
         let step = await state.step(episode: route.episode)
         if let listenerEpisode, listenerEpisode != route.episode {
-            report(.isolation, Route(episode: listenerEpisode, agent: "", upstream: ""), step: await state.step(episode: listenerEpisode), attempted,
+            report(.isolation, listener, step: listenerStep, attempted,
                    "the token of episode '\(route.episode)' was presented on episode '\(listenerEpisode)''s listener")
             return await refuse(writer, status: 403, type: "permission_error", message: "this token belongs to another episode")
         }

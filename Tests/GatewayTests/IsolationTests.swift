@@ -49,7 +49,8 @@ struct IsolationTests {
     @Test("CONNECT, a proxy request for another host, another path and another method are refused and reported")
     func otherHostsAndPaths() async throws {
         let upstream = try await ScriptedUpstream.start(Answers.script(.openAIChat))
-        let harness = try await Harness.start(try Harness.upstream(upstream, .openAIChat))
+        let harness = try await Harness.start(try Harness.upstream(upstream, .openAIChat), listenerEpisode: "ep-1")
+        await harness.gateway.beginStep(episode: "ep-1", step: 5)
         // curl through the gateway as an HTTPS proxy: a CONNECT.
         let connect = try await curl(["-w", "%{http_connect}", "-p", "-x", harness.base, "https://example.com/"])
         // curl through the gateway as an HTTP proxy: an absolute-URI request.
@@ -68,6 +69,7 @@ struct IsolationTests {
         #expect(otherMethod.output.hasSuffix("405"))
         #expect(upstream.requests.isEmpty)
         #expect(events.count == 4)
+        #expect(events.allSatisfy { $0.episode == "ep-1" && $0.step == 5 }, "on an episode's listener every attempt is that episode's")
         #expect(events.contains { $0.attempted.hasPrefix("CONNECT example.com:443") })
         #expect(events.contains { $0.detail.contains("example.com") && $0.attempted.hasPrefix("POST http://example.com") })
     }
