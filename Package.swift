@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries: module maps and shim headers only.
@@ -50,6 +53,18 @@ let package = Package(
         .target(
             name: "Report",
             dependencies: ["Runner", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
+        // The model gateway: HTTP server on a given listening socket, upstream forwarding over TLS,
+        // exchange recording and replay, accounting. Knows no other driftbox module.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Yams",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
 
         // The launcher: a small single-threaded C program; no Swift runs between fork and exec.
         // Linked as a static executable: SwiftPM would otherwise link the Swift runtime into this
@@ -68,7 +83,13 @@ let package = Package(
             ]),
         .executableTarget(
             name: "driftbox-bench",
-            dependencies: ["GitStore", "Sandbox", "Runner", "Report", "driftbox-launcher"],
+            dependencies: [
+                "GitStore", "Sandbox", "Runner", "Report", "Gateway", "driftbox-launcher",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Benchmarks/driftbox-bench"),
 
         // Tests.
@@ -78,6 +99,16 @@ let package = Package(
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Runner", "driftbox"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         .testTarget(
             name: "AgentsTests", dependencies: ["Agents", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
             exclude: ["Resources"]),

@@ -6,8 +6,9 @@ set -euo pipefail
 
 # Build: libgit2, libseccomp, pkg-config. The demo agent: python3, patch. Tests: git (compared
 # against), gcc (hostile programs), curl/wget (network attacks), python3-venv (agents),
-# bubblewrap (benchmark reference), chromium (the HTML report is checked in headless Chromium).
-packages=(libgit2-dev libseccomp-dev pkg-config python3 patch git gcc curl wget python3-venv bubblewrap chromium)
+# bubblewrap (benchmark reference), chromium (the HTML report is checked in headless Chromium),
+# openssl (the gateway tests' certificate authority).
+packages=(libgit2-dev libseccomp-dev pkg-config python3 patch git gcc curl wget python3-venv bubblewrap chromium openssl)
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "setup: this is not a Debian or Ubuntu system; install the equivalents of: ${packages[*]}" >&2
