@@ -4,28 +4,13 @@ import Foundation
 import GitStore
 import Sandbox
 import Testing
-
-/// The package checkout, found from this file's path.
-let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
+@_exported import DriftboxTestSupport
 
 /// This test target's resources folder (agent scripts, the model server).
 let resources = packageRoot + "/Tests/AgentsTests/Resources"
 
-/// A per-test temporary folder.
-struct TempDir {
-    let path: String
-
-    init(_ label: String) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-agents-\(label)-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
-}
+/// The temporary folders of these tests.
+typealias TempDir = TemporaryFolder
 
 /// A sandbox with a shipped policy that may also read (and run) the test resources.
 func makeSandbox(policy: String = "default") throws -> Sandbox {

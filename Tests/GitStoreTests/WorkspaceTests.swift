@@ -255,14 +255,6 @@ func bindSocket(at path: String) throws {
     #expect(rc == 0)
 }
 
-/// Writes a file whose path is given as raw bytes (for names that are not UTF-8).
-func writeBytes(_ bytes: [UInt8], toRawPath path: [UInt8]) throws {
-    let fd = (path + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY | O_TRUNC, 0o644) } }
-    #expect(fd >= 0)
-    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    close(fd)
-}
-
 extension FileManager {
     /// Creates a symbolic link, creating its folder first when asked.
     func createSymbolicLink(atPath path: String, withDestinationPath destination: String, makingFolders: Bool) throws {

@@ -34,7 +34,7 @@ private func holdsControls(_ text: String) -> Bool {
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct TerminalOutputTests {
     @Test func agentMadeEscapesReachTheTerminalEscaped() throws {
-        let folder = temporaryFolder("terminal")
+        let folder = try temporaryFolder("terminal")
         defer { try? FileManager.default.removeItem(at: folder) }
         let suite = try TrickVerdictTests.experiment(folder)
         // The TypeScript episode's agent fails at its first step with escape codes, a carriage return and a

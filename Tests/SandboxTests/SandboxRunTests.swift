@@ -122,7 +122,7 @@ struct LauncherTests {
         try dir.write("bad.bpf", "12345")
         let launcher = try Launcher.locate()
         let script = "exec 3<\(dir.file("bad.bpf")); exec \(launcher) --mode reduced --seccomp-fd 3 -- /bin/touch \(dir.file("ran")); "
-        let result = try host(["/bin/sh", "-c", script + "echo unreachable"])
+        let result = try runHost(["/bin/sh", "-c", script + "echo unreachable"], allowFailure: true, combineOutput: true)
         #expect(result.status == 125)
         #expect(result.output == "error seccomp: fd 3 holds 5 bytes, not a BPF program: Invalid argument\n")
         #expect(access(dir.file("ran"), F_OK) != 0)
@@ -130,7 +130,7 @@ struct LauncherTests {
 
     @Test("unknown options are refused")
     func unknownOption() throws {
-        let result = try host([try Launcher.locate(), "--frobnicate", "x", "--", "/bin/true"])
+        let result = try runHost([try Launcher.locate(), "--frobnicate", "x", "--", "/bin/true"], allowFailure: true, combineOutput: true)
         #expect(result.status == 125)
         #expect(result.output == "error args: unknown option '--frobnicate': Invalid argument\n")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DriftboxTestSupport
 @testable import Scenarios
 
 /// The bundled experiment content under `Fixtures/`: every file validates, and the episode plan of
@@ -7,9 +8,7 @@ import Testing
 /// or pressure pool shows up here.
 @Suite("Bundled scenarios")
 struct BundledScenariosTests {
-    static let catalog = Catalog(fixtures: URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures"))
+    static let catalog = Catalog(fixtures: packageRootURL.appendingPathComponent("Fixtures"))
 
     /// The plan of episode 0 at seed 42, per scenario: `task:block,block` per step, then a
     /// 64-bit FNV-1a digest over every seed's path, author, time, message and exact text.
