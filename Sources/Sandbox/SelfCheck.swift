@@ -66,10 +66,11 @@ extension Sandbox {
         // timeout is 1 s, the launcher's grace before SIGKILL 0.5 s) and far below the 1000 s a
         // missed kill would take.
         let marker = "driftbox-self-check-\(getpid())-\(monotonicNanos())"
-        let start = monotonicNanos()
         let slow = try await run(SandboxedCommand("/bin/sh", ["-c", "(while :; do sleep 1; done) & echo started; sleep 1000", marker],
                                                   workspace: workspace, timeout: .seconds(1)))
-        let took = Double(monotonicNanos() - start) / 1e9
+        // The command's own wall time (measured on the thread that waits for it), not the time
+        // until this task resumes, which a busy task pool can delay.
+        let took = Double(slow.wallTime.components.seconds) + Double(slow.wallTime.components.attoseconds) / 1e18
         let survivors = processes(withArgument: marker)
         let signaled = if case .signaled = slow.termination { true } else { false }
         let started = slow.stdout.text == "started\n"
