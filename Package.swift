@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
         .testTarget(name: "ReportTests", dependencies: ["DriftboxTestSupport", "Report", "Runner"]),
         .testTarget(
-            name: "AgentsTests", dependencies: ["DriftboxTestSupport", "Agents", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
+            name: "AgentsTests", dependencies: ["DriftboxTestSupport", "Agents", "Runner", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
             exclude: ["Resources"]),
         // End to end through `driftbox run`: what an agent leaves in its workspace must not fool,
         // crash or hang the runner, nor touch the host.

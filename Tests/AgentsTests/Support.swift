@@ -31,17 +31,5 @@ func makeContext(_ workspace: String, sandbox: Sandbox, scenario: String = "test
                  sandbox: sandbox, stepTimeout: timeout)
 }
 
-/// Snapshots the workspace as step `step` and judges the step with `checks`.
-func judge(_ workspace: Workspace, step: AgentStep, checks: [DetectorSpec]) throws -> (Verdict, StepDiff) {
-    let snapshot = try workspace.snapshot(StepStamp(episode: step.episode, step: step.step, task: step.taskID))
-    let diff = try workspace.diff(snapshot)
-    let repository = workspace.repository
-    let text = { (commit: ObjectID, path: String) throws -> String? in
-        try repository.fileContent(at: commit, path: path).map { String(decoding: $0, as: UTF8.self) }
-    }
-    let files = StepFiles(after: { try text(snapshot.commit, $0) }, before: { try text(snapshot.parent, $0) })
-    return (try DetectorSet(checks).verdict(for: diff, targets: step.targets, files: files), diff)
-}
-
 /// The text of a workspace file.
 func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }

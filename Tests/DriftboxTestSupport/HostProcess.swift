@@ -11,6 +11,8 @@ public struct HostRun: Sendable {
     public var errors: String
     /// Its standard output as bytes.
     public var outputBytes: [UInt8]
+    /// The signal that ended it, nil when it exited.
+    public var signal: Int32?
 }
 
 /// The environment every git CLI run of the tests gets: this machine's and the user's
@@ -76,7 +78,7 @@ public func runHost(_ argv: [String], in directory: String? = nil, environment: 
     let errData = errorData.wait()
     let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     let run = HostRun(status: status, output: String(decoding: outData, as: UTF8.self), errors: String(decoding: errData, as: UTF8.self),
-                      outputBytes: Array(outData))
+                      outputBytes: Array(outData), signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
     if status != 0 && !allowFailure {
         throw TestSupportError("a host program failed with status \(status)", at: command + (directory.map { " in \($0)" } ?? ""),
                                "its output: \((combineOutput ? run.output : run.errors).suffix(2000))")

@@ -34,6 +34,16 @@ public enum HostRequirement: Sendable, CustomStringConvertible {
         }
     }
 
+    /// What it is, in a few words (`root runner`, `/usr/bin/setpriv`, `git ≥ 2.28`).
+    public var label: String {
+        switch self {
+        case .root: return "root runner"
+        case .notRoot: return "non-root runner"
+        case .executable(let path): return path
+        case .gitVersion(let least): return "git ≥ \(least.map(String.init).joined(separator: "."))"
+        }
+    }
+
     /// Why a test with this requirement does not run here.
     public var description: String {
         switch self {

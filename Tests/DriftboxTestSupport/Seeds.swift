@@ -26,6 +26,13 @@ public struct TestSeed: Sendable, CustomStringConvertible {
     /// A fixed seed (tests whose cases are pinned).
     public init(_ value: UInt64) { self.value = value }
 
+    /// `DRIFTBOX_TEST_SEED` when set, otherwise `value`: tests whose usual cases are pinned but
+    /// can be run over other draws.
+    /// - Throws: ``TestSupportError`` when the variable is set but is not a number.
+    public init(default value: UInt64) throws {
+        if ProcessInfo.processInfo.environment[Self.variable].map({ !$0.isEmpty }) == true { try self.init() } else { self.init(value) }
+    }
+
     /// A generator drawing from this seed.
     public var generator: SeededRandom { SeededRandom(seed: value) }
 

@@ -30,3 +30,13 @@ func gitOutput(_ arguments: [String], in directory: String) throws -> String {
 
 /// A signature for tests.
 let alice = Signature(name: "Alice Example", email: "alice@example.invalid", time: 1_767_300_000, offsetMinutes: 60)
+
+/// The git CLI whose patch text the diff tests compare byte for byte: the indent heuristic is the
+/// default from 2.14 on and `git init -b` exists from 2.28 on (checked against git 2.39). An
+/// older git is a skip with this reason, not a failure of the diff.
+let patchTextGit = HostRequirement.gitVersion(atLeast: [2, 28])
+
+/// Whether `git fsck` found nothing but notices (their wording differs between git versions).
+func onlyNotices(_ fsckOutput: String) -> Bool {
+    fsckOutput.split(separator: "\n").allSatisfy { $0.hasPrefix("notice:") }
+}

@@ -127,7 +127,7 @@ struct WorkspaceTests {
         #expect(try episode.workspace.repository.fileContent(at: snapshot.commit, path: "docs/outside") == Array("../../outside/secret".utf8))
     }
 
-    @Test("a file turned into a link shows, as in git diff, as a deletion and an addition")
+    @Test("a file turned into a link shows, as in git diff, as a deletion and an addition", .requires(patchTextGit))
     func typeChange() throws {
         let episode = try Episode()
         let (_, diff) = try episode.step {

@@ -20,24 +20,9 @@ private struct Invocation: CustomStringConvertible {
 /// Runs `executable` (default: the built `driftbox`) in `folder` to the end, without any
 /// `DRIFTBOX_*` variable of this process.
 private func invoke(_ arguments: [String], in folder: URL = packageRoot, executable: String = buildFolder.appendingPathComponent("driftbox").path) throws -> Invocation {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DRIFTBOX_") }
-    // Standard error goes to a file, so neither stream can fill up and stall the child.
-    let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-stderr-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: errFile.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: errFile) }
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = try FileHandle(forWritingTo: errFile)
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let errData = try Data(contentsOf: errFile)
-    return Invocation(status: process.terminationStatus, exited: process.terminationReason == .exit,
-                      out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+    let run = try runHost([executable] + arguments, in: folder.path,
+                          environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DRIFTBOX_") }, allowFailure: true)
+    return Invocation(status: run.signal ?? run.status, exited: run.signal == nil, out: run.output, err: run.errors)
 }
 
 /// About 10 KB nested 5,000 deep.

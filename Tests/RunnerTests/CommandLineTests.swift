@@ -4,13 +4,10 @@ import Report
 import Runner
 import Testing
 
-/// The `driftbox` executable built next to this test bundle.
-private let driftbox = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("driftbox").path
-
 /// Starts `driftbox` with arguments, output discarded.
 private func spawn(_ arguments: [String]) throws -> Process {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: driftbox)
+    process.executableURL = URL(fileURLWithPath: driftboxExecutable)
     process.arguments = arguments
     process.currentDirectoryURL = packageRoot
     process.standardOutput = FileHandle.nullDevice
@@ -21,17 +18,8 @@ private func spawn(_ arguments: [String]) throws -> Process {
 
 /// Runs `driftbox` to the end; returns its status, standard output and standard error.
 private func runToEnd(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: driftbox)
-    process.arguments = arguments
-    process.currentDirectoryURL = packageRoot
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let run = try runHost([driftboxExecutable] + arguments, in: packageRoot.path, allowFailure: true)
+    return (run.status, run.output, run.errors)
 }
 
 @Suite(.serialized, .timeLimit(.minutes(3)))

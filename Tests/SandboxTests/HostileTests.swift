@@ -151,8 +151,9 @@ struct HostileAgentTests {
     // unbounded bomb on a shared host.
     @Test("a fork bomb stops at the process limit and dies with the command", arguments: Sandboxes.modes)
     func forkBomb(mode: SandboxMode) async throws {
-        try #require(getuid() != 0 || access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0,
-                     "running as root without a pids cgroup: the process limit cannot be enforced on this host")
+        if rootRunnerWithoutPidsCgroup {
+            try Test.cancel("running as root without a cgroup v1 pids hierarchy: the process limit cannot be enforced on this host (the run warns: \(noProcessLimitWarning))")
+        }
         var policy = Sandboxes.policy
         policy.limits.processes = 64
         let sandbox = try Sandboxes.make(for: mode, policy: policy)

@@ -155,3 +155,10 @@ func workspace(with binary: String? = nil) throws -> TempDir {
     if let binary { try FileManager.default.copyItem(atPath: binary, toPath: ws.file("prog")) }
     return ws
 }
+
+/// Whether the runner is root and the host has no writable cgroup v1 pids hierarchy: root is
+/// exempt from RLIMIT_NPROC, so no process limit holds and every run carries a warning.
+let rootRunnerWithoutPidsCgroup = getuid() == 0 && access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) != 0
+
+/// The warning of such a run.
+let noProcessLimitWarning = "no process limit: the launcher runs as root (exempt from RLIMIT_NPROC) and no pids cgroup is available"
