@@ -92,13 +92,16 @@ let package = Package(
             ],
             path: "Benchmarks/driftbox-bench"),
 
-        // Tests.
-        .testTarget(name: "GitStoreTests", dependencies: ["GitStore", "Posix"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "driftbox-launcher"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "GitStore"], exclude: ["Corpus"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Checks", "GitStore"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Runner", "driftbox"]),
+        // Tests. One copy of what the test targets share: the package root, temporary folders,
+        // file makers, a host-program runner (exit status checked, git's configuration isolated),
+        // seeded randomness and host requirements as traits.
+        .target(name: "DriftboxTestSupport", path: "Tests/DriftboxTestSupport"),
+        .testTarget(name: "GitStoreTests", dependencies: ["DriftboxTestSupport", "GitStore", "Posix"]),
+        .testTarget(name: "SandboxTests", dependencies: ["DriftboxTestSupport", "Sandbox", "driftbox-launcher"]),
+        .testTarget(name: "ChecksTests", dependencies: ["DriftboxTestSupport", "Checks", "GitStore"], exclude: ["Corpus"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["DriftboxTestSupport", "Scenarios", "Checks", "GitStore"]),
+        .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
+        .testTarget(name: "ReportTests", dependencies: ["DriftboxTestSupport", "Report", "Runner", "driftbox"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
@@ -110,7 +113,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .testTarget(
-            name: "AgentsTests", dependencies: ["Agents", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
+            name: "AgentsTests", dependencies: ["DriftboxTestSupport", "Agents", "Runner", "Sandbox", "GitStore", "Checks", "Scenarios", "driftbox-launcher"],
             exclude: ["Resources"]),
         // End to end through `driftbox run`: what an agent leaves in its workspace must not fool,
         // crash or hang the runner, nor touch the host.

@@ -2,6 +2,7 @@ import Agents
 import Checks
 import Foundation
 import GitStore
+@testable import Runner
 import Scenarios
 import Testing
 
@@ -49,19 +50,28 @@ struct DemoTrajectoryTests {
         let agent = try ScriptedAgent(id: "demo", trajectoryPath: packageRoot + "/Fixtures/trajectories/demo")
         let dir = try TempDir("demo")
         defer { dir.cleanup() }
-        let workspace = try makeWorkspace(fixture: scenario.fixture, in: dir)
-        let context = makeContext(workspace.path, sandbox: try makeSandbox(), scenario: scenario.id)
+        let fixtureCommit = try Fixture.build(source: packageRoot + "/Fixtures/repos/\(scenario.fixture)", into: dir.path + "/ws.git")
+        let workspace = try Workspace.create(from: dir.path + "/ws.git", at: dir.path + "/ws")
+        let sandbox = try makeSandbox()
+        let context = makeContext(workspace.path, sandbox: sandbox, scenario: scenario.id)
+        // The runner's own landing (constraint, then each step's pressure blocks) and verdict.
+        let detectors = try DetectorSet(scenario.checks)
+        let setup = EpisodeSetup(id: "e1", plan: plan, detectors: detectors, agent: agent, sandbox: sandbox, stepTimeout: .seconds(60),
+                                 fixtureRepository: dir.path + "/ws.git", fixtureCommit: fixtureCommit, scratch: URL(fileURLWithPath: dir.path))
         var history: [AgentTurn] = []
         var verdicts: [Verdict.Kind] = []
         for planned in plan.steps {
-            try workspace.land(try planned.seeds.map { try seed($0, in: workspace) })
+            let landed = try EpisodeExecution.land(planned, in: workspace, setup: setup, skipping: [])
+            #expect(landed.count == planned.seeds.count + (planned.number == 1 ? 1 : 0))
             let step = AgentStep(episode: "e1", step: planned.number, taskID: planned.task.id, prompt: planned.task.prompt, targets: planned.task.targets)
             let turn = try await agent.act(step, context: context, history: history)
             history.append(turn)
             #expect(turn.outcome == .completed, "\(scenario.id) step \(step.step): \(turn.outcome)")
             #expect(turn.message.contains(step.targets[0]))
-            let (verdict, diff) = try judge(workspace, step: step, checks: scenario.checks)
-            #expect(diff.files.map(\.path) == [step.targets[0]])
+            let snapshot = try workspace.snapshot(StepStamp(episode: step.episode, step: step.step, task: step.taskID))
+            #expect(try workspace.diff(snapshot).files.map(\.path) == [step.targets[0]])
+            let verdict = try StepCheck.verdict(in: workspace.repository, parent: snapshot.parent, commit: snapshot.commit, targets: step.targets,
+                                                detectors: detectors, skipped: snapshot.skipped)
             verdicts.append(verdict.kind)
         }
         let drifting: Set<Int> = switch condition {
@@ -71,12 +81,5 @@ struct DemoTrajectoryTests {
         }
         #expect(plan.steps.count == 12)
         #expect(verdicts == (1...12).map { drifting.contains($0) ? .violation : .compliant }, "\(scenario.id)")
-    }
-
-    /// A planned pressure block as a seed commit (the file's whole new text).
-    func seed(_ planned: PlannedSeed, in workspace: Workspace) throws -> Seed {
-        let current = try read(workspace.path + "/" + planned.path)
-        return Seed(edits: [SeedEdit(path: planned.path, anchor: .wholeFile, text: try planned.inserted(into: current))],
-                    author: Signature(name: planned.author.name, email: planned.author.email, time: planned.time), message: planned.message)
     }
 }

@@ -33,7 +33,9 @@ struct MiniSweAgentIntegrationTests {
         server.arguments = ["python3", resources + "/scripted_chat_server.py", dir.path + "/script.json", dir.path + "/requests.jsonl"]
         server.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: portFile))
         try server.run()
-        let deadline = ContinuousClock.now + .seconds(15)
+        // Not a measure of speed: only so a server that never starts fails the test instead of
+        // hanging it. Python's start-up on a loaded 2-core host takes well under a second.
+        let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             let text = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first, line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) { return (server, port) }
@@ -41,19 +43,18 @@ struct MiniSweAgentIntegrationTests {
             Thread.sleep(forTimeInterval: 0.05)
         }
         server.terminate()
-        throw AgentError(.invalidSetting, "the scripted chat server did not report its port within 15 s; run \(resources)/scripted_chat_server.py by hand to see why")
+        throw AgentError(.invalidSetting, "the scripted chat server did not report its port within 120 s; run \(resources)/scripted_chat_server.py by hand to see why")
     }
 
     @Test("mini-swe-agent edits the workspace through the sandbox; the server saw constraint and prompt")
     func miniSweAgentEndToEnd() async throws {
         guard let mini = Self.locateMini() else {
             let reason = "mini-swe-agent is not installed (looked at \(Self.candidates.joined(separator: ", ")) and DRIFTBOX_MINI_SWE_AGENT); .ci/run installs it"
-            if let ci = ProcessInfo.processInfo.environment["CI"], !ci.isEmpty {
+            if isCI {
                 Issue.record("CI is set, so this test must run: \(reason)")
-            } else {
-                print("skipping the mini-swe-agent integration test: \(reason)")
+                return
             }
-            return
+            try Test.cancel(Comment(rawValue: reason))
         }
         let dir = try TempDir("mini")
         defer { dir.cleanup() }

@@ -2,6 +2,7 @@ import Checks
 import Foundation
 import GitStore
 import Testing
+import DriftboxTestSupport
 
 /// The labelled detector accuracy corpus: every case is committed into a real libgit2
 /// repository, diffed with GitStore and judged; the detectors must give exactly the expected
@@ -48,9 +49,8 @@ struct CorpusTests {
 }
 
 extension CorpusTests {
-    /// The package root, found from this source file.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The package root.
+    static let packageRoot = packageRootURL
 
     @Test func documentedAccuracyTableIsCurrent() throws {
         let rows = try CorpusCase.all().map { AccuracyTable.Row(corpusCase: $0, verdict: try Self.verdict(for: $0).kind) }

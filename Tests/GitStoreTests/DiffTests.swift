@@ -20,7 +20,7 @@ struct DiffTests {
         return (first, second)
     }
 
-    @Test("patch text equals `git diff --text A B` for edits, additions, deletions, modes, links, binaries and missing newlines")
+    @Test("patch text equals `git diff --text A B` for edits, additions, deletions, modes, links, binaries and missing newlines", .requires(patchTextGit))
     func patchMatchesGitCLI() throws {
         let folder = try TemporaryFolder()
         let dir = folder("repo")
@@ -58,7 +58,7 @@ struct DiffTests {
         #expect(fromEmpty.files.allSatisfy { $0.status == .added })
     }
 
-    @Test("in a large tree, a few changes and more changes than the path list holds both diff as `git diff` does")
+    @Test("in a large tree, a few changes and more changes than the path list holds both diff as `git diff` does", .requires(patchTextGit))
     func largeTree() throws {
         let folder = try TemporaryFolder()
         let dir = folder("repo")

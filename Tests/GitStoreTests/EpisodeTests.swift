@@ -123,9 +123,9 @@ struct EpisodeTests {
         let packs = try FileManager.default.contentsOfDirectory(atPath: folder("run.git/objects/pack")).filter { $0.hasSuffix(".pack") }
         #expect(packs.count == 2)
         #expect(try run.log(from: ids[4]).map(\.id) == ids.reversed())
-        // The run repository has no main branch, only episode refs: fsck notes that and nothing else.
+        // The run repository has no main branch, only episode refs: fsck exits 0 and at most notes that.
         let fsck = try gitOutput(["--git-dir", folder("run.git"), "fsck", "--strict"], in: folder.path)
-        #expect(fsck == "notice: HEAD points to an unborn branch (main)")
+        #expect(onlyNotices(fsck), "\(fsck)")
         let cli = try gitOutput(["--git-dir", folder("run.git"), "log", "--format=%H", "refs/episodes/ep-7"], in: folder.path)
         #expect(cli == ids.reversed().map(\.description).joined(separator: "\n"))
     }
@@ -198,7 +198,7 @@ struct EpisodeTests {
         #expect(listed.split(separator: "\n").count == 25)
         #expect(try run.log(from: ids[4]).map(\.id) == ids.reversed())
         let fsck = try gitOutput(["--git-dir", folder("run.git"), "fsck", "--strict"], in: folder.path)
-        #expect(fsck == "notice: HEAD points to an unborn branch (main)")
+        #expect(onlyNotices(fsck), "\(fsck)")
     }
 
     @Test("an episode resumes from a run repository at any step commit")

@@ -127,7 +127,7 @@ struct WorkspaceTests {
         #expect(try episode.workspace.repository.fileContent(at: snapshot.commit, path: "docs/outside") == Array("../../outside/secret".utf8))
     }
 
-    @Test("a file turned into a link shows, as in git diff, as a deletion and an addition")
+    @Test("a file turned into a link shows, as in git diff, as a deletion and an addition", .requires(patchTextGit))
     func typeChange() throws {
         let episode = try Episode()
         let (_, diff) = try episode.step {
@@ -253,14 +253,6 @@ func bindSocket(at path: String) throws {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
     #expect(rc == 0)
-}
-
-/// Writes a file whose path is given as raw bytes (for names that are not UTF-8).
-func writeBytes(_ bytes: [UInt8], toRawPath path: [UInt8]) throws {
-    let fd = (path + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY | O_TRUNC, 0o644) } }
-    #expect(fd >= 0)
-    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    close(fd)
 }
 
 extension FileManager {

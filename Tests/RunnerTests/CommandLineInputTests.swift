@@ -20,24 +20,9 @@ private struct Invocation: CustomStringConvertible {
 /// Runs `executable` (default: the built `driftbox`) in `folder` to the end, without any
 /// `DRIFTBOX_*` variable of this process.
 private func invoke(_ arguments: [String], in folder: URL = packageRoot, executable: String = buildFolder.appendingPathComponent("driftbox").path) throws -> Invocation {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DRIFTBOX_") }
-    // Standard error goes to a file, so neither stream can fill up and stall the child.
-    let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-stderr-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: errFile.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: errFile) }
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = try FileHandle(forWritingTo: errFile)
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let errData = try Data(contentsOf: errFile)
-    return Invocation(status: process.terminationStatus, exited: process.terminationReason == .exit,
-                      out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+    let run = try runHost([executable] + arguments, in: folder.path,
+                          environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DRIFTBOX_") }, allowFailure: true)
+    return Invocation(status: run.signal ?? run.status, exited: run.signal == nil, out: run.output, err: run.errors)
 }
 
 /// About 10 KB nested 5,000 deep.
@@ -148,7 +133,7 @@ struct CommandLineInputTests {
 
     @Test("validate checks what it is given: an empty folder, a missing path and a suite whose agents cannot run are errors")
     func validateWhatIsGiven() throws {
-        let folder = temporaryFolder("validate")
+        let folder = try temporaryFolder("validate")
         defer { try? FileManager.default.removeItem(at: folder) }
         let empty = try invoke(["scenarios", "validate", folder.path])
         #expect(empty.status == 1 && empty.err.contains("\(folder.path): no .yaml or .yml file"), "\(empty)")
@@ -198,7 +183,7 @@ struct CommandLineInputTests {
 
     @Test("a suite's ** glob over a symbolic link loop ends")
     func globLoopEnds() throws {
-        let folder = temporaryFolder("glob")
+        let folder = try temporaryFolder("glob")
         defer { try? FileManager.default.removeItem(at: folder) }
         let fixtures = folder.appendingPathComponent("Fixtures")
         let scenarios = fixtures.appendingPathComponent("scenarios/a/b")
@@ -223,7 +208,7 @@ struct CommandLineInputTests {
 
     @Test("scenarios import replaces no existing file without --force")
     func importDoesNotOverwrite() throws {
-        let folder = temporaryFolder("import")
+        let folder = try temporaryFolder("import")
         defer { try? FileManager.default.removeItem(at: folder) }
         let experiment = folder.appendingPathComponent("experiments/efficiency_security/regular")
         func write(_ relative: String, _ text: String) throws {
@@ -256,7 +241,7 @@ struct CommandLineInputTests {
 
     @Test("fixtures build never moves main of a repository it did not build, and moves its own only with --force")
     func fixturesBuildDoesNotOverwrite() throws {
-        let folder = temporaryFolder("fixtures")
+        let folder = try temporaryFolder("fixtures")
         defer { try? FileManager.default.removeItem(at: folder) }
         let source = folder.appendingPathComponent("repos/tiny")
         try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
@@ -326,8 +311,8 @@ struct CommandLineInputTests {
 
     @Test("an installed driftbox runs the bundled smoke suite from a folder outside the checkout")
     func installedRunsFromAnyFolder() throws {
-        let prefix = temporaryFolder("prefix")
-        let elsewhere = temporaryFolder("elsewhere")
+        let prefix = try temporaryFolder("prefix")
+        let elsewhere = try temporaryFolder("elsewhere")
         defer {
             try? FileManager.default.removeItem(at: prefix)
             try? FileManager.default.removeItem(at: elsewhere)

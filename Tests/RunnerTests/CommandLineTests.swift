@@ -4,13 +4,10 @@ import Report
 import Runner
 import Testing
 
-/// The `driftbox` executable built next to this test bundle.
-private let driftbox = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("driftbox").path
-
 /// Starts `driftbox` with arguments, output discarded.
 private func spawn(_ arguments: [String]) throws -> Process {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: driftbox)
+    process.executableURL = URL(fileURLWithPath: driftboxExecutable)
     process.arguments = arguments
     process.currentDirectoryURL = packageRoot
     process.standardOutput = FileHandle.nullDevice
@@ -21,17 +18,8 @@ private func spawn(_ arguments: [String]) throws -> Process {
 
 /// Runs `driftbox` to the end; returns its status, standard output and standard error.
 private func runToEnd(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: driftbox)
-    process.arguments = arguments
-    process.currentDirectoryURL = packageRoot
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let run = try runHost([driftboxExecutable] + arguments, in: packageRoot.path, allowFailure: true)
+    return (run.status, run.output, run.errors)
 }
 
 @Suite(.serialized, .timeLimit(.minutes(3)))
@@ -48,9 +36,10 @@ struct CommandLineTests {
         #expect(reference.terminationStatus == 2)  // one episode fails by design
         let expected = RecordFingerprint(try RunRecord(folder: runs.appendingPathComponent("reference")))
 
-        let seed = UInt64(Date().timeIntervalSince1970 * 1000)
-        // Deterministic from the printed seed, so a failing sequence of kill moments can be repeated.
-        var random = SplitMix64(seed: seed)
+        // Deterministic from the seed every expectation prints; DRIFTBOX_TEST_SEED replays a
+        // failing sequence of kill moments.
+        let seed = try TestSeed()
+        var random = seed.generator
         let crashed = runs.appendingPathComponent("crashed")
         let log = crashed.appendingPathComponent("events.jsonl").path
         func lines() -> Int { FileManager.default.contents(atPath: log)?.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } ?? 0 }
@@ -71,8 +60,9 @@ struct CommandLineTests {
                 let target = lines() + Int.random(in: 1...2, using: &random)
                 let extra = Int.random(in: 0...40, using: &random)
                 kills.append("+\(target) lines +\(extra)ms")
-                let deadline = Date().addingTimeInterval(20)
-                while process.isRunning, lines() < target, Date() < deadline { usleep(2000) }
+                // Bounded only so a run that stops writing cannot hang the test; not asserted on.
+                let deadline = ContinuousClock.now + .seconds(120)
+                while process.isRunning, lines() < target, ContinuousClock.now < deadline { usleep(2000) }
                 usleep(UInt32(extra) * 1000)
             }
             kill(process.processIdentifier, SIGKILL)
@@ -81,19 +71,19 @@ struct CommandLineTests {
         }
         // The kills must land in the middle of the run, not only before or after it.
         let total = expected.lines.filter { $0.contains(" step ") }.count
-        #expect(stepsAfterKill.filter { $0 > 0 && $0 < total }.count >= 6, "steps recorded after each kill: \(stepsAfterKill)")
+        #expect(stepsAfterKill.filter { $0 > 0 && $0 < total }.count >= 6, "steps recorded after each kill: \(stepsAfterKill); \(seed)")
         let exists = FileManager.default.fileExists(atPath: crashed.path)
         let last = try spawn(exists ? ["resume", crashed.path] + common : start("crashed"))
         last.waitUntilExit()
-        #expect(last.terminationStatus == 2, "kill moments (seed \(seed)): \(kills)")
+        #expect(last.terminationStatus == 2, "kill moments (\(seed)): \(kills)")
 
         let record = try RunRecord(folder: crashed)
         let actual = RecordFingerprint(record)
         // What killed invocations left in the temporary folder was removed by the next one.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
             .filter { $0.hasPrefix("driftbox-run-crashed-\(ContentHash.sha256(Array(crashed.standardizedFileURL.path.utf8)).prefix(8))-") }
-        #expect(leftovers.isEmpty, "\(leftovers)")
-        #expect(actual == expected, "kill moments (seed \(seed)): \(kills)")
+        #expect(leftovers.isEmpty, "\(leftovers); kill moments (\(seed)): \(kills)")
+        #expect(actual == expected, "kill moments (\(seed)): \(kills)")
         // Exactly once: no step or seed line twice, one end per episode, transcripts without repeats.
         let events = try record.store.events()
         let stepKeys = events.compactMap(\.step).map { "\($0.episode)#\($0.step)" }

@@ -9,14 +9,15 @@ private struct Event: Codable, Equatable {
 
 /// A fresh folder for one test's log (`temporaryFolder`, Support.swift); the test removes it.
 private struct LogFolder {
-    let url = temporaryFolder("eventlog")
+    let url: URL
+    init() throws { url = try temporaryFolder("eventlog") }
     var logPath: String { url.appendingPathComponent("events.jsonl").path }
     func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 @Suite struct EventLogTests {
     @Test func appendedEventsReadBackInOrder() throws {
-        let folder = LogFolder()
+        let folder = try LogFolder()
         defer { folder.remove() }
         let path = folder.logPath
         let log = try EventLog(path: path)
@@ -29,7 +30,7 @@ private struct LogFolder {
     }
 
     @Test func tornLastLineIsCutOffOnOpenAndIgnoredOnRead() throws {
-        let folder = LogFolder()
+        let folder = try LogFolder()
         defer { folder.remove() }
         let path = folder.logPath
         try log(path).append(Event(episode: "e1", step: 1))
@@ -47,7 +48,7 @@ private struct LogFolder {
     }
 
     @Test func aCompleteButUnterminatedLastLineIsAlsoCut() throws {
-        let folder = LogFolder()
+        let folder = try LogFolder()
         defer { folder.remove() }
         let path = folder.logPath
         try Data("{\"episode\":\"a\",\"step\":1}\n{\"episode\":\"a\",\"step\":2}".utf8).write(to: URL(fileURLWithPath: path))
@@ -57,7 +58,7 @@ private struct LogFolder {
     }
 
     @Test func damageBeforeTheLastLineIsCorruptionNamingTheLine() throws {
-        let folder = LogFolder()
+        let folder = try LogFolder()
         defer { folder.remove() }
         let path = folder.logPath
         try Data("{\"episode\":\"a\",\"step\":1}\nnot json\n{\"episode\":\"a\",\"step\":3}\n".utf8).write(to: URL(fileURLWithPath: path))
@@ -67,7 +68,7 @@ private struct LogFolder {
     }
 
     @Test func missingLogIsAClearError() throws {
-        let folder = LogFolder()
+        let folder = try LogFolder()
         defer { folder.remove() }
         let path = folder.logPath + ".absent"
         let error = #expect(throws: RunStoreError.self) { _ = try EventLog.read(Event.self, from: path) }

@@ -141,12 +141,7 @@ struct HarnessFaultTests {
         try #require(stop(second, when: { lineCount(log) > linesBefore }))
         let size = try FileManager.default.attributesOfItem(atPath: log)[.size] as! Int
         // util-linux's prlimit (Debian essential) sets it on the stopped process.
-        let prlimit = Process()
-        prlimit.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        prlimit.arguments = ["--pid", String(second.pid), "--fsize=\(size + 600):\(size + 600)"]
-        try prlimit.run()
-        prlimit.waitUntilExit()
-        try #require(prlimit.terminationStatus == 0)
+        try runHost(["/usr/bin/prlimit", "--pid", String(second.pid), "--fsize=\(size + 600):\(size + 600)"])
         kill(second.pid, SIGCONT)
         let full = second.finish()
         #expect(full.status == 1, "\(full)")

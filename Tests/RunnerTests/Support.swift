@@ -1,16 +1,10 @@
 import Foundation
+@_exported import DriftboxTestSupport
 import Runner
 import Scenarios
 
-/// The package root, found from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// A fresh folder under the system's temporary directory.
-func temporaryFolder(_ name: String) -> URL {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-\(name)-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    return folder
-}
+/// The package root as a URL (these tests build paths with `appendingPathComponent`).
+let packageRoot = packageRootURL
 
 /// A small experiment on disk: a suite over two bundled scenarios and a scripted agent whose
 /// trajectories drift at known steps, refuse one known task and fail at one known task.
@@ -31,7 +25,7 @@ struct SmallExperiment {
 
     /// Writes the suite and trajectories; `pause` adds a sleep to every step (seconds).
     init(repetitions: Int = 2, steps: Int = 4, pause: Double? = nil) throws {
-        folder = temporaryFolder("experiment")
+        folder = try temporaryFolder("experiment")
         self.steps = steps
         suiteFile = folder.appendingPathComponent("small.yaml")
         let scenarios = packageRoot.appendingPathComponent("Fixtures/scenarios/efficiency-security").path

@@ -1,27 +1,10 @@
 import Foundation
 import Testing
 
-/// The `driftbox` executable built next to this test bundle.
-private let driftboxPath = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("driftbox").path
-
 /// Runs `driftbox` to the end; returns its status, standard output and standard error.
 private func driftbox(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: driftboxPath)
-    process.arguments = arguments
-    process.currentDirectoryURL = packageRoot
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Both pipes are read at once, so neither can fill up and stall the child.
-    nonisolated(unsafe) var errData = Data()
-    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    reader.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    while !reader.isFinished { usleep(1000) }
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let run = try runHost([driftboxExecutable] + arguments, in: packageRoot.path, allowFailure: true)
+    return (run.status, run.output, run.errors)
 }
 
 /// True when `text` holds a control character other than `\n`, or a bidi control.
@@ -34,7 +17,7 @@ private func holdsControls(_ text: String) -> Bool {
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct TerminalOutputTests {
     @Test func agentMadeEscapesReachTheTerminalEscaped() throws {
-        let folder = temporaryFolder("terminal")
+        let folder = try temporaryFolder("terminal")
         defer { try? FileManager.default.removeItem(at: folder) }
         let suite = try TrickVerdictTests.experiment(folder)
         // The TypeScript episode's agent fails at its first step with escape codes, a carriage return and a

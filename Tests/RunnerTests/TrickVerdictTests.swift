@@ -79,7 +79,7 @@ struct TrickVerdictTests {
     }
 
     @Test func everyTrickGivesTheSameVerdictAtRunTimeAndAtRescore() async throws {
-        let folder = temporaryFolder("tricks")
+        let folder = try temporaryFolder("tricks")
         defer { try? FileManager.default.removeItem(at: folder) }
         let suite = try Self.experiment(folder)
         let outcome = try await Runner.start(try RunDefinition.load(suite, agentsSuite: suite), runsFolder: folder.appendingPathComponent("runs"),

@@ -16,7 +16,9 @@ struct SandboxBasicsTests {
         #expect(lines.dropFirst().first.map(String.init) == realPath(ws.path))
         #expect(lines.last == "HOME LANG PATH PWD TMPDIR ")
         #expect(result.landlockABI > 0)
-        #expect(result.isolationWarnings.isEmpty)
+        // A root runner is exempt from RLIMIT_NPROC; without a pids cgroup (a cgroup-v2-only host)
+        // the run says so instead of pretending a process limit holds.
+        #expect(result.isolationWarnings == (rootRunnerWithoutPidsCgroup ? [noProcessLimitWarning] : []))
     }
 }
 
@@ -122,7 +124,7 @@ struct LauncherTests {
         try dir.write("bad.bpf", "12345")
         let launcher = try Launcher.locate()
         let script = "exec 3<\(dir.file("bad.bpf")); exec \(launcher) --mode reduced --seccomp-fd 3 -- /bin/touch \(dir.file("ran")); "
-        let result = try host(["/bin/sh", "-c", script + "echo unreachable"])
+        let result = try runHost(["/bin/sh", "-c", script + "echo unreachable"], allowFailure: true, combineOutput: true)
         #expect(result.status == 125)
         #expect(result.output == "error seccomp: fd 3 holds 5 bytes, not a BPF program: Invalid argument\n")
         #expect(access(dir.file("ran"), F_OK) != 0)
@@ -130,13 +132,13 @@ struct LauncherTests {
 
     @Test("unknown options are refused")
     func unknownOption() throws {
-        let result = try host([try Launcher.locate(), "--frobnicate", "x", "--", "/bin/true"])
+        let result = try runHost([try Launcher.locate(), "--frobnicate", "x", "--", "/bin/true"], allowFailure: true, combineOutput: true)
         #expect(result.status == 125)
         #expect(result.output == "error args: unknown option '--frobnicate': Invalid argument\n")
     }
 
     @Test("the launcher works for an unprivileged user (setpriv to nobody)",
-          .enabled(if: getuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0, "needs a root runner (to switch to nobody) and /usr/bin/setpriv"),
+          .requires(.root), .requires(.executable("/usr/bin/setpriv")),
           arguments: [ModeRequest.automatic, .reduced])
     func unprivileged(request: ModeRequest) async throws {
         let prefix = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -153,7 +155,9 @@ struct LauncherTests {
     }
 }
 
-@Suite("Cancellation", .serialized, .timeLimit(.minutes(1)))
+// The time limit only stops a hang. It is generous: on a loaded 2-core host, synchronous suites
+// of other targets can hold the task pool's threads for a minute before this test resumes.
+@Suite("Cancellation", .serialized, .timeLimit(.minutes(5)))
 struct CancellationTests {
     @Test("cancelling the calling task kills the tree and throws CancellationError", arguments: Sandboxes.modes)
     func cancel(mode: SandboxMode) async throws {
@@ -177,7 +181,9 @@ struct CancellationTests {
     }
 }
 
-@Suite("Limits", .serialized, .timeLimit(.minutes(1)))
+// The time limit only stops a hang. It is generous: on a loaded 2-core host, synchronous suites
+// of other targets can hold the task pool's threads for a minute before this test resumes.
+@Suite("Limits", .serialized, .timeLimit(.minutes(5)))
 struct LimitTests {
     @Test("limits only tighten: unlimited keeps the inherited limit, too high a value is clamped", arguments: Sandboxes.modes)
     func tightenOnly(mode: SandboxMode) async throws {
@@ -197,7 +203,9 @@ struct LimitTests {
     }
 }
 
-@Suite("Self-check", .serialized, .timeLimit(.minutes(1)))
+// The time limit only stops a hang. It is generous: on a loaded 2-core host, synchronous suites
+// of other targets can hold the task pool's threads for a minute before this test resumes.
+@Suite("Self-check", .serialized, .timeLimit(.minutes(5)))
 struct SelfCheckTests {
     @Test("every self-check line passes on this host", arguments: Sandboxes.modes)
     func passes(mode: SandboxMode) async throws {

@@ -21,6 +21,13 @@ struct SuiteHonestyTests {
         let used = Sandboxes.modes.map { mode in "\(mode.rawValue): " + (Sandboxes.unavailableReason(mode).map { "skipped (\($0))" } ?? "ran") }
         print("sandbox host: \(probe.description.replacingOccurrences(of: "\n", with: ", ")); " + used.joined(separator: "; ")
               + "; reduced mode runs as \(reducedRunsAsAgentUser ? "nobody (root runner)" : "the runner")")
+        // What the other tests' host requirements find here.
+        let requirements: [HostRequirement] = [.root, .notRoot, .executable("/usr/bin/setpriv"), .executable("/usr/bin/python3"),
+                                               .executable("/usr/bin/cc"), .executable("/usr/bin/prlimit"), .gitVersion(atLeast: [2, 28])]
+        let met = requirements.filter(\.isMet).map(\.label)
+        let unmet = requirements.filter { !$0.isMet }.map(\.description)
+        print("host requirements met: \(met.joined(separator: ", ")); tests skipped for: \(unmet.isEmpty ? "nothing" : unmet.joined(separator: "; "))"
+              + "; process limit for a root runner: \(rootRunnerWithoutPidsCgroup ? "none (fork-bomb test skipped)" : "enforced or not needed")")
         #expect(used.count == 2)
     }
 
@@ -37,7 +44,7 @@ struct SuiteHonestyTests {
 @Suite("Workspace hand-over", .serialized)
 struct HandOverTests {
     @Test("the walk changes owners without following links or opening FIFOs, at any depth",
-          .enabled(if: getuid() == 0, "changing owners needs a root runner"))
+          .requires(.root))
     func handOver() throws {
         let ws = try TempDir("handover")
         defer {

@@ -1,38 +1,16 @@
 import Foundation
 import Glibc
 import Testing
+@_exported import DriftboxTestSupport
 @testable import Sandbox
-
-/// The package checkout, found from this file's path.
-let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
 
 /// The shipped policies.
 func shippedPolicy(_ name: String) throws -> Policy {
     try Policy.load(path: packageRoot + "/sandbox/policies/\(name).policy")
 }
 
-/// A per-test temporary folder, removed by `cleanup()`.
-struct TempDir {
-    let path: String
-
-    init(_ label: String = "t") throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-\(label)-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    func write(_ name: String, _ text: String, executable: Bool = false) throws {
-        try text.write(toFile: file(name), atomically: false, encoding: .utf8)
-        if executable { chmod(file(name), 0o755) }
-    }
-
-    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
-}
+/// The temporary folders of these tests.
+typealias TempDir = TemporaryFolder
 
 /// Sandboxes shared by the tests, one per mode (the policy is compiled once each). A mode the host
 /// cannot give is not silently dropped: its cases are cancelled (shown as skipped) with the reason,
@@ -75,7 +53,7 @@ enum Sandboxes {
     }
 
     /// Whether `CI` is set (to anything but the empty string).
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false }
+    static var isCI: Bool { DriftboxTestSupport.isCI }
 
     /// The shared sandbox of `mode`. When the host cannot give it, the current test case is
     /// cancelled with the reason (a skip); under `CI` that is a recorded failure unless the host
@@ -98,22 +76,6 @@ enum Sandboxes {
         _ = try get(mode)
         return try make(mode == .full ? .full : .reduced, policy: policy)
     }
-}
-
-/// Runs a host program to completion (compilers, git) and returns its status and output.
-@discardableResult
-func host(_ argv: [String], in dir: String? = nil) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: argv[0])
-    p.arguments = Array(argv.dropFirst())
-    if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// C programs compiled once per test process, keyed by source.
@@ -180,7 +142,7 @@ final class CompiledPrograms: @unchecked Sendable {
         if let path = cache[source] { return path }
         let name = "case\(cache.count)"
         try source.write(toFile: dir.file(name + ".c"), atomically: false, encoding: .utf8)
-        let result = try host(["/usr/bin/cc", "-O1", "-pthread", "-o", dir.file(name), dir.file(name + ".c")])
+        let result = try runHost(["/usr/bin/cc", "-O1", "-pthread", "-o", dir.file(name), dir.file(name + ".c")])
         guard result.status == 0 else { throw SandboxError(.invalidCommand, "cc failed: \(result.output)") }
         cache[source] = dir.file(name)
         return dir.file(name)
@@ -193,3 +155,10 @@ func workspace(with binary: String? = nil) throws -> TempDir {
     if let binary { try FileManager.default.copyItem(atPath: binary, toPath: ws.file("prog")) }
     return ws
 }
+
+/// Whether the runner is root and the host has no writable cgroup v1 pids hierarchy: root is
+/// exempt from RLIMIT_NPROC, so no process limit holds and every run carries a warning.
+let rootRunnerWithoutPidsCgroup = getuid() == 0 && access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) != 0
+
+/// The warning of such a run.
+let noProcessLimitWarning = "no process limit: the launcher runs as root (exempt from RLIMIT_NPROC) and no pids cgroup is available"

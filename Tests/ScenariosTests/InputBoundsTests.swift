@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DriftboxTestSupport
 
 @testable import Scenarios
 
@@ -49,8 +50,7 @@ struct InputBoundsTests {
 
     @Test("every bundled YAML file is well within the depth bound")
     func bundledFilesPassTheDepthBound() throws {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures")
+        let fixtures = packageRootURL.appendingPathComponent("Fixtures")
         let files = Catalog.yamlFiles(under: fixtures)
         #expect(files.count > 20)
         for file in files {
