@@ -48,7 +48,7 @@ func makeContext(_ workspace: String, sandbox: Sandbox, scenario: String = "test
 
 /// Snapshots the workspace as step `step` and judges the step with `checks`.
 func judge(_ workspace: Workspace, step: AgentStep, checks: [DetectorSpec]) throws -> (Verdict, StepDiff) {
-    let snapshot = try workspace.snapshot(StepStamp(episode: step.episode, step: step.step, task: step.taskID))
+    let snapshot = try workspace.snapshot(StepStamp(step: step.step, summary: step.taskID))
     let diff = try workspace.diff(snapshot)
     let repository = workspace.repository
     let text = { (commit: ObjectID, path: String) throws -> String? in
