@@ -135,6 +135,94 @@ struct HistoryTests {
         }
     }
 
+    /// A crash between moving an episode's ref and logging its step leaves the ref one step ahead:
+    /// found without trailers (the walk from the ref to the logged commit meets one step commit),
+    /// and `resume` runs the step again, giving the very record of an uninterrupted run. A ref two
+    /// steps ahead, or a log that lost an episode's lines, is damage.
+    @Test func aRefAheadOfTheLogIsFoundWithoutTrailersAndResumeRecordsTheSameRun() async throws {
+        let experiment = try SmallExperiment(repetitions: 1, steps: 3)
+        defer { experiment.remove() }
+        let runs = experiment.folder.appendingPathComponent("runs")
+        let reference = try await Runner.start(try experiment.definition, runsFolder: runs, runID: "reference", options: testOptions, makeAgent: Runner.standardAgents)
+        let interrupted = try await Runner.start(try experiment.definition, runsFolder: runs, runID: "interrupted", options: testOptions, makeAgent: Runner.standardAgents)
+        let record = try RunRecord(folder: interrupted.folder)
+        let episode = try #require(record.manifest.episodes.first { $0.scenario == SmallExperiment.regular }?.id)
+        #expect(record.steps(of: episode).count == 3 && RunCheck.findings(interrupted.folder).isEmpty)
+
+        /// A copy of the run whose log lacks `episode`'s lines from step `from` on, and its end.
+        func withoutLines(from step: Int, _ name: String) throws -> URL {
+            let copy = runs.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: interrupted.folder, to: copy)
+            let log = copy.appendingPathComponent("events.jsonl")
+            let kept = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { line in
+                let event = try! JSONDecoder().decode(RunEvent.self, from: Data(line.utf8))
+                if event.end?.episode == episode { return false }
+                if let seed = event.seed, seed.episode == episode { return seed.step < step }
+                if let record = event.step, record.episode == episode { return record.step < step }
+                return true
+            }
+            try (kept.joined(separator: "\n") + "\n").write(to: log, atomically: true, encoding: .utf8)
+            return copy
+        }
+
+        let oneAhead = try withoutLines(from: 3, "one-ahead")
+        let found = RunCheck.findings(oneAhead)
+        #expect(found.count == 1 && found[0].repairable && found[0].location.hasSuffix(RunStore.episodeRef(episode)), "\(found)")
+        #expect(found.first?.problem.contains("one step ahead of the log (step 3") == true, "\(found)")
+        _ = try await Runner.resume(oneAhead, options: testOptions, makeAgent: Runner.standardAgents)
+        #expect(RunCheck.findings(oneAhead).isEmpty)
+        #expect(RecordFingerprint(try RunRecord(folder: oneAhead)) == RecordFingerprint(try RunRecord(folder: reference.folder)))
+
+        let twoAhead = RunCheck.findings(try withoutLines(from: 2, "two-ahead"))
+        #expect(twoAhead.count == 1 && !twoAhead[0].repairable && twoAhead[0].problem.contains("2 step(s) past"), "\(twoAhead)")
+        let lost = RunCheck.findings(try withoutLines(from: 1, "lost"))
+        #expect(lost.count == 1 && !lost[0].repairable && lost[0].problem.contains("the log has lost lines"), "\(lost)")
+    }
+
+    /// A workspace made again from the run repository (resume) holds its own history only: no
+    /// object of another episode, no remote naming the run's folder.
+    @Test func aResumedWorkspaceHoldsNoObjectOfAnotherEpisode() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(Prepared.scratchPrefix(owner: nil) + UUID().uuidString)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fixture = folder.appendingPathComponent("fixture.git").path
+        let base = try Fixture.build(source: packageRoot.appendingPathComponent("Fixtures/repos/tiny").path, into: fixture)
+        let run = try Repository.create(at: folder.appendingPathComponent("repo.git").path, bare: true)
+        try Repository.open(at: fixture).copyObjects(reachableFrom: base, into: run)
+        var tips: [ObjectID] = []
+        var secrets: [ObjectID] = []
+        for name in ["mine", "other"] {
+            let workspace = try Workspace.create(from: fixture, at: folder.appendingPathComponent(name).path)
+            let text = "constraint of \(name) \(UUID().uuidString)\n"
+            let author = Signature(name: Fixture.signature.name, email: Fixture.signature.email, time: Fixture.signature.time + 60)
+            let commit = try workspace.land(Seed(edits: [SeedEdit(path: "AGENTS.md", anchor: .wholeFile, text: text)], author: author, message: "Add AGENTS.md"))
+            let step = try workspace.snapshot(StepStamp(step: 1, summary: "Update AGENTS.md"))
+            try workspace.repository.copyObjects(reachableFrom: step.commit, excluding: [base], into: run, durable: true)
+            tips.append(step.commit)
+            secrets.append(try #require(try Repository.open(at: workspace.gitDirectory).commitInfo(commit).tree))
+        }
+        let resumed = try Workspace.create(from: run.gitDirectory, at: folder.appendingPathComponent("resumed").path, commit: tips[0])
+        let objects = try git(["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"], in: resumed.path)
+        #expect(objects.contains(tips[0].description) && objects.contains(secrets[0].description))
+        #expect(!objects.contains(tips[1].description) && !objects.contains(secrets[1].description), "another episode's objects are in the resumed workspace")
+        #expect(try git(["remote", "-v"], in: resumed.path).isEmpty)
+        #expect(try git(["log", "--format=%s", "HEAD"], in: resumed.path) == "Update AGENTS.md\nAdd AGENTS.md\nInitial commit\n")
+    }
+
+    /// Runs the git CLI in a folder and returns its standard output (it must succeed).
+    private func git(_ arguments: [String], in folder: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        process.arguments = ["-C", folder] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "git \(arguments.joined(separator: " ")) failed")
+        return String(decoding: data, as: UTF8.self)
+    }
+
     @Test func sessionIDsAreUUIDsDerivedFromTheEpisodeAndDistinct() {
         let ids = ["a.probe.1", "a.probe.2", "b.probe.1"].map(EpisodeExecution.sessionID(for:))
         #expect(Set(ids).count == 3)
