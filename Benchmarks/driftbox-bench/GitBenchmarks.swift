@@ -28,7 +28,7 @@ enum GitBenchmarks {
         try FileManager.default.copyItem(atPath: tiny, toPath: loose)
         try gitCLI(["init", "-q", "-b", "main"], in: loose)
         try gitCLI(["add", "-A"], in: loose)
-        try gitCLI(["commit", "-q", "-m", "Fixture tiny"], in: loose, signature: Fixture.signature)
+        try gitCLI(["commit", "-q", "-m", "Initial commit"], in: loose, signature: Fixture.signature)
         let large = root + "/large-src"
         try generateFiles(count: 10_000, in: large)
         _ = try Fixture.build(source: large, into: root + "/large.git")
@@ -100,12 +100,12 @@ enum GitBenchmarks {
         let (subject, reference) = try sideBySide(iterations: iterations, subject: {
             n += 1
             try change(targets, in: workspace.path, iteration: n)
-            let snapshot = try workspace.snapshot(StepStamp(episode: "bench", step: n, task: "change"))
+            let snapshot = try workspace.snapshot(StepStamp(step: n, summary: "change"))
             let diff = try workspace.diff(snapshot)
             precondition(diff.files.count == 3, "expected 3 changed files, got \(diff.files.map(\.path))")
         }, reference: {
             try change(targets, in: cli, iteration: n)
-            let stamp = StepStamp(episode: "bench", step: n, task: "change")
+            let stamp = StepStamp(step: n, summary: "change")
             try gitCLI(["add", "-A"], in: cli)
             try gitCLI(["commit", "-q", "-m", stamp.message()], in: cli, signature: stamp.signature)
             try gitCLI(["diff", "HEAD~", "HEAD"], in: cli)

@@ -3,9 +3,10 @@ import Foundation
 /// Fixture repositories: folders under `Fixtures/repos/` turned into git repositories whose
 /// commit id is the same on every machine and every run.
 public enum Fixture {
-    /// The author and committer of every fixture commit: fixed name, e-mail and time
-    /// (2026-01-01T00:00:00Z, UTC).
-    public static let signature = Signature(name: "driftbox fixtures", email: "fixtures@driftbox.invalid", time: 1_767_225_600, offsetMinutes: 0)
+    /// The author and committer of every fixture commit: a plausible maintainer of the
+    /// repository (fixed name and e-mail, nothing that names the harness) and a fixed time
+    /// (2026-01-01T00:00:00Z, UTC). The agent reads this commit in `git log`.
+    public static let signature = Signature(name: "Jordan Avery", email: "jordan.avery@example.com", time: 1_767_225_600, offsetMinutes: 0)
 
     /// The branch a fixture repository's commit is on.
     public static let branch = "refs/heads/main"
@@ -20,9 +21,11 @@ public enum Fixture {
         public var commit: ObjectID
     }
 
-    /// The commit message of a fixture: `Fixture <name>`.
-    /// - Parameter name: the fixture's folder name.
-    public static func message(name: String) -> String { "Fixture \(name)\n" }
+    /// The commit message of a fixture: `Initial commit`, as an ordinary repository's first
+    /// commit reads (the fixture's name is not in it; the run repository names the fixture in
+    /// `refs/fixtures/<name>`).
+    /// - Parameter name: the fixture's folder name (not used in the message).
+    public static func message(name: String) -> String { "Initial commit\n" }
 
     /// Builds one fixture folder into a bare repository with one commit on `main`.
     ///

@@ -94,39 +94,53 @@ public struct SnapshotBudget: Sendable, Hashable, Codable {
     static let streamingThreshold: Int64 = 1 << 20
 }
 
-/// What a step commit records about its step (written as trailers).
+/// What a step commit records: a plain message, a fixed author and a time, nothing about the
+/// experiment. The agent reads step commits in `git log`, so they read like an ordinary
+/// developer's commits; the run's event log keeps episode, step, task, tier and variant.
 public struct StepStamp: Sendable, Hashable, Codable {
-    /// The episode's id.
-    public var episode: String
     /// The step number (1-based).
     public var step: Int
-    /// The task's id.
-    public var task: String
+    /// The commit message's one line (for example `Update src/app.py`).
+    public var summary: String
+    /// The commit time in seconds since 1970-01-01T00:00:00Z (UTC).
+    public var time: Int64
+
+    /// Name of every step commit's author and committer.
+    public static let authorName = "Alex Morgan"
+    /// E-mail of every step commit's author and committer.
+    public static let authorEmail = "alex.morgan@example.com"
 
     /// Creates a stamp.
     /// - Parameters:
-    ///   - episode: the episode's id.
     ///   - step: the step number, from 1.
-    ///   - task: the task's id.
-    public init(episode: String, step: Int, task: String) {
-        self.episode = episode
+    ///   - summary: the commit message's one line.
+    ///   - time: the commit time; nil for the fixture's time plus one hour per step.
+    public init(step: Int, summary: String, time: Int64? = nil) {
         self.step = step
-        self.task = task
+        self.summary = summary
+        self.time = time ?? Fixture.signature.time + Int64(step) * 3600
     }
 
-    /// The step commit's author and committer: fixed name and e-mail, time = fixture time +
-    /// one hour per step.
+    /// The step commit's author and committer: `authorName`, `authorEmail`, `time`.
     public var signature: Signature {
-        Signature(name: "driftbox agent", email: "agent@driftbox.invalid", time: Fixture.signature.time + Int64(step) * 3600)
+        Signature(name: Self.authorName, email: Self.authorEmail, time: time)
     }
 
-    /// The step commit's message: `Step N: task` and the `Episode`, `Step` and `Task` trailers.
+    /// True when `signature` is a step commit's (its name and e-mail; the time is not compared).
+    /// - Parameter signature: a commit's author.
+    public static func isStepAuthor(_ signature: Signature) -> Bool {
+        signature.name == authorName && signature.email == authorEmail
+    }
+
+    /// The step commit's message: the summary and a newline, without trailers.
     /// - Returns: the message, ending in a newline.
-    /// - Throws: `GitError` when the episode or task id is empty or spans several lines.
+    /// - Throws: `GitError` when the summary is empty or spans several lines.
     public func message() throws -> String {
-        try Trailer.message("Step \(step): \(task)", trailers: [
-            Trailer(key: "Episode", value: episode), Trailer(key: "Step", value: String(step)), Trailer(key: "Task", value: task),
-        ])
+        guard !summary.isEmpty, !summary.contains(where: \.isNewline) else {
+            throw GitError(kind: .invalidInput, function: "StepStamp.message", message: "the step's summary is empty or spans several lines",
+                           hint: "give the step commit a summary of one non-empty line")
+        }
+        return summary + "\n"
     }
 }
 
@@ -184,6 +198,8 @@ public final class Workspace {
     ///   - path: the new episode folder; must not exist or be empty. It is made mode 0700 and
     ///     receives `work/` (the worktree, `Workspace.path`) and `git/` (`Workspace.gitDirectory`).
     ///   - commit: the commit to start from (to resume an episode); nil for the source's `HEAD`.
+    ///     With a commit, only the objects it reaches are copied (a run's repository holds every
+    ///     episode; the workspace gets its own history alone).
     /// - Returns: the workspace, checked out at `commit` or the source's `HEAD`, on the source's
     ///   `HEAD` branch (`refs/heads/main` when a commit is given).
     /// - Throws: `GitError` when the source cannot be read, the commit is not in it, or the folder
@@ -207,7 +223,12 @@ public final class Workspace {
             let head = ReferenceHandle(try make("git_repository_head", location: fixtureRepository) { git_repository_head(&$0, source.pointer) })
             (branch, tip) = (String(cString: git_reference_name(head.pointer)), ObjectID(git_reference_target(head.pointer).pointee))
         }
-        if let packs = try source.packFilesIfFullyPacked() {
+        if let commit {
+            // Resuming from a run's repository: only what the commit reaches, never the objects of
+            // the run's other episodes (their constraints and steps), and no remote naming the run.
+            let created = try Repository.create(at: gitFolder, bare: true)
+            try source.copyObjects(reachableFrom: commit, into: created)
+        } else if let packs = try source.packFilesIfFullyPacked() {
             let created = try Repository.create(at: gitFolder, bare: true)
             let packFolder = created.gitDirectory + "objects/pack/"
             for pack in packs {
@@ -454,7 +475,7 @@ public final class Workspace {
     /// folders, names that are not UTF-8, paths too long, unreadable files, what exceeds `budget`,
     /// removed setuid/setgid bits (removed on the host through the open file) and a changed `.git`
     /// file. The index is written afterwards, so the next snapshot re-reads only changed files.
-    /// - Parameter stamp: the episode, step and task (signature, time and trailers follow).
+    /// - Parameter stamp: the step's number, summary and time (the signature follows).
     /// - Returns: the step commit, its parent and the skipped paths.
     /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
     public func snapshot(_ stamp: StepStamp) throws -> Snapshot {

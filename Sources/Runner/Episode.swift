@@ -47,16 +47,59 @@ protocol EpisodeSink {
 
 /// Runs one episode step by step: seeds, agent, snapshot, checks, record.
 enum EpisodeExecution {
-    /// Author of the `AGENTS.md` commit.
-    static let constraintAuthor = Signature(name: "driftbox", email: "runner@driftbox.invalid", time: Fixture.signature.time + 60)
+    /// Author of the `AGENTS.md` commit: the fixture's maintainer, a minute after the fixture commit.
+    static let constraintAuthor = Signature(name: Fixture.signature.name, email: Fixture.signature.email, time: Fixture.signature.time + 60)
+    /// Message of the `AGENTS.md` commit: what an ordinary repository's history would say.
+    static let constraintMessage = "Add AGENTS.md\n"
+    /// Seconds between a step's last earlier commit (its last seed, or the commit before) and the step's own commit.
+    static let stepDelay: Int64 = 1800
+
+    /// The session id handed to the agent: a UUID derived from the episode id (SHA-256, stable
+    /// across resume and machines), so no scenario, condition or agent name reaches the agent.
+    /// - Parameter episode: the episode's id.
+    static func sessionID(for episode: String) -> String {
+        let hex = Array(ContentHash.sha256(Array("session:\(episode)".utf8)).prefix(32))
+        var digits = hex
+        digits[12] = "8"  // version 8: custom
+        digits[16] = ["8", "9", "a", "b"][Int(String(hex[16]), radix: 16)! & 3]  // RFC 4122 variant
+        let text = String(digits)
+        return [text.prefix(8), text.dropFirst(8).prefix(4), text.dropFirst(12).prefix(4), text.dropFirst(16).prefix(4), text.dropFirst(20)].joined(separator: "-")
+    }
+
+    /// The time of step `step`'s commit: `stepDelay` after the latest earlier commit of the plan
+    /// (the constraint, the seeds up to that step, the steps before), a pure function of the plan.
+    static func stepTime(_ plan: EpisodePlan, step: Int) -> Int64 {
+        var last = constraintAuthor.time
+        for planned in plan.steps where planned.number <= step {
+            last = max(last, planned.seeds.map(\.time).max() ?? last) + stepDelay
+        }
+        return last
+    }
+
+    /// The step commit's one-line message: `Update` and the task's targets (at most three named).
+    static func stepSummary(_ task: Scenario.Task) -> String {
+        guard !task.targets.isEmpty else { return "Update files" }
+        let named = task.targets.prefix(3).joined(separator: ", ")
+        let summary = task.targets.count > 3 ? "Update \(named) and \(task.targets.count - 3) more" : "Update \(named)"
+        return String(summary.map { $0.isNewline ? " " : $0 })
+    }
+
+    /// The episode's folder in scratch: a random folder holding one named after the fixture, so
+    /// the paths the agent sees (`pwd`, the `.git` file) name no episode, scenario or condition.
+    static func workspaceFolder(_ setup: EpisodeSetup) -> (random: URL, folder: URL) {
+        let random = setup.scratch.appendingPathComponent(String(UUID().uuidString.filter(\.isHexDigit).prefix(12)).lowercased())
+        var name = URL(fileURLWithPath: setup.fixtureRepository).deletingPathExtension().lastPathComponent
+        if name.isEmpty || name.hasPrefix(".") { name = "repository" }
+        return (random, random.appendingPathComponent(name))
+    }
 
     /// Runs (or continues) the episode and returns how it ended. Failures of the agent or of the
     /// seeds end the episode as `failed`; harness faults (disk full, scratch removed, run
     /// repository damaged: `HarnessFault`) and failures of the sink are thrown, recording nothing.
     static func run(_ setup: EpisodeSetup, resume: EpisodeResumePoint?, sink: some EpisodeSink) async throws -> EpisodeEnd {
-        let folder = setup.scratch.appendingPathComponent("\(setup.id)-\(UUID().uuidString.prefix(8))")
+        let (random, folder) = workspaceFolder(setup)
         // Removed by descriptors: the agent may have left a tree deeper than any path can name.
-        defer { try? TreeRemoval.remove(folder.path) }
+        defer { try? TreeRemoval.remove(random.path) }
         var history = resume?.history ?? []
         var tip = resume?.tip ?? setup.fixtureCommit
         let first = (resume?.lastStep ?? 0) + 1
@@ -70,7 +113,8 @@ enum EpisodeExecution {
         do {
             let handoff = Blocking.Handoff(sink)
             workspace = try await Blocking.run {
-                recorded == 0
+                try FileManager.default.createDirectory(at: random, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+                return recorded == 0
                     ? try Workspace.create(from: setup.fixtureRepository, at: folder.path)
                     : try handoff.value.restoreWorkspace(at: tip, path: folder.path)
             }
@@ -89,7 +133,7 @@ enum EpisodeExecution {
         }
         // The git directory lies outside the worktree; the agent sees it read-only (for `git log`).
         let context = AgentContext(scenarioID: setup.plan.scenarioID, workspace: workspace.path, constraint: setup.plan.constraint,
-                                   sessionID: setup.id, sandbox: setup.sandbox, stepTimeout: setup.stepTimeout,
+                                   sessionID: sessionID(for: setup.id), sandbox: setup.sandbox, stepTimeout: setup.stepTimeout,
                                    readOnlyPaths: [String(workspace.gitDirectory.dropLast())])
         for planned in setup.plan.steps where planned.number >= first {
             let clock = ContinuousClock()
@@ -126,7 +170,8 @@ enum EpisodeExecution {
                 let handoff = Blocking.Handoff(workspace)
                 let (snapshot, verdict) = try await Blocking.run {
                     let workspace = handoff.value
-                    let snapshot = try workspace.snapshot(StepStamp(episode: setup.id, step: planned.number, task: planned.task.id))
+                    let snapshot = try workspace.snapshot(StepStamp(step: planned.number, summary: stepSummary(planned.task),
+                                                                             time: stepTime(setup.plan, step: planned.number)))
                     let verdict = try StepCheck.verdict(in: workspace.repository, parent: snapshot.parent, commit: snapshot.commit,
                                                         targets: planned.task.targets, detectors: setup.detectors, skipped: snapshot.skipped)
                     return (snapshot, verdict)
@@ -174,13 +219,15 @@ enum EpisodeExecution {
     }
 
     /// Lands the constraint (before step 1) and the step's planned seeds as one batch of commits
-    /// (one pack); returns the records of the seeds not yet in the log.
+    /// (one pack); returns the records of the seeds not yet in the log. The commits carry their
+    /// authors' messages only: block, tier and variant go to the seed records, never into the
+    /// workspace's history.
     static func land(_ planned: PlannedStep, in workspace: Workspace, setup: EpisodeSetup, skipping recorded: Set<String>) throws -> [SeedRecord] {
         var seeds: [Seed] = []
         var notes: [(block: String, tier: Int?, variant: String?, path: String)] = []
         if planned.number == 1 {
             seeds.append(Seed(edits: [SeedEdit(path: "AGENTS.md", anchor: .wholeFile, text: setup.plan.constraint)],
-                              author: constraintAuthor, message: "Add AGENTS.md: the constraint of this workspace\n"))
+                              author: constraintAuthor, message: constraintMessage))
             notes.append(("constraint", nil, nil, "AGENTS.md"))
         }
         var texts: [String: String] = [:]
@@ -196,8 +243,7 @@ enum EpisodeExecution {
             let text = try block.inserted(into: current)
             texts[block.path] = text
             seeds.append(Seed(edits: [SeedEdit(path: block.path, anchor: .wholeFile, text: text)],
-                              author: Signature(name: block.author.name, email: block.author.email, time: block.time), message: block.message,
-                              trailers: [Trailer(key: "Pressure-Block", value: block.blockID)]))
+                              author: Signature(name: block.author.name, email: block.author.email, time: block.time), message: block.message))
             notes.append((block.blockID, block.tier, block.variant, block.path))
         }
         guard !seeds.isEmpty else { return [] }

@@ -128,21 +128,23 @@ public enum RunCheck {
                 damage(refLocation, "missing, while events.jsonl:\(logged.line) records step \(logged.step) at \(logged.commit)",
                        "put it back: `git --git-dir \(store.repositoryPath) update-ref \(ref) \(logged.commit)`")
             case (let tip?, let logged) where tip != logged?.commit:
-                // A crash between moving the ref and logging the step leaves the ref one step ahead.
+                // A crash between moving the ref and logging the step leaves the ref one step ahead:
+                // the tip is a step commit whose first-parent line reaches the logged commit (the
+                // fixture commit before step 1) through seeds and the constraint only. Step commits
+                // carry no trailers (the agent reads them); their fixed author tells them apart.
                 let expected = (logged?.step ?? 0) + 1
+                let base = logged?.commit ?? manifest.scenario(entry.scenario).flatMap { ObjectID(hex: $0.fixtureCommit) }
                 let info = try? repository.commitInfo(tip)
-                let step = info?.trailers.first { $0.key == "Step" }.flatMap { Int($0.value) }
-                let episode = info?.trailers.first { $0.key == "Episode" }?.value
+                let steps = base.flatMap { Self.stepCommits(in: repository, from: tip, to: $0) }
                 if info == nil {
                     damage(refLocation, "points at \(tip), which is not in the repository", "restore repo.git from a copy")
-                } else if step == expected, episode == entry.id, ends[entry.id] == nil,
-                          logged == nil || info?.parents.isEmpty == false {
+                } else if let steps, steps == 1, StepStamp.isStepAuthor(info!.author), ends[entry.id] == nil {
                     repairable(refLocation, "one step ahead of the log (step \(expected) was not logged before an interruption)", "`driftbox resume` runs that step again")
                 } else if logged == nil {
-                    damage(refLocation, "points at step \(step.map(String.init) ?? "?") of \(episode ?? "?") but events.jsonl records no step of \(entry.id): the log has lost lines",
+                    damage(refLocation, "points at \(steps.map { "step \($0)" } ?? "a commit not descending from the fixture") of \(entry.id) but events.jsonl records no step of it: the log has lost lines",
                            "restore events.jsonl from a copy; resuming now would record the episode again over its commits")
                 } else {
-                    damage(refLocation, "points at step \(step.map(String.init) ?? "?") but events.jsonl:\(logged!.line) records step \(logged!.step) last: the log and the repository disagree",
+                    damage(refLocation, "points at \(steps.map { "\($0) step(s) past" } ?? "a commit not descending from") the step events.jsonl:\(logged!.line) records last (\(logged!.step)): the log and the repository disagree",
                            "restore events.jsonl and repo.git from one copy, or start the run again")
                 }
             default:
@@ -204,6 +206,19 @@ public enum RunCheck {
             }
         }
         return found.filter { !$0.repairable } + found.filter(\.repairable)
+    }
+
+    /// The number of step commits on the first-parent line from `tip` (included) down to `base`
+    /// (excluded); nil when `base` is not reached within `limit` commits or a commit is unreadable.
+    static func stepCommits(in repository: Repository, from tip: ObjectID, to base: ObjectID, limit: Int = 100_000) -> Int? {
+        var current = tip, count = 0
+        for _ in 0..<limit {
+            if current == base { return count }
+            guard let info = try? repository.commitInfo(current), let parent = info.parents.first else { return nil }
+            if StepStamp.isStepAuthor(info.author) { count += 1 }
+            current = parent
+        }
+        return nil
     }
 
     /// The checks a writer runs before it writes anything: throws the damage found.

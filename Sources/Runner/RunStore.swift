@@ -88,7 +88,7 @@ public struct RunStore: Sendable {
             guard let lock = try? RunLock(folder: folder) else { continue }  // a live `run` is assembling it
             if let scratch = lock.previous?.scratch.map(URL.init(fileURLWithPath:)),
                scratch.deletingLastPathComponent().standardizedFileURL.path == FileManager.default.temporaryDirectory.standardizedFileURL.path,
-               scratch.lastPathComponent.hasPrefix("driftbox-run-\(final.lastPathComponent)-") {
+               scratch.lastPathComponent.hasPrefix(Prepared.scratchPrefix(owner: final)) {
                 ScratchCleanup.removeStale(scratch)
             }
             try? FileManager.default.removeItem(at: folder)

@@ -347,6 +347,14 @@ struct Prepared: Sendable {
 
     /// Builds what the run needs; `hidden` (the run's folder) is hidden from agents in full mode.
     ///
+    /// The start of a scratch folder's name: `tmp-`, then, for a run folder, 8 hex digits of the
+    /// SHA-256 of its path and `-`. The workspaces live below it and the agent sees their paths,
+    /// so it names neither the harness nor the run.
+    /// - Parameter owner: the run folder the scratch serves, if any.
+    static func scratchPrefix(owner: URL?) -> String {
+        "tmp-" + (owner.map { "\(ContentHash.sha256(Array($0.standardizedFileURL.path.utf8)).prefix(8))-" } ?? "")
+    }
+
     /// The scratch folder (fixture repositories, workspaces) belongs to this invocation alone: a
     /// fresh folder of mode 0700, named in the run's lock file before it is made, removed on every
     /// exit (errors here included, and SIGINT, SIGTERM, SIGHUP). The scratch folder the lock file
@@ -358,10 +366,7 @@ struct Prepared: Sendable {
         sandbox = try Sandbox(SandboxOptions(policy: policy, mode: options.sandboxMode, launcherPath: options.launcherPath,
                                              hiddenPaths: hidden.map { [$0.path] } ?? []))
         let temporary = FileManager.default.temporaryDirectory.standardizedFileURL
-        var prefix = "driftbox-run-"
-        if let owner {
-            prefix += "\(owner.lastPathComponent)-\(ContentHash.sha256(Array(owner.standardizedFileURL.path.utf8)).prefix(8))-"
-        }
+        let prefix = Self.scratchPrefix(owner: owner)
         if let stale = lock?.previous?.scratch.map({ URL(fileURLWithPath: $0).standardizedFileURL }),
            stale.deletingLastPathComponent().path == temporary.path, stale.lastPathComponent.hasPrefix(prefix) {
             ScratchCleanup.removeStale(stale)

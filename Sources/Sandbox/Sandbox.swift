@@ -324,7 +324,8 @@ public final class Sandbox: Sendable {
     /// creating and removing it costs no disk I/O), else /tmp.
     func makeScratchDirectory() throws -> String {
         let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
-        var template = Array("\(base)/driftbox-scratch-XXXXXX".utf8CString)
+        // A neutral name: the command sees it as HOME and TMPDIR.
+        var template = Array("\(base)/home-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SandboxError.system("mkdtemp", "creating the command's scratch folder") }
         // The launcher may run as another user (launcherPrefix); the folder must be theirs.
         if let user = agentUser {

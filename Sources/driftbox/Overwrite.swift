@@ -70,7 +70,7 @@ enum Overwrite {
     }
 
     /// Refuses to touch a repository `fixtures build` did not create: one whose `main` is not a
-    /// fixture commit of this name (author `driftbox fixtures`, no parent), or a path that is
+    /// fixture commit (`Fixture.signature`, `Fixture.message(name:)`, no parent), or a path that is
     /// not a repository at all.
     static func fixtureTarget(_ repository: String, name: String, commit: ObjectID) throws -> FixtureTarget {
         guard FileManager.default.fileExists(atPath: repository) else { return .new }

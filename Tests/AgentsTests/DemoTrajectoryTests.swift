@@ -68,7 +68,7 @@ struct DemoTrajectoryTests {
             history.append(turn)
             #expect(turn.outcome == .completed, "\(scenario.id) step \(step.step): \(turn.outcome)")
             #expect(turn.message.contains(step.targets[0]))
-            let snapshot = try workspace.snapshot(StepStamp(episode: step.episode, step: step.step, task: step.taskID))
+            let snapshot = try workspace.snapshot(StepStamp(step: step.step, summary: step.taskID))
             #expect(try workspace.diff(snapshot).files.map(\.path) == [step.targets[0]])
             let verdict = try StepCheck.verdict(in: workspace.repository, parent: snapshot.parent, commit: snapshot.commit, targets: step.targets,
                                                 detectors: detectors, skipped: snapshot.skipped)

@@ -74,7 +74,7 @@ struct MiniSweAgentIntegrationTests {
         #expect(turn.outcome == .completed, "\(turn.outcome); stderr: \(turn.commands.first?.stderrTail ?? "")")
         #expect(turn.isolationGaps?.contains { $0.contains("host network is reachable") } == true)
 
-        let snapshot = try workspace.snapshot(StepStamp(episode: step.episode, step: step.step, task: step.taskID))
+        let snapshot = try workspace.snapshot(StepStamp(step: step.step, summary: step.taskID))
         let diff = try workspace.diff(snapshot)
         #expect(diff.files.map(\.path) == ["payments/refunds.py"])
         #expect(diff.files.first?.addedLines.map(\.content) == [

@@ -55,7 +55,7 @@ struct ScriptedAgentTests {
         #expect(turn.message == "Done with fix-refunds in step 3.")
         #expect(turn.commands.map(\.termination) == ["exit 0", "exit 0", "exit 0", "exit 0"])
         #expect(turn.commands[2].argv == ["patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch"])
-        let snapshot = try workspace.snapshot(StepStamp(episode: step.episode, step: step.step, task: step.taskID))
+        let snapshot = try workspace.snapshot(StepStamp(step: step.step, summary: step.taskID))
         let diff = try workspace.diff(snapshot)
         #expect(diff.files.map(\.path).sorted() == ["docs/refunds.md", "notes.txt", "payments/money.py", "payments/refunds.py"])
         #expect(try read(workspace.path + "/docs/refunds.md") == "# refunds\nNotes for payments/refunds.py.\n")

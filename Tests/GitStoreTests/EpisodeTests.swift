@@ -22,11 +22,11 @@ struct EpisodeTests {
         var ids = [workspace.tip]
         ids.append(try workspace.land(seeds[0]))
         try write("def add_item(stock, name, count):\n    return 1\n", to: workspace.path + "/src/inventory.py")
-        ids.append(try workspace.snapshot(StepStamp(episode: "ep-7", step: 1, task: "inventory")).commit)
+        ids.append(try workspace.snapshot(StepStamp(step: 1, summary: "inventory")).commit)
         ids.append(try workspace.land(seeds[1]))
         try FileManager.default.removeItem(atPath: workspace.path + "/scripts/check.sh")
         try write("print('ok')\n", to: workspace.path + "/scripts/check.py", executable: true)
-        ids.append(try workspace.snapshot(StepStamp(episode: "ep-7", step: 2, task: "report")).commit)
+        ids.append(try workspace.snapshot(StepStamp(step: 2, summary: "report")).commit)
         return (workspace, ids)
     }
 
@@ -39,7 +39,7 @@ struct EpisodeTests {
         #expect(Set(first).count == 5)
     }
 
-    @Test("a seed commit holds exactly its edits, by its colleague, with trailers")
+    @Test("a seed commit holds exactly its edits, by its colleague, with the trailers it was given")
     func seedCommit() throws {
         let folder = try TemporaryFolder()
         let (workspace, ids) = try Self.runEpisode(in: folder, name: "ws")
@@ -69,9 +69,11 @@ struct EpisodeTests {
         #expect(step2.files[0].newMode == .executable)
         #expect(!step2.patch.contains("@priya"))
         let info = try workspace.repository.commitInfo(ids[4])
-        #expect(info.message == "Step 2: report\n\nEpisode: ep-7\nStep: 2\nTask: report\n")
-        #expect(info.trailers == [Trailer(key: "Episode", value: "ep-7"), Trailer(key: "Step", value: "2"), Trailer(key: "Task", value: "report")])
-        #expect(info.author == StepStamp(episode: "ep-7", step: 2, task: "report").signature)
+        // A plain message without trailers, by the fixed step author: nothing names the episode.
+        #expect(info.message == "report\n")
+        #expect(info.trailers.isEmpty)
+        #expect(info.author == StepStamp(step: 2, summary: "report").signature && info.committer == info.author)
+        #expect(StepStamp.isStepAuthor(info.author) && !StepStamp.isStepAuthor(colleague) && !StepStamp.isStepAuthor(Fixture.signature))
         #expect(info.author.time == Fixture.signature.time + 7200)
     }
 
@@ -87,19 +89,19 @@ struct EpisodeTests {
         #expect(try gitOutput(["rev-parse", "HEAD"], in: cli) == ids[1].description)
         try write("def add_item(stock, name, count):\n    return 1\n", to: cli + "/src/inventory.py")
         try git(["add", "-A"], in: cli)
-        let stamp = StepStamp(episode: "ep-7", step: 1, task: "inventory")
+        let stamp = StepStamp(step: 1, summary: "inventory")
         try git(["commit", "-q", "-m", try stamp.message()], in: cli, signature: stamp.signature)
         #expect(try gitOutput(["rev-parse", "HEAD"], in: cli) == ids[2].description)
     }
 
-    @Test("log lists the episode newest first with trailers; checkout replays any commit")
+    @Test("log lists the episode newest first; checkout replays any commit")
     func logAndReplay() throws {
         let folder = try TemporaryFolder()
         let (workspace, ids) = try Self.runEpisode(in: folder, name: "ws")
         let log = try workspace.repository.log(from: ids[4])
         #expect(log.map(\.id) == ids.reversed())
-        #expect(log.last?.summary == "Fixture tiny")
-        #expect(log[2].trailers.map(\.key) == ["Episode", "Step", "Task"])
+        #expect(log.last?.summary == "Initial commit")
+        #expect(log[2].summary == "inventory" && log[2].trailers.isEmpty)
         try workspace.repository.checkout(ids[2], into: folder("replay"))
         #expect(try String(contentsOfFile: folder("replay/AGENTS.md"), encoding: .utf8) == Self.constraint)
         #expect(try String(contentsOfFile: folder("replay/src/inventory.py"), encoding: .utf8) == "def add_item(stock, name, count):\n    return 1\n")
@@ -155,7 +157,7 @@ struct EpisodeTests {
         try write("deep\n", to: workspace.path + "/a/b/c/d.txt")
         try FileManager.default.removeItem(atPath: workspace.path + "/scripts")
         try write("#!/bin/sh\n", to: workspace.path + "/scripts", executable: true)
-        let snapshot = try workspace.snapshot(StepStamp(episode: "ep-7", step: 3, task: "reshape"))
+        let snapshot = try workspace.snapshot(StepStamp(step: 3, summary: "reshape"))
         #expect(try workspace.diff(snapshot).files.map(\.path) == ["a/b/c/d.txt", "scripts", "scripts/check.py", "src/inventory.py", "src/report.py"])
         #expect(try gitOutput(["fsck", "--strict", "--no-dangling"], in: workspace.path) == "")
         #expect(try gitOutput(["count-objects", "-v"], in: workspace.path).hasPrefix("count: 0\n"))
@@ -216,7 +218,7 @@ struct EpisodeTests {
         #expect(try resumed.land(Self.seeds[1]) == ids[3])
         try FileManager.default.removeItem(atPath: resumed.path + "/scripts/check.sh")
         try write("print('ok')\n", to: resumed.path + "/scripts/check.py", executable: true)
-        #expect(try resumed.snapshot(StepStamp(episode: "ep-7", step: 2, task: "report")).commit == ids[4])
+        #expect(try resumed.snapshot(StepStamp(step: 2, summary: "report")).commit == ids[4])
         let absent = try #require(throws: GitError.self) {
             try Workspace.create(from: folder("run.git"), at: folder("other"), commit: ObjectID(hex: String(repeating: "ab", count: 20))!)
         }

@@ -5,7 +5,7 @@ import Testing
 @Suite("Fixtures", .timeLimit(.minutes(2)))
 struct FixtureTests {
     /// The id of the `tiny` fixture's base commit; it must never change across machines and runs.
-    static let tinyCommit = "f1f9fd353a879085d30022058556a17790ac3efd"
+    static let tinyCommit = "6c354d417c2d703420c27885a195bc309691f028"
 
     @Test("the tiny fixture builds to its pinned commit id, twice")
     func pinnedTinyId() throws {
@@ -28,7 +28,7 @@ struct FixtureTests {
         try FileManager.default.copyItem(atPath: tinyFixture, toPath: work("tiny"))
         try git(["init", "-q", "-b", "main"], in: work("tiny"))
         try git(["add", "-A"], in: work("tiny"))
-        try git(["commit", "-q", "-m", "Fixture tiny"], in: work("tiny"), signature: Fixture.signature)
+        try git(["commit", "-q", "-m", "Initial commit"], in: work("tiny"), signature: Fixture.signature)
         let cli = try gitOutput(["rev-parse", "HEAD"], in: work("tiny"))
         let built = try Fixture.build(source: work("tiny"), into: work("tiny.git"))
         #expect(built.description == cli)

@@ -207,7 +207,7 @@ struct HostileWorkspaceTests {
         let expected = folderName + [UInt8(ascii: "/")] + fileName
         #expect(listing.split(separator: 0).contains { Array($0) == expected })
         // The next snapshot finds the file unchanged through the index (same raw path).
-        let again = try episode.workspace.snapshot(StepStamp(episode: "ep-1", step: 2, task: "task-2"))
+        let again = try episode.workspace.snapshot(StepStamp(step: 2, summary: "task-2"))
         #expect(try episode.workspace.diff(again).isEmpty)
     }
 
@@ -251,7 +251,7 @@ struct HostileWorkspaceTests {
         // Past 10,000 findings the rest are counted, not listed: the list stays bounded.
         episode.workspace.budget = SnapshotBudget(maximumFiles: count + 1)
         for n in 0..<10_005 { try write("", to: episode.root + "/many/\(n)") }
-        let crowded = try episode.workspace.snapshot(StepStamp(episode: "ep-1", step: 3, task: "t"))
+        let crowded = try episode.workspace.snapshot(StepStamp(step: 3, summary: "t"))
         #expect(crowded.skipped.count == 10_001)
         #expect(crowded.skipped.last == SkippedPath(path: "(7 more findings not listed)", reason: .overBudget))
         try FileManager.default.removeItem(atPath: episode.root + "/many")
@@ -260,7 +260,7 @@ struct HostileWorkspaceTests {
         let fd = open(episode.root + "/huge.bin", O_CREAT | O_WRONLY, 0o644)
         #expect(fd >= 0 && ftruncate(fd, 1 << 30) == 0)
         close(fd)
-        let third = try episode.workspace.snapshot(StepStamp(episode: "ep-1", step: 4, task: "t"))
+        let third = try episode.workspace.snapshot(StepStamp(step: 4, summary: "t"))
         #expect(third.skipped.contains(SkippedPath(path: "huge.bin", reason: .overBudget)))
     }
 
@@ -313,7 +313,7 @@ struct HostileWorkspaceTests {
             // Reset the kernel's high-water mark (VmHWM) so it measures the snapshot alone.
             try "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
             let before = try residentKiB("VmRSS")
-            let snapshot = try workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t"))
+            let snapshot = try workspace.snapshot(StepStamp(step: 1, summary: "t"))
             let growth = (try residentKiB("VmHWM") - before) * 1024
             print("snapshot of 3 sparse 1 GiB files: resident \(before >> 10) MiB before, peak \(try residentKiB("VmHWM") >> 10) MiB during (getrusage peak \(peakResidentBytes() >> 20) MiB)")
             guard snapshot.skipped.isEmpty else { exit(3) }

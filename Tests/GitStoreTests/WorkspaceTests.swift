@@ -17,7 +17,7 @@ struct Episode {
     /// Runs `change` on the worktree, snapshots step 1 and returns the snapshot and its diff.
     func step(_ number: Int = 1, _ change: () throws -> Void) throws -> (Snapshot, StepDiff) {
         try change()
-        let snapshot = try workspace.snapshot(StepStamp(episode: "ep-1", step: number, task: "task-\(number)"))
+        let snapshot = try workspace.snapshot(StepStamp(step: number, summary: "task-\(number)"))
         return (snapshot, try workspace.diff(snapshot))
     }
 }
@@ -176,7 +176,7 @@ struct WorkspaceTests {
         #expect(!diff.files[1].isBinary && diff.files[0].hunks.first?.lines.map(\.content) == ["x = 1"])
         #expect(try episode.workspace.repository.fileContent(at: snapshot.commit, path: "data/big.bin")?.count == big.count)
         // A second snapshot with nothing changed is an empty step, skipping the same paths.
-        let again = try episode.workspace.snapshot(StepStamp(episode: "ep-1", step: 2, task: "task-2"))
+        let again = try episode.workspace.snapshot(StepStamp(step: 2, summary: "task-2"))
         #expect(try episode.workspace.diff(again).isEmpty)
         #expect(again.skipped == snapshot.skipped)
     }
@@ -197,7 +197,7 @@ struct WorkspaceTests {
         for step in 1...6 {
             let text = String(repeating: Character(String(step)), count: 9) + "\n"
             try write(text, to: file)
-            let snapshot = try episode.workspace.snapshot(StepStamp(episode: "ep-1", step: step, task: "t"))
+            let snapshot = try episode.workspace.snapshot(StepStamp(step: step, summary: "t"))
             #expect(try episode.workspace.repository.fileContent(at: snapshot.commit, path: "src/report.py") == Array(text.utf8))
             #expect(try episode.workspace.diff(snapshot).files.map(\.path) == ["src/report.py"])
         }
@@ -218,7 +218,7 @@ struct WorkspaceTests {
     func gitRemoved() throws {
         let episode = try Episode()
         try FileManager.default.removeItem(atPath: episode.workspace.gitDirectory + "objects")
-        let error = try #require(throws: GitError.self) { try episode.workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t")) }
+        let error = try #require(throws: GitError.self) { try episode.workspace.snapshot(StepStamp(step: 1, summary: "t")) }
         #expect(error.kind == .notFound && error.message == "the workspace's .git has lost its objects/pack folder")
         #expect(error.hint?.contains("Workspace.create(from:at:commit:)") == true)
     }
@@ -271,13 +271,13 @@ struct WorkspaceCloneTests {
         try FileManager.default.copyItem(atPath: tinyFixture, toPath: folder("src"))
         try git(["init", "-q", "-b", "trunk"], in: folder("src"))
         try git(["add", "-A"], in: folder("src"))
-        try git(["commit", "-q", "-m", "Fixture tiny"], in: folder("src"), signature: Fixture.signature)
+        try git(["commit", "-q", "-m", "Initial commit"], in: folder("src"), signature: Fixture.signature)
         let workspace = try Workspace.create(from: folder("src"), at: folder("ws"))
         #expect(workspace.tip.description == FixtureTests.tinyCommit)
         #expect(workspace.branch == "refs/heads/trunk")
         #expect(try gitOutput(["status", "--porcelain"], in: workspace.path) == "")
         try write("added\n", to: workspace.path + "/new.txt")
-        let snapshot = try workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t"))
+        let snapshot = try workspace.snapshot(StepStamp(step: 1, summary: "t"))
         #expect(snapshot.parent.description == FixtureTests.tinyCommit)
         #expect(try workspace.diff(snapshot).files.map(\.path) == ["new.txt"])
         #expect(try gitOutput(["rev-parse", "refs/heads/trunk"], in: workspace.path) == snapshot.commit.description)
@@ -291,10 +291,10 @@ struct WorkspaceCloneTests {
         _ = try Fixture.build(source: folder("src"), into: folder("f.git"))
         let workspace = try Workspace.create(from: folder("f.git"), at: folder("ws"))
         #expect(try FileManager.default.contents(atPath: workspace.path + "/dos.txt") == Data("first\r\nsecond\r\n".utf8))
-        let untouched = try workspace.snapshot(StepStamp(episode: "e", step: 1, task: "t"))
+        let untouched = try workspace.snapshot(StepStamp(step: 1, summary: "t"))
         #expect(try workspace.diff(untouched).isEmpty)
         try write("first\r\nsecond\r\nthird\r\n", to: workspace.path + "/dos.txt")
-        let edited = try workspace.snapshot(StepStamp(episode: "e", step: 2, task: "t"))
+        let edited = try workspace.snapshot(StepStamp(step: 2, summary: "t"))
         #expect(try workspace.repository.fileContent(at: edited.commit, path: "dos.txt") == Array("first\r\nsecond\r\nthird\r\n".utf8))
         #expect(try workspace.diff(edited).files[0].addedLines == [DiffLine(origin: .addition, oldLineNumber: nil, newLineNumber: 3, content: "third")])
     }
@@ -319,6 +319,6 @@ struct WorkspaceCloneTests {
         #expect(packs.filter { $0.hasSuffix(".pack") }.count == 1)
         #expect(try gitOutput(["remote"], in: workspace.path) == "")
         #expect(try gitOutput(["fsck", "--strict"], in: workspace.path) == "")
-        #expect(try gitOutput(["log", "--format=%H %s"], in: workspace.path) == "\(FixtureTests.tinyCommit) Fixture tiny")
+        #expect(try gitOutput(["log", "--format=%H %s"], in: workspace.path) == "\(FixtureTests.tinyCommit) Initial commit")
     }
 }

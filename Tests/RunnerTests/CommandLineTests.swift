@@ -81,7 +81,7 @@ struct CommandLineTests {
         let actual = RecordFingerprint(record)
         // What killed invocations left in the temporary folder was removed by the next one.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
-            .filter { $0.hasPrefix("driftbox-run-crashed-\(ContentHash.sha256(Array(crashed.standardizedFileURL.path.utf8)).prefix(8))-") }
+            .filter { $0.hasPrefix("tmp-\(ContentHash.sha256(Array(crashed.standardizedFileURL.path.utf8)).prefix(8))-") }
         #expect(leftovers.isEmpty, "\(leftovers); kill moments (\(seed)): \(kills)")
         #expect(actual == expected, "kill moments (\(seed)): \(kills)")
         // Exactly once: no step or seed line twice, one end per episode, transcripts without repeats.

@@ -11,18 +11,18 @@ struct CommitIdPinTests {
     /// steps, the bundled demo trajectories: every commit of `refs/episodes/<episode>`, oldest
     /// first (fixture, AGENTS.md, then each step's seeds and the step).
     static let pinned: [String] = [
-        "ca35a0569c8bee79a1318defa3f3742731f8b315",
-        "94563f6aad8c7b8d9d473fb504d7c6cc29b8237b",
-        "ae005b000b313eccb8ea03c544554c625a6a98c4",
-        "c929a1f3300a9cbff689735390a041f283b2a8ad",
-        "9f9a59a14e05e6e8b0df68858b8706d06b8c89cf",
-        "85e5734d69f340183de82a52d99a5d23ccad1793",
-        "47a6534600a402d984a79f004c8452d4fa064559",
-        "52173d1b016c27cc9cfd2a550bc1043e3c840ce5",
-        "ca95cdf6c333707c87a55ea281cb92caf925acd4",
-        "53b4659ae05f44d34339e2f743454c5765de9dc8",
-        "1b14609e46b5a1f35324f1d74c2baeece10bb228",
-        "09f0bda2c10ae2f2a0e6d1c2fbe6503840d15afb",
+        "45eb363a33f1ce9ba67fe2364d0d618a65f64b01",
+        "8fa31df02b21de0c6f9f6357706bf1590ce41691",
+        "29bf179a7a95779edb7cf8391c3410539592dd9a",
+        "7545c09327aa5fc772a527fdf79b0c65f67c3d20",
+        "ae06bbd56ae9f992b246a9faed07ffdfba0711e9",
+        "97c3c67ebbf0b604a007540a8b0d053171e055ef",
+        "448cd9a70d67073e6f24768c082604b733020452",
+        "8c64fb975790753eeab47a2206b0099ba4c1d062",
+        "8ba42b2f3b24c005f4fb69471bf27883ee1e5c24",
+        "83efa8be4c626c307bd1476382169064dfe8de0a",
+        "0315ef0ae75c3ba1ac9a406168dfc3889dae85a3",
+        "947e90e54d7878a9d1ce1e7f343675c0ad8aec2f",
     ]
 
     /// A suite of that one episode, written into `folder`.

@@ -77,7 +77,7 @@ struct OneWriterTests {
                 #expect(record.manifest.verdictSets.map(\.file) == ["events.jsonl", "verdicts-2.jsonl"])
             }
             // Neither process left scratch behind (the refused one made none).
-            let prefix = "driftbox-run-\(id)-"
+            let prefix = "tmp-\(ContentHash.sha256(Array(folder.standardizedFileURL.path.utf8)).prefix(8))-"
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter { $0.hasPrefix(prefix) }
             #expect(leftovers.isEmpty, "\(pair): \(leftovers)")
             try? FileManager.default.removeItem(at: folder)

@@ -6,8 +6,9 @@ import Testing
 /// Scratch folders belong to one invocation: private, removed on every exit.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct ScratchTests {
-    private func leftovers(_ id: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter { $0.hasPrefix("driftbox-run-\(id)-") }
+    /// Scratch folders of the run folder `folder` left in the temporary folder.
+    private func leftovers(_ folder: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter { $0.hasPrefix(Prepared.scratchPrefix(owner: folder)) }
     }
 
     @Test(arguments: [SIGINT, SIGTERM])
@@ -30,10 +31,10 @@ struct ScratchTests {
         let ended = process.finish()
         #expect(ended.signaled && ended.status == 128 + signal, "\(ended)")
         #expect(!FileManager.default.fileExists(atPath: scratch))
-        #expect(try leftovers(id).isEmpty)
+        #expect(try leftovers(folder).isEmpty)
         #expect(try DriftboxProcess.run(["resume", folder.path] + common).status == 2)
         #expect(RecordFingerprint(try RunRecord(folder: folder)) == RecordFingerprint(try RunRecord(folder: runs.appendingPathComponent("reference"))))
-        #expect(try leftovers(id).isEmpty)
+        #expect(try leftovers(folder).isEmpty)
     }
 
     @Test func anErrorDuringPreparationLeavesNoScratchAndNoHalfMadeRunFolder() async throws {
@@ -44,7 +45,7 @@ struct ScratchTests {
         await #expect(throws: NoAgent.self) {
             try await Runner.start(try experiment.definition, runsFolder: runs, runID: "prep", options: testOptions, makeAgent: { _, _ in throw NoAgent() })
         }
-        #expect(try leftovers("prep").isEmpty)
+        #expect(try leftovers(runs.appendingPathComponent("prep")).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: runs.path).isEmpty)
     }
 
@@ -55,7 +56,7 @@ struct ScratchTests {
         let outcome = try await Runner.start(try experiment.definition, runsFolder: runs, runID: "taken", options: testOptions, makeAgent: Runner.standardAgents)
         // A writer holds the run (this process, through the lock), with a scratch folder it named.
         let lock = try RunLock(folder: outcome.folder)
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("driftbox-run-taken-held-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(Prepared.scratchPrefix(owner: outcome.folder) + "held-\(UUID().uuidString)")
         try lock.record(scratch: scratch)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
