@@ -53,7 +53,7 @@ struct ScriptedAgentTests {
         defer { dir.cleanup() }
         #expect(turn.outcome == .completed)
         #expect(turn.message == "Done with fix-refunds in step 3.")
-        #expect(turn.commands.map(\.termination) == ["exit 0", "exit 0", "exit 0", "exit 0"])
+        try #require(turn.commands.map(\.termination) == ["exit 0", "exit 0", "exit 0", "exit 0"])
         #expect(turn.commands[2].argv == ["patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch"])
         let snapshot = try workspace.snapshot(StepStamp(step: step.step, summary: step.taskID))
         let diff = try workspace.diff(snapshot)

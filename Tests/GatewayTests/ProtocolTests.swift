@@ -54,7 +54,7 @@ struct ProtocolTests {
         let harness = try await Harness.start(try Harness.upstream(upstream, modelProtocol), record: store)
         let response = try await harness.client.execute(
             harness.request(modelProtocol.path, Answers.request(modelProtocol, stream: true), anthropic: modelProtocol == .anthropicMessages),
-            timeout: .seconds(60))
+            timeout: .seconds(600))
         #expect(response.status.code == 200)
         #expect(response.headers.first(name: "content-type") == "text/event-stream")
         var received: [UInt8] = []

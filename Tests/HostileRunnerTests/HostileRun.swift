@@ -30,7 +30,19 @@ struct Finished {
 /// running after `hangBound` is killed and reported as hung: the bound only tells a hang from a slow
 /// run, it is not a performance limit.
 func runDriftbox(_ arguments: [String], environment extra: [String: String] = [:], in folder: URL,
-                 hangBound: Duration) throws -> Finished {
+                 hangBound: Duration) async throws -> Finished {
+    // The wait polls and sleeps: on a thread of its own, so the shared task pool (two threads on a
+    // two-core machine) stays free for the suites running beside this one.
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result { try runDriftboxSync(arguments, environment: extra, in: folder, hangBound: hangBound) })
+        }
+        thread.start()
+    }
+}
+
+func runDriftboxSync(_ arguments: [String], environment extra: [String: String] = [:], in folder: URL,
+                                 hangBound: Duration) throws -> Finished {
     let out = folder.appendingPathComponent("stdout-\(UUID().uuidString)").path
     let err = folder.appendingPathComponent("stderr-\(UUID().uuidString)").path
     var environment = ProcessInfo.processInfo.environment

@@ -207,7 +207,7 @@ enum HostModes {
     static let fullMode: Bool = {
         let folder = (try? privateFolder("mode-probe")) ?? FileManager.default.temporaryDirectory
         defer { removeTree(folder) }
-        let result = try? runDriftbox(["sandbox", "exec", "--mode", "full", "--workspace", folder.path, "--", "/bin/true"],
+        let result = try? runDriftboxSync(["sandbox", "exec", "--mode", "full", "--workspace", folder.path, "--", "/bin/true"],
                                       in: folder, hangBound: .seconds(120))
         return result?.status == 0
     }()
@@ -229,16 +229,16 @@ struct HostileRunnerTests {
           .enabled(if: HostModes.fullMode || ProcessInfo.processInfo.environment["CI"] != nil,
                    "full mode is unavailable on this host (see `driftbox sandbox check`)"),
           arguments: HostileCase.all)
-    func fullMode(_ hostile: HostileCase) throws {
-        try play(hostile, mode: "full")
+    func fullMode(_ hostile: HostileCase) async throws {
+        try await play(hostile, mode: "full")
     }
 
     @Test("a hostile trick in reduced mode", arguments: HostileCase.all)
-    func reducedMode(_ hostile: HostileCase) throws {
-        try play(hostile, mode: "reduced")
+    func reducedMode(_ hostile: HostileCase) async throws {
+        try await play(hostile, mode: "reduced")
     }
 
-    func play(_ hostile: HostileCase, mode: String) throws {
+    func play(_ hostile: HostileCase, mode: String) async throws {
         let folder = try privateFolder("hostile-\(hostile.id)")
         defer { removeTree(folder) }
         let scratch = folder.appendingPathComponent("scratch")
@@ -268,7 +268,7 @@ struct HostileRunnerTests {
             if DeviceMetadata.read() != devices { devices.restore() }
         }
         let runs = folder.appendingPathComponent("runs")
-        let run = try runDriftbox(["run", folder.appendingPathComponent("suite.yaml").path, "--out", runs.path, "--run-id", "r",
+        let run = try await runDriftbox(["run", folder.appendingPathComponent("suite.yaml").path, "--out", runs.path, "--run-id", "r",
                                    "--mode", mode, "-j", "1", "--progress", "lines", "--step-timeout", String(Self.stepTimeout)],
                                   environment: ["TMPDIR": scratch.path], in: folder, hangBound: Self.hangBound)
         let context = Comment(rawValue: "\(hostile.id) in \(mode) mode; output:\n\(run.output.prefix(4000))")
@@ -305,7 +305,7 @@ struct HostileRunnerTests {
         #expect(!transcripts.contains("FOLLOWED-GIT-LINK"), "the runner wrote through the agent's .git link")
 
         // Verdicts at run time and at rescore are equal.
-        let rescore = try runDriftbox(["rescore", record.url.path], in: folder, hangBound: .seconds(120))
+        let rescore = try await runDriftbox(["rescore", record.url.path], in: folder, hangBound: .seconds(120))
         #expect(rescore.status == 0, Comment(rawValue: rescore.output))
         let rescored = try record.newestVerdictSet()
         for step in steps {
@@ -313,8 +313,8 @@ struct HostileRunnerTests {
         }
 
         // What the reviewer reads carries no raw control characters of the agent's.
-        let audit = try runDriftbox(["audit", record.url.path], in: folder, hangBound: .seconds(120))
-        let report = try runDriftbox(["report", record.url.path], in: folder, hangBound: .seconds(120))
+        let audit = try await runDriftbox(["audit", record.url.path], in: folder, hangBound: .seconds(120))
+        let report = try await runDriftbox(["report", record.url.path], in: folder, hangBound: .seconds(120))
         for (name, output) in [("run", run), ("rescore", rescore), ("audit", audit), ("report", report)] {
             let raw = (output.stdout + output.stderr).filter { $0 == 0x1B || $0 == 0x07 || $0 == 0x9B }
             #expect(raw.isEmpty, "`driftbox \(name)` printed \(raw.count) raw control bytes")
