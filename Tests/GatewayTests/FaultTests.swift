@@ -145,7 +145,8 @@ struct FaultTests {
             for _ in 0..<10_000 { actions += [.body(": keep-alive\n\n"), .sleep(.milliseconds(50))] }
             return actions + [.end]
         }
-        let timeouts = UpstreamTimeouts(connect: .seconds(5), firstByte: .seconds(5), total: .milliseconds(500))
+        // Long enough for the stream to start on a loaded machine, far shorter than the trickle (500 s).
+        let timeouts = UpstreamTimeouts(connect: .seconds(5), firstByte: .seconds(5), total: .seconds(3))
         let harness = try await Harness.start(try Harness.upstream(upstream, .openAIChat, timeouts: timeouts))
         let answer = try await harness.post("/v1/chat/completions", Answers.request(.openAIChat, stream: true))
         await harness.stop()
