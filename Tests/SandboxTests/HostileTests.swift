@@ -12,8 +12,7 @@ struct HostTargets {
     let pathname: (fd: Int32, dir: TempDir, path: String)
 
     init() throws {
-        escape = packageRoot + "/.build/driftbox-escape-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: escape, withIntermediateDirectories: true)
+        escape = try outsideFolder("escape")
         try "secret".write(toFile: escape + "/secret", atomically: false, encoding: .utf8)
         (tcp, port) = try Self.listenTCP()
         let name = "driftbox-\(UUID().uuidString)"
