@@ -6,8 +6,16 @@ import Sandbox
 import Testing
 @_exported import DriftboxTestSupport
 
-/// This test target's resources folder (agent scripts, the model server).
-let resources = packageRoot + "/Tests/AgentsTests/Resources"
+/// This test target's resources (agent scripts, the model server), copied once per test process
+/// to a folder full mode shows (``hostOutsideFolder``): in a checkout under /tmp or a home folder
+/// they would lie behind full mode's private /tmp or home, where no readable path reaches.
+let resources: String = {
+    let copy = try! outsideFolder("agents-resources")
+    try! FileManager.default.removeItem(atPath: copy)
+    try! FileManager.default.copyItem(atPath: packageRoot + "/Tests/AgentsTests/Resources", toPath: copy)
+    atexit { try? FileManager.default.removeItem(atPath: resources) }
+    return copy
+}()
 
 /// The temporary folders of these tests.
 typealias TempDir = TemporaryFolder

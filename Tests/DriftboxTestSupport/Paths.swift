@@ -12,6 +12,24 @@ public let packageRoot: String = {
 /// ``packageRoot`` as a file URL.
 public let packageRootURL = URL(fileURLWithPath: packageRoot, isDirectory: true)
 
+/// A host folder for what sandbox tests place outside the workspace (targets of hostile cases,
+/// agent programs): `/var/tmp`. Unlike the checkout or the system's temporary folder it is neither
+/// behind full mode's private /tmp, /run or home nor one of the readable system paths, wherever the
+/// checkout lies (/tmp, a home folder, /opt), and every user may write there.
+public let hostOutsideFolder = "/var/tmp"
+
+/// A fresh folder `driftbox-<label>-<UUID>` under ``hostOutsideFolder``.
+/// - Throws: ``TestSupportError`` when it cannot be made.
+public func outsideFolder(_ label: String) throws -> String {
+    let path = hostOutsideFolder + "/driftbox-\(label)-\(UUID().uuidString)"
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        throw TestSupportError("cannot make a folder", at: path, "\(hostOutsideFolder) must exist and be writable: \(error)")
+    }
+    return path
+}
+
 /// A fresh folder `driftbox-<label>-<UUID>` under the system's temporary folder.
 /// - Throws: ``TestSupportError`` when it cannot be made.
 public func temporaryFolder(_ label: String) throws -> URL {

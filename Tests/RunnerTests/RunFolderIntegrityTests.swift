@@ -142,6 +142,8 @@ struct RunFolderIntegrityTests {
         case .packTruncated:
             let packs = repository.appendingPathComponent("objects/pack")
             for name in try FileManager.default.contentsOfDirectory(atPath: packs.path) where name.hasSuffix(".pack") {
+                // Packs are read-only (0444): a runner that is not root must make it writable first.
+                chmod(packs.appendingPathComponent(name).path, 0o644)
                 let handle = try FileHandle(forUpdating: packs.appendingPathComponent(name))
                 try handle.truncate(atOffset: 64)
                 try handle.close()
@@ -224,6 +226,7 @@ struct CheckCommandTests {
         let repository = folder.appendingPathComponent("repo.git")
         let packs = repository.appendingPathComponent("objects/pack")
         let pack = try #require(try FileManager.default.contentsOfDirectory(atPath: packs.path).first { $0.hasSuffix(".pack") })
+        chmod(packs.appendingPathComponent(pack).path, 0o644)  // read-only (0444), also for a runner that is not root
         let handle = try FileHandle(forUpdating: packs.appendingPathComponent(pack))
         let size = try handle.seekToEnd()
         try handle.truncate(atOffset: size / 2)

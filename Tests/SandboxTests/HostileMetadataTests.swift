@@ -131,8 +131,7 @@ struct HostileMetadataTests {
         defer { shared.cleanup() }
         let inShared = try HostTargets.listenUnix(shared.file("s"))
         defer { close(inShared) }
-        let checkoutDir = packageRoot + "/.build/driftbox-sock-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: checkoutDir, withIntermediateDirectories: true)
+        let checkoutDir = try outsideFolder("sock")
         defer { try? FileManager.default.removeItem(atPath: checkoutDir) }
         let inCheckout = try HostTargets.listenUnix(checkoutDir + "/s")
         defer { close(inCheckout) }

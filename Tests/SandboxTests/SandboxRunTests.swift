@@ -100,8 +100,7 @@ struct SandboxRunTests {
     @Test("hidden paths are empty inside in full mode")
     func hiddenPaths() async throws {
         _ = try Sandboxes.get(.full)  // skips with the reason when the host has no full mode
-        let hiddenUnderBuild = packageRoot + "/.build/driftbox-run-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: hiddenUnderBuild, withIntermediateDirectories: true)
+        let hiddenUnderBuild = try outsideFolder("run")
         defer { try? FileManager.default.removeItem(atPath: hiddenUnderBuild) }
         try "x".write(toFile: hiddenUnderBuild + "/manifest.json", atomically: false, encoding: .utf8)
         let sandbox = try Sandbox(SandboxOptions(policy: Sandboxes.policy, mode: .full, hiddenPaths: [hiddenUnderBuild],
