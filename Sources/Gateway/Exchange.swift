@@ -116,7 +116,7 @@ public struct Exchange: Codable, Sendable, Equatable {
     public var contentHash: String {
         var bytes = Array("\(request.method) \(request.path)\n\(request.body)\n\(response.status)\n".utf8)
         bytes += response.bytes
-        return SHA256.hex(bytes)
+        return ContentAddress.hex(bytes)
     }
 
     /// The key replay matches on.
