@@ -148,6 +148,10 @@ public struct RunEvent: Sendable, Hashable, Codable {
     public var step: StepRecord?
     /// The end, for `end` lines.
     public var end: EpisodeEnd?
+    /// When the line was written: UTC wall-clock time with milliseconds (RFC 3339), to line the
+    /// log up with other logs (an upstream's, a gateway's). A note, not part of the record: it
+    /// takes no part in equality, and lines written before it existed have none.
+    public var at: String?
 
     /// A `seed` line.
     public static func seed(_ record: SeedRecord) -> RunEvent { RunEvent(type: .seed, seed: record) }
@@ -155,6 +159,31 @@ public struct RunEvent: Sendable, Hashable, Codable {
     public static func step(_ record: StepRecord) -> RunEvent { RunEvent(type: .step, step: record) }
     /// An `end` line.
     public static func end(_ record: EpisodeEnd) -> RunEvent { RunEvent(type: .end, end: record) }
+
+    /// Equal when the records are equal, whenever they were written.
+    public static func == (lhs: RunEvent, rhs: RunEvent) -> Bool {
+        lhs.type == rhs.type && lhs.seed == rhs.seed && lhs.step == rhs.step && lhs.end == rhs.end
+    }
+
+    /// Hashes the record, not its time.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type)
+        hasher.combine(seed)
+        hasher.combine(step)
+        hasher.combine(end)
+    }
+
+    /// This line stamped with `date` as ``at``.
+    func stamped(_ date: Date) -> RunEvent {
+        var stamped = self
+        stamped.at = Self.timestamp(date)
+        return stamped
+    }
+
+    /// `date` as RFC 3339 UTC with milliseconds, e.g. `2026-12-03T06:07:28.123Z`.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+    }
 }
 
 /// One line of a newer verdict set (`verdicts-N.jsonl`), written by rescoring.

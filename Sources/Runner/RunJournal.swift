@@ -29,8 +29,9 @@ final class RunJournal: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
+        let now = Date()
         do {
-            for event in events { try log.append(event) }
+            for event in events { try log.append(event.at == nil ? event.stamped(now) : event) }
         } catch {
             failure = error
             throw error

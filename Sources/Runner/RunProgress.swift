@@ -6,7 +6,7 @@ import Synchronization
 public enum ProgressStyle: String, Sendable, CaseIterable {
     /// One line rewritten in place (for a terminal).
     case terminal
-    /// A plain line per finished episode (for logs and pipes).
+    /// A plain line per finished step and per finished episode (for logs and pipes).
     case lines
     /// Nothing.
     case quiet
@@ -54,6 +54,11 @@ final class RunProgress: Sendable {
             case .step:
                 counts.stepsDone += 1
                 if event.step?.verdict.kind == .violation { counts.violations += 1 }
+                if style == .lines, let step = event.step {
+                    let failure = step.failure.map { ": " + TerminalText.escaped(String($0.prefix(300))) } ?? ""
+                    return "step \(TerminalText.escaped(step.episode))#\(step.step) \(step.verdict.kind.rawValue), \(TerminalText.escaped(step.outcome))\(failure)"
+                        + "  [\(status(counts))]\n"
+                }
                 guard style == .terminal else { return nil }
                 let now = ContinuousClock.now
                 if let last = counts.lastDraw, now - last < .milliseconds(100) { return nil }

@@ -109,6 +109,16 @@ struct CommandLineTests {
         #expect(run.out == "run: \(folder.path)\n" + summary)
         #expect(run.err.contains("episode(s) failed"))
         #expect(run.err.contains("episodes \(record.manifest.episodes.count)/\(record.manifest.episodes.count)"))  // plain progress lines
+        // A line per finished step, as it finishes, and every event line stamped with its time.
+        for step in record.steps {
+            #expect(run.err.contains("step \(step.episode)#\(step.step) \(step.verdict.kind.rawValue), \(step.outcome)"), "\(run.err)")
+        }
+        let events = try EventLog.read(RunEvent.self, from: folder.appendingPathComponent("events.jsonl").path)
+        #expect(!events.isEmpty)
+        for event in events {
+            let at = try #require(event.at)
+            #expect(at.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(at)")
+        }
 
         #expect(try runToEnd(["report", folder.path]) == (0, summary, ""))
         #expect(try runToEnd(["audit", folder.path]).out == Audit.render(try Audit.items(record), colour: false))
