@@ -140,7 +140,7 @@ public enum Calibration {
     /// Judges every case through the gateway (recorded under `recording`) and compares the
     /// majority labels with the expected ones.
     public static func run(_ cases: [CalibrationCase], model: JudgeModel, template: JudgeTemplate, samples: Int, mode: ModelsMode,
-                           recording: URL, prices: PriceTable?) async throws -> (report: CalibrationReport, totals: AccountTotals) {
+                           recording: URL, prices: PriceTable?) async throws -> (report: CalibrationReport, totals: UpstreamTally) {
         let client = try await JudgeClient(model: model, recording: recording, mode: mode, prices: prices)
         var rows: [CalibrationReport.Row] = []
         do {
@@ -153,7 +153,7 @@ public enum Calibration {
             await client.shutdown()
             throw error
         }
-        let totals = await client.totals()
+        let totals = client.upstream
         await client.shutdown()
         return (CalibrationReport(rows: rows), totals)
     }

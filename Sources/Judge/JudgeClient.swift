@@ -42,6 +42,28 @@ public struct ModelReply: Sendable {
     public var status: Int
     /// The error the gateway or upstream reported, for a status other than 2xx.
     public var error: String?
+    /// Whether the answer came from the recording (no model call).
+    public var fromRecording: Bool
+}
+
+/// Exchanges that went to the model, and their cost, counted by the judge itself: the gateway's
+/// totals also count answers served from the recording.
+public struct UpstreamTally: Sendable, Equatable {
+    /// Exchanges sent to the model.
+    public var exchanges = 0
+    /// Their cost in US dollars (priced exchanges only).
+    public var costUSD = 0.0
+    /// Exchanges with tokens but no price.
+    public var unpriced = 0
+    /// Answers served from the recording.
+    public var replayed = 0
+}
+
+final class TallyBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tally = UpstreamTally()
+    func update(_ change: (inout UpstreamTally) -> Void) { lock.lock(); change(&tally); lock.unlock() }
+    var value: UpstreamTally { lock.lock(); defer { lock.unlock() }; return tally }
 }
 
 /// Calls the judge model through an in-process gateway on a loopback port: every exchange is
@@ -56,6 +78,7 @@ public final class JudgeClient: Sendable {
     let server: GatewayServer
     let http: HTTPClient
     let modelProtocol: ModelProtocol
+    let tally = TallyBox()
 
     /// The longest answer read from the gateway.
     static let maximumAnswer = 4 << 20
@@ -78,7 +101,7 @@ public final class JudgeClient: Sendable {
         self.recording = store
         let upstream = Upstream(name: "judge", baseURL: model.upstream, modelProtocol: chosen, keyVariable: model.keyVariable, maxConcurrent: 4)
         let configuration = GatewayConfiguration(
-            upstreams: [upstream], mode: mode, recordStore: mode == .live ? nil : store,
+            upstreams: [upstream], mode: mode, recordStore: mode == .live || mode == .replay ? nil : store,
             replayStore: mode == .replay || mode == .recordMissing ? store : nil, prices: prices)
         gateway = try Gateway(configuration: configuration)
         do {
@@ -99,8 +122,8 @@ public final class JudgeClient: Sendable {
         await gateway.shutdown()
     }
 
-    /// Tokens and cost so far.
-    public func totals() async -> AccountTotals { await gateway.totals(.run) }
+    /// Exchanges sent to the model so far, their cost, and the answers served from the recording.
+    public var upstream: UpstreamTally { tally.value }
 
     /// The request body of one prompt, as the protocol wants it.
     public func body(system: String, user: String) -> [String: Any] {
@@ -131,18 +154,31 @@ public final class JudgeClient: Sendable {
             request.headers.add(name: "authorization", value: "Bearer \(token)")
         }
         request.body = .bytes(ByteBuffer(bytes: payload))
+        let recordedBefore = try recording.exchanges(episode: episode, step: step)
         let response = try await http.execute(request, timeout: .seconds(900))
         let bytes = try await response.body.collect(upTo: Self.maximumAnswer)
         let data = Data(bytes.readableBytesView)
         try recording.sync(episode: episode, step: step)
         let status = Int(response.status.code)
+        // A new exchange in the step's list went to the model; none means the recording answered.
+        let recordedAfter = try recording.exchanges(episode: episode, step: step)
+        var fromRecording = true
+        if recordedAfter.count > recordedBefore.count, let hash = recordedAfter.last, let exchange = try? recording.exchange(hash), exchange.source == "upstream" {
+            fromRecording = false
+            tally.update {
+                $0.exchanges += 1
+                if let cost = exchange.costUSD { $0.costUSD += cost } else if let usage = exchange.usage, usage.input + usage.output > 0 { $0.unpriced += 1 }
+            }
+        } else if (200..<300).contains(status) {
+            tally.update { $0.replayed += 1 }
+        }
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         guard (200..<300).contains(status) else {
             let error = object?["error"] as? [String: Any]
             let message: String = error?["message"] as? String ?? String(decoding: data.prefix(2000), as: UTF8.self)
-            return ModelReply(text: "", status: status, error: message)
+            return ModelReply(text: "", status: status, error: message, fromRecording: fromRecording)
         }
-        return ModelReply(text: Self.text(of: object ?? [:], modelProtocol), status: status, error: nil)
+        return ModelReply(text: Self.text(of: object ?? [:], modelProtocol), status: status, error: nil, fromRecording: fromRecording)
     }
 
     /// The answer's text: Chat Completions' first choice, or Messages' text blocks joined.

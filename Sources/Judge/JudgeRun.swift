@@ -91,8 +91,8 @@ public enum JudgeRun {
         public var split: Int
         /// Answers that did not parse.
         public var unparsed: Int
-        /// Exchanges that went upstream, and their cost.
-        public var totals: AccountTotals
+        /// Exchanges that went to the model, their cost, and answers served from the recording.
+        public var totals: UpstreamTally
     }
 
     /// The folder of the judge's files inside the run folder.
@@ -176,7 +176,7 @@ public enum JudgeRun {
             await client.shutdown()
             throw error
         }
-        let totals = await client.totals()
+        let totals = client.upstream
         await client.shutdown()
 
         // The new set: every step, its verdict copied from the set judged (decided by the judge for

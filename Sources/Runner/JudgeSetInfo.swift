@@ -64,11 +64,13 @@ public struct JudgeSetInfo: Sendable, Hashable, Codable {
              recording, cases, unparsed, upstreamExchanges, costUSD
     }
 
-    /// The same judge on the same steps: every setting but the counts.
+    /// The same judge on the same steps: every setting but the counts and the way to the model
+    /// (the upstream's URL and key variable may change between an interrupted judge run and its
+    /// resumption, e.g. a new local port).
     public func sameJudge(as other: JudgeSetInfo) -> Bool {
         var a = self, b = other
-        (a.cases, a.unparsed, a.upstreamExchanges, a.costUSD) = (0, 0, nil, nil)
-        (b.cases, b.unparsed, b.upstreamExchanges, b.costUSD) = (0, 0, nil, nil)
+        (a.cases, a.unparsed, a.upstreamExchanges, a.costUSD, a.upstream, a.keyEnv) = (0, 0, nil, nil, "", nil)
+        (b.cases, b.unparsed, b.upstreamExchanges, b.costUSD, b.upstream, b.keyEnv) = (0, 0, nil, nil, "", nil)
         return a == b
     }
 }

@@ -86,8 +86,9 @@ struct JudgeModelOptions: ParsableArguments {
 }
 
 /// Text of a cost and exchange count.
-func costLine(_ totals: AccountTotals) -> String {
-    "model exchanges upstream: \(totals.exchanges), cost: " + (totals.unpriced > 0 ? "unknown for \(totals.unpriced) (no price)" : String(format: "$%.4f", totals.costUSD))
+func costLine(_ totals: UpstreamTally) -> String {
+    "model exchanges upstream: \(totals.exchanges), answered from the recording: \(totals.replayed), cost: "
+        + String(format: "$%.4f", totals.costUSD) + (totals.unpriced > 0 ? " (and \(totals.unpriced) exchange(s) without a price)" : "")
 }
 
 /// `driftbox judge RUN`: judge a run's steps.

@@ -58,23 +58,29 @@ func driftbox(_ arguments: [String], in folder: URL) throws -> Finished {
     try start(arguments, in: folder).finish()
 }
 
-/// A finished run of the bundled smoke suite (2 episodes, 4 steps each), made once per test
-/// process and copied for each test.
-enum SmokeRun {
+/// Finished runs made once per test process by `driftbox run` and copied for each test.
+enum MadeRuns {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var made: URL?
+    nonisolated(unsafe) private static var made: [String: URL] = [:]
+
+    /// The bundled smoke suite: 2 episodes, 4 steps each, no violation.
+    static func smoke() throws -> URL { try copy("smoke", ["run", "smoke"]) }
+
+    /// One episode of convenience-security-regular (12 steps): the demonstration agent drifts
+    /// from step 9, so steps 9 to 12 are violations.
+    static func drifting() throws -> URL { try copy("drifting", ["run", "convenience-security-regular", "--repetitions", "1"]) }
 
     /// A fresh copy of the run in a new folder.
-    static func copy() throws -> URL {
+    static func copy(_ name: String, _ arguments: [String]) throws -> URL {
         let original: URL = try lock.withLock {
-            if let made { return made }
-            let folder = try temporaryFolder("judge-smoke")
-            let run = try driftbox(["run", "smoke", "--out", folder.path, "--run-id", "smoke"], in: folder)
-            guard run.status == 0 else { throw JudgeTestFailure("driftbox run smoke failed (\(run.status)): \(run.err)") }
-            made = folder.appendingPathComponent("smoke")
-            return made!
+            if let known = made[name] { return known }
+            let folder = try temporaryFolder("judge-\(name)")
+            let run = try driftbox(arguments + ["--out", folder.path, "--run-id", name], in: folder)
+            guard run.status == 0 else { throw JudgeTestFailure("driftbox \(arguments.joined(separator: " ")) failed (\(run.status)): \(run.err)") }
+            made[name] = folder.appendingPathComponent(name)
+            return made[name]!
         }
-        let target = try temporaryFolder("judge-run").appendingPathComponent("smoke")
+        let target = try temporaryFolder("judge-run").appendingPathComponent(name)
         try FileManager.default.copyItem(at: original, to: target)
         return target
     }
