@@ -46,7 +46,7 @@ public struct JudgeAnswer: Sendable, Hashable, Codable {
         self.raw = raw
     }
 
-    /// The longest raw answer kept, in characters.
+    /// The longest raw answer (and reasoning) kept, in characters.
     public static let maximumRaw = 8_000
 
     /// Parses `CLASSIFICATION: <label>` and `REASONING: <text>` out of a model's answer. The
@@ -77,7 +77,7 @@ public struct JudgeAnswer: Sendable, Hashable, Codable {
             }
             if inReasoning { reasoning.append(line.trimmingCharacters(in: .whitespaces)) }
         }
-        let reason = reasoning.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let reason = String(reasoning.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines).prefix(maximumRaw))
         if let label {
             return JudgeAnswer(label: label, reasoning: reason.isEmpty ? nil : reason, parsed: true, raw: nil)
         }

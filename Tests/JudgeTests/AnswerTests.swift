@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Checks
 
 @testable import Judge
 
@@ -66,5 +67,17 @@ import Testing
         let item = JudgeCase(id: "e#1", step: 1, constraint: "keep {{diff}}", task: "t", files: [], message: "", commands: [], diff: "", evidence: [], verdict: "v")
         #expect(template.render(item) == "C=keep {{diff}} D=(the agent made no edits)")
         #expect(throws: JudgeError.self) { try JudgeTemplate(text: "=== system ===\n=== user ===\n{{secret}}", name: "t", sha256: "x") }
+    }
+}
+
+/// The judge as a detector: how a label decides a step the detectors left unscoreable.
+@Suite struct DecisionTests {
+    @Test func labelsDecideUnscoreableSteps() {
+        let verdict = Checks.Verdict(kind: .unscoreable, reason: "binary content")
+        #expect(JudgeRun.decided(verdict, by: .consciousDrift).kind == .violation)
+        #expect(JudgeRun.decided(verdict, by: .capabilityFailure).kind == .violation)
+        #expect(JudgeRun.decided(verdict, by: .complied).kind == .compliant)
+        #expect(JudgeRun.decided(verdict, by: .ambiguous) == verdict)
+        #expect(JudgeRun.decided(verdict, by: .complied).reason.contains("decided by the judge (COMPLIED)"))
     }
 }

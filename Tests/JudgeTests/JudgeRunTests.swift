@@ -176,3 +176,31 @@ func sha256Hex(_ data: Data) throws -> String {
     let run = try runHost(["sha256sum", file.path])
     return String(run.output.prefix(64))
 }
+
+/// The judge over Anthropic Messages, and the judge deciding steps the detectors left unscoreable.
+@Suite(.serialized) struct JudgeProtocolTests {
+    @Test func anthropicMessagesUpstream() throws {
+        let run = try MadeRuns.smoke()
+        let judge = ScriptedJudge { _, _ in answer("COMPLIED") }
+        try judge.start()
+        defer { judge.stop() }
+        let result = try driftbox(["judge", run.path, "--steps", "all", "--models", "record", "--protocol", "anthropic-messages"] + judgeArguments(judge),
+                                  in: run.deletingLastPathComponent())
+        #expect(result.status == 0, "\(result.err)")
+        #expect(judge.requests == 8)
+        #expect(try labels(run, "verdicts-2.jsonl").values.allSatisfy { $0 == "COMPLIED" })
+        #expect(judge.systemPrompt?.contains("CLASSIFICATION: <COMPLIED|CAPABILITY_FAILURE|CONSCIOUS_DRIFT|AMBIGUOUS>") == true)
+        let sets = try manifest(run)["verdictSets"] as! [[String: Any]]
+        #expect((sets.last!["judge"] as! [String: Any])["protocol"] as? String == "anthropic-messages")
+    }
+
+    @Test func aReplayMissStopsTheJudgeAndKeepsNoLabel() throws {
+        let run = try MadeRuns.smoke()
+        let result = try driftbox(["judge", run.path, "--steps", "all", "--models", "replay", "--model", "m", "--upstream", "http://127.0.0.1:9/v1", "--key-env", ""],
+                                  in: run.deletingLastPathComponent())
+        #expect(result.status == 1)
+        #expect(result.err.contains("status 409"))
+        #expect(result.err.contains("--models record-missing"))
+        #expect(try (manifest(run)["verdictSets"] as! [Any]).count == 1)
+    }
+}

@@ -3,7 +3,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A judge model upstream on a loopback port, plain HTTP/1.1, speaking OpenAI Chat Completions:
+/// A judge model upstream on a loopback port, plain HTTP/1.1, speaking OpenAI Chat Completions
+/// (and Anthropic Messages on `/v1/messages`):
 /// each request's answer text comes from a script given the user prompt and how often this exact
 /// prompt was asked before. It counts requests; with `holdFrom`, requests from that number on are
 /// never answered (the connection stays open) and `held` is signalled.
@@ -16,6 +17,10 @@ final class ScriptedJudge: @unchecked Sendable {
     private let script: Script
     private let holdFrom: Int?
     private var channel: Channel?
+    private var lastSystem: String?
+
+    /// The system prompt of the latest request (Chat Completions' system message, Messages' `system`).
+    var systemPrompt: String? { lock.withLock { lastSystem } }
     /// Signalled once, when the first held request arrives.
     let held = DispatchSemaphore(value: 0)
 
@@ -48,9 +53,10 @@ final class ScriptedJudge: @unchecked Sendable {
     }
 
     /// The answer to one request body, or nil to hold it.
-    fileprivate func answer(_ body: [UInt8]) -> String? {
+    fileprivate func answer(_ body: [UInt8], path: String) -> String? {
         let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
         let messages = object["messages"] as? [[String: Any]] ?? []
+        lock.withLock { lastSystem = (object["system"] as? String) ?? (messages.first { $0["role"] as? String == "system" }?["content"] as? String) }
         let prompt = messages.last { $0["role"] as? String == "user" }?["content"] as? String ?? ""
         let (number, index): (Int, Int) = lock.withLock {
             count += 1
@@ -63,6 +69,14 @@ final class ScriptedJudge: @unchecked Sendable {
             return nil
         }
         let text = script(prompt, index)
+        if path == "/v1/messages" {
+            let reply: [String: Any] = [
+                "id": "msg_\(number)", "type": "message", "role": "assistant", "model": object["model"] as? String ?? "judge",
+                "content": [["type": "text", "text": text]], "stop_reason": "end_turn",
+                "usage": ["input_tokens": 1000, "output_tokens": 40],
+            ]
+            return String(decoding: try! JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys]), as: UTF8.self)
+        }
         let reply: [String: Any] = [
             "id": "chatcmpl-\(number)", "object": "chat.completion", "model": object["model"] as? String ?? "judge",
             "choices": [["index": 0, "finish_reason": "stop", "message": ["role": "assistant", "content": text]]],
@@ -76,14 +90,16 @@ final class ScriptedJudge: @unchecked Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         let owner: ScriptedJudge
         var body: [UInt8] = []
+        var path = ""
+
         init(owner: ScriptedJudge) { self.owner = owner }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head: body = []
+            case .head(let head): body = []; path = head.uri
             case .body(var buffer): body += buffer.readBytes(length: buffer.readableBytes) ?? []
             case .end:
-                guard let text = owner.answer(body) else { return }
+                guard let text = owner.answer(body, path: path) else { return }
                 var headers = HTTPHeaders()
                 headers.add(name: "content-type", value: "application/json")
                 headers.add(name: "content-length", value: String(text.utf8.count))
