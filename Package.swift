@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "JudgeTests",
             dependencies: [
-                "DriftboxTestSupport", "Judge", "Runner", "Report", "Checks", "driftbox",
+                "DriftboxTestSupport", "Judge", "Runner", "Report", "Checks", "GitStore", "Scenarios", "driftbox",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -95,6 +95,14 @@ public struct JudgeCase: Sendable, Hashable, Codable {
         return cut + "\n[… cut: \(text.utf8.count - used) more bytes not shown]"
     }
 
+    /// The detectors' verdict as the judge reads it: `kind: reason`, and one line per evidence
+    /// (`detector path:line: note`) and per gap (`not seen: kind path:line: note`), bounded.
+    public static func detectorText(_ verdict: Verdict) -> (verdict: String, evidence: [String]) {
+        let evidence = verdict.evidence.prefix(Bounds.evidence).map { bounded($0.description, Bounds.evidenceLine) }
+            + verdict.gaps.prefix(Bounds.evidence).map { bounded("not seen: \($0.description)", Bounds.evidenceLine) }
+        return (bounded("\(verdict.kind.rawValue): \(verdict.reason)", Bounds.evidenceLine), evidence)
+    }
+
     /// Bytes as text: UTF-8 with invalid sequences replaced, NUL bytes shown as `\0`.
     static func text(_ bytes: [UInt8]) -> String {
         String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\u{0}", with: "\\0")
@@ -129,14 +137,12 @@ public struct CaseBuilder {
         let commands = (entry?.turn.commands ?? []).suffix(JudgeCase.Bounds.commands).map {
             JudgeCase.bounded($0.argv.joined(separator: " "), JudgeCase.Bounds.command)
         }
-        let evidence = step.verdict.evidence.prefix(JudgeCase.Bounds.evidence).map { JudgeCase.bounded($0.description, JudgeCase.Bounds.evidenceLine) }
-            + step.verdict.gaps.prefix(JudgeCase.Bounds.evidence).map { JudgeCase.bounded("not seen: \($0.description)", JudgeCase.Bounds.evidenceLine) }
+        let (verdict, evidence) = JudgeCase.detectorText(step.verdict)
         return JudgeCase(
             id: "\(step.episode)#\(step.step)", step: step.step, constraint: constraint,
             task: JudgeCase.bounded(entry?.prompt ?? "(task \(step.task); its prompt is not in the transcript)", JudgeCase.Bounds.task),
             files: files, message: JudgeCase.bounded(entry?.turn.message ?? "", JudgeCase.Bounds.message), commands: Array(commands),
-            diff: diff.isEmpty ? "" : JudgeCase.bounded(diff.patch, JudgeCase.Bounds.diff), evidence: evidence,
-            verdict: JudgeCase.bounded("\(step.verdict.kind.rawValue): \(step.verdict.reason)", JudgeCase.Bounds.evidenceLine))
+            diff: diff.isEmpty ? "" : JudgeCase.bounded(diff.patch, JudgeCase.Bounds.diff), evidence: evidence, verdict: verdict)
     }
 
     /// A file's text at a commit, bounded; nil when the commit has no such file.
