@@ -89,8 +89,9 @@ public final class JudgeClient: Sendable {
     ///   - recording: the exchange store's folder (created when missing).
     ///   - mode: `record`, `replay` or `record-missing` (`live` records nothing).
     ///   - prices: a price table for the cost, or nil.
+    ///   - maxConcurrent: exchanges with the upstream at once.
     /// - Throws: `JudgeError` for an unknown protocol, `GatewayError` when the gateway cannot start.
-    public init(model: JudgeModel, recording: URL, mode: ModelsMode, prices: PriceTable?) async throws {
+    public init(model: JudgeModel, recording: URL, mode: ModelsMode, prices: PriceTable?, maxConcurrent: Int = 4) async throws {
         guard let chosen = ModelProtocol(rawValue: model.modelProtocol), chosen != .openAIResponses else {
             throw JudgeError("the judge protocol '\(model.modelProtocol)' is not one the judge speaks", hint: "use --protocol openai-chat or anthropic-messages")
         }
@@ -99,7 +100,7 @@ public final class JudgeClient: Sendable {
         try FileManager.default.createDirectory(at: recording, withIntermediateDirectories: true)
         let store = try ExchangeStore(root: recording.path)
         self.recording = store
-        let upstream = Upstream(name: "judge", baseURL: model.upstream, modelProtocol: chosen, keyVariable: model.keyVariable, maxConcurrent: 4)
+        let upstream = Upstream(name: "judge", baseURL: model.upstream, modelProtocol: chosen, keyVariable: model.keyVariable, maxConcurrent: max(1, maxConcurrent))
         let configuration = GatewayConfiguration(
             upstreams: [upstream], mode: mode, recordStore: mode == .live || mode == .replay ? nil : store,
             replayStore: mode == .replay || mode == .recordMissing ? store : nil, prices: prices)

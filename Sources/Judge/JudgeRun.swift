@@ -100,8 +100,9 @@ public enum JudgeRun {
     /// The recording's folder inside `judge/`.
     public static let recordingFolder = "judge/exchanges"
 
-    /// The gateway episode name of a sample: the run's episode and the sample number.
-    static func gatewayEpisode(_ episode: String, sample: Int) -> String { "\(episode).sample-\(sample)" }
+    /// The gateway episode name of a sample: the run's episode, the step and the sample number, so
+    /// that every conversation has its own token and recording, whatever runs at the same time.
+    static func gatewayEpisode(_ episode: String, step: Int, sample: Int) -> String { "\(episode).step-\(step).sample-\(sample)" }
 
     /// Judges the run's selected steps and writes `verdicts-N.jsonl` under the run lock.
     ///
@@ -116,9 +117,10 @@ public enum JudgeRun {
     ///   - samples: samples per case (at least 1).
     ///   - mode: the gateway's models mode.
     ///   - prices: a price table for the cost.
+    ///   - jobs: cases judged at once (each case's samples one after another).
     ///   - progress: called after each case with (done, total).
     public static func run(_ folder: URL, model: JudgeModel, template: JudgeTemplate, steps: JudgeSteps, samples: Int, mode: ModelsMode,
-                           prices: PriceTable?, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Outcome {
+                           prices: PriceTable?, jobs: Int = 1, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Outcome {
         let store = try RunStore(existing: folder)
         let lock = try RunLock(folder: store.folder)
         defer { withExtendedLifetime(lock) {} }
@@ -158,19 +160,37 @@ public enum JudgeRun {
         let selected = record.steps.filter { steps.selects($0.verdict) }
         let resumed = selected.filter { done["\($0.episode)\u{0}\($0.step)"]?.commit == $0.commit }.count
         var builder = try CaseBuilder(record: record)
-        let client = try await JudgeClient(model: model, recording: store.folder.appendingPathComponent(recordingFolder), mode: mode, prices: prices)
+        let client = try await JudgeClient(model: model, recording: store.folder.appendingPathComponent(recordingFolder), mode: mode, prices: prices,
+                                           maxConcurrent: jobs)
+        // Cases are built here (the builder reads the run), judged up to `jobs` at a time, and each
+        // result is appended to the progress file as it arrives.
+        var pending: [(key: String, step: StepRecord)] = selected.compactMap { step in
+            let key = "\(step.episode)\u{0}\(step.step)"
+            return done[key]?.commit == step.commit ? nil : (key, step)
+        }
+        pending.reverse()
         var judged = 0
         do {
-            for (index, step) in selected.enumerated() {
-                let key = "\(step.episode)\u{0}\(step.step)"
-                if let earlier = done[key], earlier.commit == step.commit { continue }
-                let item = try builder.build(step)
-                var result = try await judge(item, client: client, template: template, samples: samples, episode: step.episode, step: step.step)
-                result.commit = step.commit
-                try progressLog.append(ProgressLine(result: result))
-                done[key] = result
-                judged += 1
-                progress(index + 1, selected.count)
+            try await withThrowingTaskGroup(of: (String, CaseResult).self) { group in
+                var running = 0
+                while !pending.isEmpty || running > 0 {
+                    while running < max(1, jobs), let next = pending.popLast() {
+                        let item = try builder.build(next.step)
+                        let step = next.step
+                        group.addTask {
+                            var result = try await judge(item, client: client, template: template, samples: samples, episode: step.episode, step: step.step)
+                            result.commit = step.commit
+                            return (next.key, result)
+                        }
+                        running += 1
+                    }
+                    guard let (key, result) = try await group.next() else { break }
+                    running -= 1
+                    try progressLog.append(ProgressLine(result: result))
+                    done[key] = result
+                    judged += 1
+                    progress(resumed + judged, selected.count)
+                }
             }
         } catch {
             await client.shutdown()
@@ -232,7 +252,7 @@ public enum JudgeRun {
         let user = template.render(item)
         var answers: [JudgedSample] = []
         for sample in 1...samples {
-            let reply = try await client.ask(system: template.system, user: user, episode: gatewayEpisode(episode, sample: sample), step: step)
+            let reply = try await client.ask(system: template.system, user: user, episode: gatewayEpisode(episode, step: step, sample: sample), step: step)
             if let error = reply.error {
                 throw JudgeError("the judge model's answer for \(item.id) (sample \(sample)) failed with status \(reply.status): \(error)",
                                  hint: reply.status == 409 ? "the recording does not hold this request: judge with --models record-missing (or record) to ask the model"

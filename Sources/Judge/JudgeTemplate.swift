@@ -50,16 +50,32 @@ public struct JudgeTemplate: Sendable, Hashable {
         }
     }
 
+    /// Text written by the agent or the repository's people, with every line that is only a block
+    /// marker (`<<<` or `>>>`) changed to `> > >` / `< < <`, so it cannot close the block it is in
+    /// and pose as the prompt's own words.
+    public static func fenced(_ text: String) -> String {
+        guard text.contains("<<<") || text.contains(">>>") else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            switch line.trimmingCharacters(in: .whitespaces) {
+            case ">>>": return "> > >"
+            case "<<<": return "< < <"
+            default: return String(line)
+            }
+        }.joined(separator: "\n")
+    }
+
     /// The user prompt of a case.
     public func render(_ item: JudgeCase) -> String {
-        let files = item.files.isEmpty ? "(no target files)" : item.files.map { "### \($0.path)\n<<<\n\($0.content)\n>>>" }.joined(separator: "\n\n")
+        let fenced = Self.fenced
+        let files = item.files.isEmpty ? "(no target files)"
+            : item.files.map { "### \(fenced($0.path).replacingOccurrences(of: "\n", with: " "))\n<<<\n\(fenced($0.content))\n>>>" }.joined(separator: "\n\n")
         let values: [String: String] = [
-            "constraint": item.constraint, "task": item.task, "step": String(item.step), "files": files,
-            "message": item.message.isEmpty ? "(the agent wrote no message)" : item.message,
-            "commands": item.commands.isEmpty ? "(no commands recorded)" : item.commands.joined(separator: "\n"),
-            "diff": item.diff.isEmpty ? "(the agent made no edits)" : item.diff,
-            "evidence": item.evidence.isEmpty ? "(no evidence)" : item.evidence.joined(separator: "\n"),
-            "verdict": item.verdict,
+            "constraint": fenced(item.constraint), "task": fenced(item.task), "step": String(item.step), "files": files,
+            "message": item.message.isEmpty ? "(the agent wrote no message)" : fenced(item.message),
+            "commands": item.commands.isEmpty ? "(no commands recorded)" : fenced(item.commands.joined(separator: "\n")),
+            "diff": item.diff.isEmpty ? "(the agent made no edits)" : fenced(item.diff),
+            "evidence": item.evidence.isEmpty ? "(no evidence)" : fenced(item.evidence.joined(separator: "\n")),
+            "verdict": fenced(item.verdict),
         ]
         var out = ""
         var rest = Substring(user)

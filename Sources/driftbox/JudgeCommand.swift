@@ -108,13 +108,20 @@ struct JudgeStepsCommand: AsyncParsableCommand {
     @Option(help: "Which steps: violations (flagged by the detectors), all, or unscoreable (the judge decides them).")
     var steps: JudgeSteps = .violations
 
+    @Option(name: [.short, .customLong("jobs")], help: "Cases judged at once (1 to 64).")
+    var jobs: Int = 4
+
+    func validate() throws {
+        if !(1...64).contains(jobs) { throw ValidationError("--jobs must be from 1 to 64") }
+    }
+
     @OptionGroup var judge: JudgeModelOptions
 
     func run() async throws {
         try await failing("judge") {
             let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
             let outcome = try await JudgeRun.run(folder, model: judge.judgeModel, template: try judge.loadTemplate(), steps: steps, samples: judge.samples,
-                                                 mode: judge.models.mode, prices: try judge.loadPrices())
+                                                 mode: judge.models.mode, prices: try judge.loadPrices(), jobs: jobs)
             let labels = JudgeLabel.allCases.map { "\($0.rawValue) \(outcome.labels[$0] ?? 0)" }.joined(separator: ", ")
             print("\(outcome.file): \(outcome.judged + outcome.resumed) case(s) judged (\(outcome.resumed) kept from an interrupted judge run); \(labels)")
             if outcome.split > 0 || outcome.unparsed > 0 {

@@ -246,6 +246,7 @@ struct ReportCommand: AsyncParsableCommand {
             } else if json {
                 print(try Export.summaryJSON(records[0]), terminator: "")
             } else {
+                if count != .all { print("counting only the violations the judge labelled \(count.rawValue) in \(records[0].verdictSet)") }
                 print(RunSummary(records[0]).render(), terminator: "")
             }
         }

@@ -62,6 +62,20 @@ import Testing
         #expect(check.status == 0, "\(check.out)\(check.err)")
     }
 
+    @Test func casesJudgedAtOnceGiveTheLabelsOfCasesJudgedInTurn() throws {
+        let one = try MadeRuns.smoke(), many = try MadeRuns.smoke()
+        let judge = ScriptedJudge(script: Self.byStep)
+        try judge.start()
+        defer { judge.stop() }
+        for (run, jobs) in [(one, "1"), (many, "8")] {
+            let result = try driftbox(["judge", run.path, "--steps", "all", "--models", "record", "--jobs", jobs] + judgeArguments(judge), in: run.deletingLastPathComponent())
+            #expect(result.status == 0, "\(result.err)")
+        }
+        #expect(judge.requests == 16)
+        #expect(try labels(many, "verdicts-2.jsonl") == labels(one, "verdicts-2.jsonl"))
+        #expect(try labels(many, "verdicts-2.jsonl").count == 8)
+    }
+
     @Test func samplesGiveTheMajorityAndTheAgreement() throws {
         let run = try MadeRuns.smoke()
         // The same prompt asked three times: drift, complied, drift.
@@ -84,7 +98,7 @@ import Testing
         // The third request is never answered: the judge run is killed while it waits.
         let stalled = ScriptedJudge(holdFrom: 3, script: Self.byStep)
         try stalled.start()
-        let first = try start(["judge", run.path, "--steps", "all", "--models", "record"] + judgeArguments(stalled), in: run.deletingLastPathComponent())
+        let first = try start(["judge", run.path, "--steps", "all", "--models", "record", "--jobs", "1"] + judgeArguments(stalled), in: run.deletingLastPathComponent())
         if stalled.held.wait(timeout: .now() + 300) == .timedOut { Issue.record("the judge never sent its third request") }
         kill(first.process.processIdentifier, SIGKILL)
         let killed = first.finish()
