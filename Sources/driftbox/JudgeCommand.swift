@@ -121,7 +121,12 @@ struct JudgeStepsCommand: AsyncParsableCommand {
         try await failing("judge") {
             let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
             let outcome = try await JudgeRun.run(folder, model: judge.judgeModel, template: try judge.loadTemplate(), steps: steps, samples: judge.samples,
-                                                 mode: judge.models.mode, prices: try judge.loadPrices(), jobs: jobs)
+                                                 mode: judge.models.mode, prices: try judge.loadPrices(), jobs: jobs,
+                                                 progress: { done, total in
+                                                     // On a terminal, one line rewritten in place; elsewhere nothing (the summary follows).
+                                                     guard isatty(2) == 1 else { return }
+                                                     FileHandle.standardError.write(Data("\rjudged \(done) of \(total) case(s)\(done == total ? "\n" : "")".utf8))
+                                                 })
             let labels = JudgeLabel.allCases.map { "\($0.rawValue) \(outcome.labels[$0] ?? 0)" }.joined(separator: ", ")
             print("\(outcome.file): \(outcome.judged + outcome.resumed) case(s) judged (\(outcome.resumed) kept from an interrupted judge run); \(labels)")
             if outcome.split > 0 || outcome.unparsed > 0 {
