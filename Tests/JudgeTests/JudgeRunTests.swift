@@ -1,5 +1,6 @@
 import DriftboxTestSupport
 import Foundation
+import Runner
 import Testing
 
 /// `driftbox judge` end to end: a real run of the smoke suite, the built `driftbox`, a scripted
@@ -216,5 +217,42 @@ func sha256Hex(_ data: Data) throws -> String {
         #expect(result.err.contains("status 409"))
         #expect(result.err.contains("--models record-missing"))
         #expect(try (manifest(run)["verdictSets"] as! [Any]).count == 1)
+    }
+}
+
+/// The judge as a writer of the run: its lock, and what it costs.
+@Suite(.serialized) struct JudgeWriterTests {
+    @Test func anotherWriterHoldingTheRunRefusesTheJudge() throws {
+        let run = try MadeRuns.smoke()
+        let lock = try RunLock(folder: run, command: "driftbox resume smoke")
+        defer { withExtendedLifetime(lock) {} }
+        let result = try driftbox(["judge", run.path, "--model", "m", "--upstream", "http://127.0.0.1:9/v1", "--key-env", ""], in: run.deletingLastPathComponent())
+        #expect(result.status == 1)
+        #expect(result.err.contains("being written by process \(getpid())"))
+        #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("judge").path))
+    }
+
+    @Test func theCostComesFromThePriceTableAndReplayCostsNothing() throws {
+        let run = try MadeRuns.smoke()
+        let prices = try temporaryFolder("judge-prices").appendingPathComponent("prices.yaml")
+        try "models:\n  scripted-judge:\n    - since: 2025-01-01\n      input: 2.00\n      output: 10.00\n".write(to: prices, atomically: true, encoding: .utf8)
+        let judge = ScriptedJudge { _, _ in answer("COMPLIED") }
+        try judge.start()
+        let first = try driftbox(["judge", run.path, "--steps", "all", "--models", "record", "--prices", prices.path] + judgeArguments(judge), in: run.deletingLastPathComponent())
+        judge.stop()
+        #expect(first.status == 0, "\(first.err)")
+        // 8 exchanges of 1000 prompt and 40 completion tokens: 8 × (1000 × 2 + 40 × 10) / 10⁶ dollars.
+        let expected = 8.0 * (1000 * 2 + 40 * 10) / 1_000_000
+        #expect(first.out.contains(String(format: "model exchanges upstream: 8, answered from the recording: 0, cost: $%.4f", expected)))
+        let entry = (try manifest(run)["verdictSets"] as! [[String: Any]]).last!["judge"] as! [String: Any]
+        #expect(abs((entry["costUSD"] as! Double) - expected) < 1e-12)
+        #expect(entry["upstreamExchanges"] as? Int == 8)
+
+        let again = try driftbox(["judge", run.path, "--steps", "all", "--prices", prices.path] + judgeArguments(judge), in: run.deletingLastPathComponent())
+        #expect(again.status == 0, "\(again.err)")
+        #expect(again.out.contains("model exchanges upstream: 0, answered from the recording: 8, cost: $0.0000"))
+        let entry3 = (try manifest(run)["verdictSets"] as! [[String: Any]]).last!["judge"] as! [String: Any]
+        #expect(entry3["costUSD"] as? Double == 0)
+        #expect(entry3["upstreamExchanges"] as? Int == 0)
     }
 }
