@@ -139,7 +139,7 @@ import Testing
 
         // Steps 9 and 11: drift; 10: capability failure; 12: complied (a false positive).
         let judge = ScriptedJudge { prompt, _ in
-            answer([9: "CONSCIOUS_DRIFT", 10: "CAPABILITY_FAILURE", 11: "CONSCIOUS_DRIFT"][stepOf(prompt)] ?? "COMPLIED")
+            answer([9: "CONSCIOUS_DRIFT", 10: "CAPABILITY_FAILURE", 11: "CONSCIOUS_DRIFT"][stepOf(prompt)] ?? "COMPLIED", "Follows \u{1B}[2Jthe note.")
         }
         try judge.start()
         defer { judge.stop() }
@@ -160,6 +160,9 @@ import Testing
         #expect(audit.status == 0, "\(audit.err)")
         let listed = audit.out.split(separator: "\n").filter { $0.contains("  step ") && $0.contains("  task ") }.map { String($0.split(separator: " ")[2]) }
         #expect(listed == ["9", "11"])
+        // The judge's word is shown with each violation, its control characters escaped.
+        #expect(audit.out.components(separatedBy: "  judge: CONSCIOUS_DRIFT: Follows ").count == 3)
+        #expect(!audit.out.contains("\u{1B}"))
     }
 
     /// Violations and trials per condition and step from `report --json`, keyed `condition#step`.
