@@ -131,6 +131,11 @@ public enum JudgeRun {
             throw JudgeError("\(unfinished.count) episode(s) of the run have not finished (for example \(unfinished[0].id))",
                              hint: "finish the run with `driftbox resume` first, so every step has a verdict in the new set")
         }
+        let selected = record.steps.filter { steps.selects($0.verdict) }
+        guard !selected.isEmpty else {
+            throw JudgeError("the verdict set in force (\(record.verdictSet)) has no \(steps == .all ? "step" : steps == .violations ? "violation" : "unscoreable step") to judge",
+                             hint: steps == .all ? "run the suite first" : "judge other steps with --steps all (or \(steps == .violations ? "unscoreable" : "violations"))")
+        }
         var manifest = record.manifest
         let number = manifest.verdictSets.count + 1
         let file = "verdicts-\(number).jsonl"
@@ -157,7 +162,6 @@ public enum JudgeRun {
         let progressLog = try EventLog(path: progressPath)
         if progressLog.openReport.lines == 0 { try progressLog.append(ProgressLine(settings: settings)) }
 
-        let selected = record.steps.filter { steps.selects($0.verdict) }
         let resumed = selected.filter { done["\($0.episode)\u{0}\($0.step)"]?.commit == $0.commit }.count
         var builder = try CaseBuilder(record: record)
         let client = try await JudgeClient(model: model, recording: store.folder.appendingPathComponent(recordingFolder), mode: mode, prices: prices,

@@ -212,6 +212,15 @@ func sha256Hex(_ data: Data) throws -> String {
         #expect((sets.last!["judge"] as! [String: Any])["protocol"] as? String == "anthropic-messages")
     }
 
+    @Test func nothingToJudgeIsRefusedWithoutANewSet() throws {
+        let run = try MadeRuns.smoke()  // no violation
+        let result = try driftbox(["judge", run.path, "--model", "m", "--upstream", "http://127.0.0.1:9/v1", "--key-env", ""], in: run.deletingLastPathComponent())
+        #expect(result.status == 1)
+        #expect(result.err.contains("has no violation to judge"))
+        #expect(try (manifest(run)["verdictSets"] as! [Any]).count == 1)
+        #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("judge").path))
+    }
+
     @Test func aReplayMissStopsTheJudgeAndKeepsNoLabel() throws {
         let run = try MadeRuns.smoke()
         let result = try driftbox(["judge", run.path, "--steps", "all", "--models", "replay", "--model", "m", "--upstream", "http://127.0.0.1:9/v1", "--key-env", ""],
