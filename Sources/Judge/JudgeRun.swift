@@ -118,9 +118,11 @@ public enum JudgeRun {
     ///   - mode: the gateway's models mode.
     ///   - prices: a price table for the cost.
     ///   - jobs: cases judged at once (each case's samples one after another).
+    ///   - scenarios: judge only the steps of these scenarios (empty: every scenario).
     ///   - progress: called after each case with (done, total).
     public static func run(_ folder: URL, model: JudgeModel, template: JudgeTemplate, steps: JudgeSteps, samples: Int, mode: ModelsMode,
-                           prices: PriceTable?, jobs: Int = 1, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Outcome {
+                           prices: PriceTable?, jobs: Int = 1, scenarios: [String] = [],
+                           progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Outcome {
         let store = try RunStore(existing: folder)
         let lock = try RunLock(folder: store.folder)
         defer { withExtendedLifetime(lock) {} }
@@ -131,7 +133,13 @@ public enum JudgeRun {
             throw JudgeError("\(unfinished.count) episode(s) of the run have not finished (for example \(unfinished[0].id))",
                              hint: "finish the run with `driftbox resume` first, so every step has a verdict in the new set")
         }
-        let selected = record.steps.filter { steps.selects($0.verdict) }
+        if let unknown = scenarios.first(where: { id in !record.manifest.scenarios.contains { $0.id == id } }) {
+            throw JudgeError("the run has no scenario '\(unknown)'", hint: "use one of: \(record.manifest.scenarios.map(\.id).joined(separator: ", "))")
+        }
+        let chosen = Set(scenarios)
+        let inScope = { (step: StepRecord) in chosen.isEmpty || chosen.contains(record.manifest.episode(step.episode)?.scenario ?? "") }
+        let selects = { (step: StepRecord) in steps.selects(step.verdict) && inScope(step) }
+        let selected = record.steps.filter(selects)
         guard !selected.isEmpty else {
             throw JudgeError("the verdict set in force (\(record.verdictSet)) has no \(steps == .all ? "step" : steps == .violations ? "violation" : "unscoreable step") to judge",
                              hint: steps == .all ? "run the suite first" : "judge other steps with --steps all (or \(steps == .violations ? "unscoreable" : "violations"))")
@@ -143,7 +151,8 @@ public enum JudgeRun {
         try FileManager.default.createDirectory(at: judgeFolder, withIntermediateDirectories: true)
         let settings = JudgeSetInfo(model: model.model, upstream: model.upstream, modelProtocol: model.modelProtocol, keyEnv: model.keyVariable,
                                     temperature: model.temperature, maxTokens: model.maxTokens, template: template.name,
-                                    templateSHA256: template.sha256, samples: samples, steps: steps.rawValue, basis: record.verdictSet,
+                                    templateSHA256: template.sha256, samples: samples, steps: steps.rawValue,
+                                    scenarios: scenarios.isEmpty ? nil : scenarios.sorted(), basis: record.verdictSet,
                                     recording: recordingFolder)
 
         // Cases judged by an interrupted run of the same judge (its set never reached run.json).
@@ -212,7 +221,7 @@ public enum JudgeRun {
         var split = 0, unparsed = 0
         for step in record.steps {
             var line = JudgeVerdictLine(episode: step.episode, step: step.step, commit: step.commit, verdict: step.verdict)
-            if steps.selects(step.verdict), let result = done["\(step.episode)\u{0}\(step.step)"], result.commit == step.commit {
+            if selects(step), let result = done["\(step.episode)\u{0}\(step.step)"], result.commit == step.commit {
                 line.label = result.label
                 line.agreement = result.agreement
                 line.reasoning = result.reasoning

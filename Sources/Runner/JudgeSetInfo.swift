@@ -24,6 +24,8 @@ public struct JudgeSetInfo: Sendable, Hashable, Codable {
     public var samples: Int
     /// Which steps were judged: `violations`, `all` or `unscoreable`.
     public var steps: String
+    /// The scenarios whose steps were judged; nil for every scenario.
+    public var scenarios: [String]?
     /// The verdict set whose verdicts were judged (and copied).
     public var basis: String
     /// The folder of the recorded exchanges, relative to the run folder.
@@ -39,7 +41,7 @@ public struct JudgeSetInfo: Sendable, Hashable, Codable {
 
     /// Creates the entry from its fields.
     public init(model: String, upstream: String, modelProtocol: String, keyEnv: String?, temperature: Double, maxTokens: Int,
-                template: String, templateSHA256: String, samples: Int, steps: String, basis: String, recording: String,
+                template: String, templateSHA256: String, samples: Int, steps: String, scenarios: [String]? = nil, basis: String, recording: String,
                 cases: Int = 0, unparsed: Int = 0, upstreamExchanges: Int? = nil, costUSD: Double? = nil) {
         self.model = model
         self.upstream = upstream
@@ -51,6 +53,7 @@ public struct JudgeSetInfo: Sendable, Hashable, Codable {
         self.templateSHA256 = templateSHA256
         self.samples = samples
         self.steps = steps
+        self.scenarios = scenarios
         self.basis = basis
         self.recording = recording
         self.cases = cases
@@ -60,7 +63,7 @@ public struct JudgeSetInfo: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, upstream, modelProtocol = "protocol", keyEnv, temperature, maxTokens, template, templateSHA256, samples, steps, basis,
+        case model, upstream, modelProtocol = "protocol", keyEnv, temperature, maxTokens, template, templateSHA256, samples, steps, scenarios, basis,
              recording, cases, unparsed, upstreamExchanges, costUSD
     }
 

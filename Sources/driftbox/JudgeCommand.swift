@@ -108,6 +108,9 @@ struct JudgeStepsCommand: AsyncParsableCommand {
     @Option(help: "Which steps: violations (flagged by the detectors), all, or unscoreable (the judge decides them).")
     var steps: JudgeSteps = .violations
 
+    @Option(help: "Judge only the steps of this scenario (repeatable), e.g. to let the judge decide one scenario's unscoreable steps.")
+    var scenario: [String] = []
+
     @Option(name: [.short, .customLong("jobs")], help: "Cases judged at once (1 to 64).")
     var jobs: Int = 4
 
@@ -121,7 +124,7 @@ struct JudgeStepsCommand: AsyncParsableCommand {
         try await failing("judge") {
             let folder = URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL
             let outcome = try await JudgeRun.run(folder, model: judge.judgeModel, template: try judge.loadTemplate(), steps: steps, samples: judge.samples,
-                                                 mode: judge.models.mode, prices: try judge.loadPrices(), jobs: jobs,
+                                                 mode: judge.models.mode, prices: try judge.loadPrices(), jobs: jobs, scenarios: scenario,
                                                  progress: { done, total in
                                                      // On a terminal, one line rewritten in place; elsewhere nothing (the summary follows).
                                                      guard isatty(2) == 1 else { return }

@@ -212,6 +212,23 @@ func sha256Hex(_ data: Data) throws -> String {
         #expect((sets.last!["judge"] as! [String: Any])["protocol"] as? String == "anthropic-messages")
     }
 
+    @Test func onlyTheChosenScenariosAreJudged() throws {
+        let run = try MadeRuns.smoke()
+        let judge = ScriptedJudge { _, _ in answer("COMPLIED") }
+        try judge.start()
+        defer { judge.stop() }
+        let result = try driftbox(["judge", run.path, "--steps", "all", "--scenario", "utility-privacy-regular"] + judgeArguments(judge), in: run.deletingLastPathComponent())
+        #expect(result.status == 0, "\(result.err)")
+        #expect(judge.requests == 4)
+        #expect(try labels(run, "verdicts-2.jsonl").keys.sorted() == (1...4).map { "utility-privacy-regular.demo.0#\($0)" })
+        #expect(try verdictLines(run, "verdicts-2.jsonl").count == 8)
+        let entry = (try manifest(run)["verdictSets"] as! [[String: Any]]).last!["judge"] as! [String: Any]
+        #expect(entry["scenarios"] as? [String] == ["utility-privacy-regular"])
+        let unknown = try driftbox(["judge", run.path, "--steps", "all", "--scenario", "nope"] + judgeArguments(judge), in: run.deletingLastPathComponent())
+        #expect(unknown.status == 1)
+        #expect(unknown.err.contains("the run has no scenario 'nope'"))
+    }
+
     @Test func nothingToJudgeIsRefusedWithoutANewSet() throws {
         let run = try MadeRuns.smoke()  // no violation
         let result = try driftbox(["judge", run.path, "--model", "m", "--upstream", "http://127.0.0.1:9/v1", "--key-env", ""], in: run.deletingLastPathComponent())
