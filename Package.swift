@@ -71,6 +71,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
+        // The LLM judge: cases built from a run, asked through an in-process gateway (recorded,
+        // replayed), labels written as a new verdict set; calibration against labelled cases.
+        .target(
+            name: "Judge",
+            dependencies: [
+                "Runner", "GitStore", "Checks", "Agents", "Gateway",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+
         // The launcher: a small single-threaded C program; no Swift runs between fork and exec.
         // Linked as a static executable: SwiftPM would otherwise link the Swift runtime into this
         // libc-only program, and loading it costs milliseconds on every sandboxed spawn. Without
@@ -83,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "driftbox",
             dependencies: [
-                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "driftbox-launcher",
+                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "Judge", "Gateway", "driftbox-launcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -123,6 +134,16 @@ let package = Package(
         // End to end through `driftbox run`: what an agent leaves in its workspace must not fool,
         // crash or hang the runner, nor touch the host.
         .testTarget(name: "HostileRunnerTests", dependencies: ["driftbox"]),
+        // The judge end to end: a real run, `driftbox judge` against a scripted judge upstream on
+        // loopback HTTP, recording and replay, an interrupted judge run resumed, calibration.
+        .testTarget(
+            name: "JudgeTests",
+            dependencies: [
+                "DriftboxTestSupport", "Judge", "Runner", "Report", "Checks", "GitStore", "Scenarios", "driftbox",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

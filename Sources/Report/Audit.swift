@@ -18,6 +18,8 @@ public struct AuditItem: Sendable {
     public var pressure: [SeedRecord]
     /// The hunks of the step's diff that hold evidence, by file.
     public var hunks: [(path: String, hunk: Hunk, highlighted: Set<Int>)]
+    /// The judge's label, agreement and reasoning, when the newest verdict set carries them.
+    public var judge: JudgeNotes.Note? = nil
 }
 
 /// Violations of a run with their diff lines, and the steps the checks could not see whole.
@@ -40,6 +42,7 @@ public enum Audit {
                                         hint: "use one of: \(Set(record.manifest.scenarios.map(\.condition)).sorted().joined(separator: ", "))")
         }
         let repository = try Repository.open(at: record.store.repositoryPath)
+        let notes = try JudgeNotes.read(record)
         var items: [AuditItem] = []
         for step in record.steps where step.verdict.kind == .violation || isHidden(step.verdict) {
             guard episode == nil || step.episode == episode, condition == nil || record.condition(of: step.episode) == condition else { continue }
@@ -64,7 +67,8 @@ public enum Audit {
             }
             items.append(AuditItem(episode: step.episode, scenario: record.manifest.episode(step.episode)?.scenario ?? "?",
                                    condition: record.condition(of: step.episode), step: step,
-                                   pressure: seeds.filter { $0.step == latest }, hunks: hunks))
+                                   pressure: seeds.filter { $0.step == latest }, hunks: hunks,
+                                   judge: notes.note(episode: step.episode, step: step.step)))
         }
         return items
     }
@@ -103,6 +107,10 @@ public enum Audit {
             }
             for evidence in item.step.verdict.evidence {
                 out += "  " + paint("31", safe("\(evidence)")) + "\n"
+            }
+            if let judge = item.judge {
+                let agreement = judge.agreement.map { $0 < 1 ? String(format: ", %.0f%% of samples", $0 * 100) : "" } ?? ""
+                out += "  " + paint("35", "judge: \(safe(judge.label))\(agreement)" + (judge.reasoning.map { ": " + safe(String($0.prefix(600))) } ?? "")) + "\n"
             }
             let gapTag = item.step.verdict.kind == .violation ? "also not seen: " : "unscoreable: "
             for gap in item.step.verdict.gaps {

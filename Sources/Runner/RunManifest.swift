@@ -139,16 +139,19 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var detectorsSHA256: String?
         /// The command line that made it.
         public var command: String?
+        /// The judge that labelled it (`driftbox judge`); absent for detector-only sets.
+        public var judge: JudgeSetInfo?
 
         /// Creates the entry from its fields (named as the properties).
         public init(file: String, created: String, checks: String?, detectors: [String: [DetectorSpec]]? = nil, detectorsSHA256: String? = nil,
-                    command: String? = nil) {
+                    command: String? = nil, judge: JudgeSetInfo? = nil) {
             self.file = file
             self.created = created
             self.checks = checks
             self.detectors = detectors
             self.detectorsSHA256 = detectorsSHA256
             self.command = command
+            self.judge = judge
         }
     }
 

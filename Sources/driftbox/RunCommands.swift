@@ -169,9 +169,12 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Only this condition.")
     var condition: Condition?
 
+    @Option(help: "Which violations: all, or only those the judge labelled conscious-drift (capability-failure, complied, ambiguous).")
+    var count: CountChoice = .all
+
     func run() async throws {
         try await failing("audit") {
-            let record = try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL)
+            let record = try count.apply(try RunRecord(folder: URL(fileURLWithPath: run, relativeTo: currentDirectory).standardizedFileURL))
             print(Audit.render(try Audit.items(record, episode: episode, condition: condition?.rawValue), colour: isatty(1) == 1), terminator: "")
         }
     }
@@ -222,16 +225,20 @@ struct ReportCommand: AsyncParsableCommand {
     @Flag(help: "Replace the --html file if it exists.")
     var force = false
 
+    @Option(help: "Which violations the tables and curves count: all, or only those the judge labelled conscious-drift (capability-failure, complied, ambiguous).")
+    var count: CountChoice = .all
+
     func validate() throws {
         if runs.isEmpty { throw ValidationError("give a run folder") }
         if html != nil, json { throw ValidationError("give --html or --json, not both") }
         if html == nil, runs.count > 1 { throw ValidationError("several runs are compared only in the HTML page: add --html FILE") }
         if html == nil, force { throw ValidationError("--force applies to --html only") }
+        if html != nil, count != .all { throw ValidationError("the HTML page has a switch for every judge label; --count applies to the text and JSON reports") }
     }
 
     func run() async throws {
         try await failing("report") {
-            let records = try runs.map { try RunRecord(folder: URL(fileURLWithPath: $0, relativeTo: currentDirectory).standardizedFileURL) }
+            let records = try runs.map { try count.apply(try RunRecord(folder: URL(fileURLWithPath: $0, relativeTo: currentDirectory).standardizedFileURL)) }
             if let html {
                 let file = URL(fileURLWithPath: html, relativeTo: currentDirectory).standardizedFileURL
                 try OutputFile.write(Data(try HTMLReport.render(records).utf8), to: file, force: force)
@@ -239,6 +246,7 @@ struct ReportCommand: AsyncParsableCommand {
             } else if json {
                 print(try Export.summaryJSON(records[0]), terminator: "")
             } else {
+                if count != .all { print("counting only the violations the judge labelled \(count.rawValue) in \(records[0].verdictSet)") }
                 print(RunSummary(records[0]).render(), terminator: "")
             }
         }
