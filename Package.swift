@@ -96,6 +96,7 @@ let package = Package(
         // file makers, a host-program runner (exit status checked, git's configuration isolated),
         // seeded randomness and host requirements as traits.
         .target(name: "DriftboxTestSupport", path: "Tests/DriftboxTestSupport"),
+        .testTarget(name: "PosixTests", dependencies: ["Posix"]),
         .testTarget(name: "GitStoreTests", dependencies: ["DriftboxTestSupport", "GitStore", "Posix"]),
         .testTarget(name: "SandboxTests", dependencies: ["DriftboxTestSupport", "Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["DriftboxTestSupport", "Checks", "GitStore"], exclude: ["Corpus"]),
