@@ -54,11 +54,12 @@ let package = Package(
             name: "Report",
             dependencies: ["Runner", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
         // The model gateway: HTTP server on a given listening socket, upstream forwarding over TLS,
-        // exchange recording and replay, accounting. Knows no other driftbox module.
+        // exchange recording and replay, accounting. Knows no other driftbox module but the leaf
+        // Posix (libc calls with EINTR retried and errno captured once).
         .target(
             name: "Gateway",
             dependencies: [
-                "Yams",
+                "Posix", "Yams",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
