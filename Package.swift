@@ -58,11 +58,12 @@ let package = Package(
             name: "Report",
             dependencies: ["Runner", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
         // The model gateway: HTTP server on a given listening socket, upstream forwarding over TLS,
-        // exchange recording and replay, accounting. Knows no other driftbox module.
+        // exchange recording and replay, accounting. Knows no other driftbox module but the leaf
+        // Posix (libc calls with EINTR retried and errno captured once).
         .target(
             name: "Gateway",
             dependencies: [
-                "Yams",
+                "Posix", "Yams",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "driftbox-bench",
             dependencies: [
-                "GitStore", "Sandbox", "Runner", "Report", "Gateway", "driftbox-launcher",
+                "GitStore", "Sandbox", "Runner", "Report", "Gateway", "Posix", "driftbox-launcher",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -112,6 +113,7 @@ let package = Package(
         // file makers, a host-program runner (exit status checked, git's configuration isolated),
         // seeded randomness and host requirements as traits.
         .target(name: "DriftboxTestSupport", path: "Tests/DriftboxTestSupport"),
+        .testTarget(name: "PosixTests", dependencies: ["Posix"]),
         .testTarget(name: "GitStoreTests", dependencies: ["DriftboxTestSupport", "GitStore", "Posix"]),
         .testTarget(name: "SandboxTests", dependencies: ["DriftboxTestSupport", "Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["DriftboxTestSupport", "Checks", "GitStore"], exclude: ["Corpus"]),

@@ -1,5 +1,6 @@
 import Foundation
 import GitStore
+import Posix
 
 /// Workspace-engine benchmarks against the git CLI, side by side in one run.
 ///
@@ -173,8 +174,7 @@ enum GitBenchmarks {
         var pid: pid_t = 0
         let rc = posix_spawnp(&pid, "git", &actions, nil, argv, envp)
         guard rc == 0 else { throw GitError(kind: .fileSystem, function: "posix_spawnp", code: rc, message: "cannot start the git CLI", location: "git") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = try Processes.wait(for: pid)?.rawValue ?? -1
         guard status == 0 else {
             throw GitError(kind: .invalidInput, function: "git \(arguments.joined(separator: " "))", message: "the git CLI failed with status \(status)", location: directory)
         }

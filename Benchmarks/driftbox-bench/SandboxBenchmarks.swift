@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Posix
 import Sandbox
 
 /// Sandbox spawn benchmarks against bare spawn, unshare and bubblewrap, and the per-syscall
@@ -94,8 +95,7 @@ enum SandboxBenchmarks {
         defer { cargs.forEach { free($0) } }
         let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
         guard rc == 0 else { throw BenchFailure("posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = try Processes.wait(for: pid)?.rawValue ?? -1
         guard status == 0 else { throw BenchFailure("\(argv.joined(separator: " ")) exited with wait status \(status)") }
     }
 

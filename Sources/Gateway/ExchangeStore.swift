@@ -1,4 +1,5 @@
 import Foundation
+import Posix
 
 /// Recorded exchanges in a folder, readable without driftbox:
 ///
@@ -118,10 +119,9 @@ public final class ExchangeStore: Sendable {
         if FileManager.default.fileExists(atPath: list) { paths.append(list) }
         paths += [root + "/exchanges", folder, root + "/episodes", root]
         for path in paths where FileManager.default.fileExists(atPath: path) {
-            let fd = open(path, O_RDONLY)
-            guard fd >= 0 else { throw GatewayError(.store, "cannot open \(path) to sync it (errno \(errno)); check its permissions") }
-            defer { close(fd) }
-            guard fsync(fd) == 0 else { throw GatewayError(.store, "fsync of \(path) failed (errno \(errno)); the disk may be failing or full") }
+            do { try FileDescriptor.sync(path: path) } catch {
+                throw GatewayError(.store, "cannot sync \(path) to disk (\(error)); the disk may be failing or full")
+            }
         }
     }
 }

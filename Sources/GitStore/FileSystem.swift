@@ -48,7 +48,7 @@ enum FileSystem {
         switch retryingInterrupts({ lstat(path, &info) }) {
         case .success: return info
         case .failure(let error) where error == .noEntry || error == .notDirectory: return nil
-        case .failure(let error): throw GitError.posix("lstat", path: path, errno: error.rawValue)
+        case .failure(let error): throw GitError.posix("lstat", path: path, error: error)
         }
     }
 
@@ -80,7 +80,7 @@ enum FileSystem {
         try makeDirectory(path)
         switch retryingInterrupts({ chmod(path, 0o700) }) {
         case .success: return
-        case .failure(let error): throw GitError.posix("chmod", path: path, errno: error.rawValue, hint: "check that the folder is the runner's own")
+        case .failure(let error): throw GitError.posix("chmod", path: path, error: error, hint: "check that the folder is the runner's own")
         }
     }
 
@@ -123,7 +123,7 @@ enum FileSystem {
     static func removeBeforeRewrite(_ path: String) throws {
         switch retryingInterrupts({ unlink(path) }) {
         case .success, .failure(.noEntry): return
-        case .failure(let error): throw GitError.posix("unlink", path: path, errno: error.rawValue)
+        case .failure(let error): throw GitError.posix("unlink", path: path, error: error)
         }
     }
 
@@ -134,7 +134,7 @@ enum FileSystem {
         case .success: return
         case .failure(let error) where error == .crossDevice || error == .notPermitted || error == .linkCount:
             try replaceContents(of: destination, with: try contents(of: source))
-        case .failure(let error): throw GitError.posix("link", path: destination, errno: error.rawValue)
+        case .failure(let error): throw GitError.posix("link", path: destination, error: error)
         }
     }
 }

@@ -90,10 +90,10 @@ extension GitError {
             location: location, hint: hint)
     }
 
-    /// The error of a failed libc call, from `errno`.
-    static func posix(_ function: String, path: String, errno code: Int32, hint: String? = nil) -> GitError {
+    /// The error of a failed libc call, from the `errno` the Posix layer captured.
+    static func posix(_ function: String, path: String, error: Errno, hint: String? = nil) -> GitError {
         GitError(
-            kind: .fileSystem, function: function, code: code, message: String(cString: strerror(code)),
+            kind: .fileSystem, function: function, code: error.rawValue, message: error.description,
             location: path, hint: hint)
     }
 }

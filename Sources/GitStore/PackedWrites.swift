@@ -198,10 +198,7 @@ extension Repository {
 
     /// Flushes one file or folder to disk.
     private static func fsync(path: String) throws {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw GitError.posix("open", path: path, errno: errno) }
-        defer { close(fd) }
-        guard Glibc.fsync(fd) == 0 else { throw GitError.posix("fsync", path: path, errno: errno) }
+        do { try FileDescriptor.sync(path: path) } catch { throw GitError(error, function: "fsync") }
     }
 
     /// Rewrites everything reachable from the references into one pack and deletes the packs
@@ -228,7 +225,9 @@ extension Repository {
         // pack is an error for every reader.
         let old = before.filter { !$0.hasPrefix(kept + ".") }
         for file in old.filter({ !$0.hasSuffix(".pack") }) + old.filter({ $0.hasSuffix(".pack") }) {
-            guard unlink(packFolder + "/" + file) == 0 else { throw GitError.posix("unlink", path: packFolder + "/" + file, errno: errno) }
+            if case .failure(let error) = retryingInterrupts({ unlink(packFolder + "/" + file) }) {
+                throw GitError.posix("unlink", path: packFolder + "/" + file, error: error)
+            }
         }
         let database = ObjectDatabaseHandle(try make("git_repository_odb", location: gitDirectory) { git_repository_odb(&$0, pointer) })
         try check("git_odb_refresh", git_odb_refresh(database.pointer), location: gitDirectory)

@@ -1,5 +1,6 @@
 import CGit2
 import Foundation
+import Posix
 
 /// A git repository on disk, opened through libgit2.
 ///
@@ -113,17 +114,14 @@ public final class Repository {
     /// The commit must already be in the object database.
     func overwriteLooseRef(_ name: String, to id: ObjectID) throws {
         let file = gitDirectory + name
-        let fd = Glibc.open(file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return try updateRef(name, to: id) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1, info.st_size == 41 else {
+        guard let fd = try? FileDescriptor.open(file, O_WRONLY | O_NOFOLLOW) else { return try updateRef(name, to: id) }
+        defer { fd.close() }
+        guard let info = try? fd.status(), info.kind == .regular, info.linkCount == 1, info.size == 41 else {
             return try updateRef(name, to: id)
         }
         let line = Array((id.description + "\n").utf8)
         guard line.count == 41 else { return try updateRef(name, to: id) }
-        let written = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        guard written == line.count else { throw GitError.posix("pwrite", path: file, errno: written < 0 ? errno : EIO, hint: "check that the disk is not full") }
+        do { try fd.write(line, at: 0, path: file) } catch { throw GitError(error, function: "overwriteLooseRef") }
     }
 
     /// Sets a boolean in the repository's own configuration file.

@@ -31,6 +31,18 @@ public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
     public static let notPermitted = Errno(rawValue: EPERM)
     /// Too many links to one file.
     public static let linkCount = Errno(rawValue: EMLINK)
+    /// A non-blocking call would have blocked (`EAGAIN`, the same value as `EWOULDBLOCK` on Linux).
+    public static let wouldBlock = Errno(rawValue: EAGAIN)
+    /// Invalid argument.
+    public static let invalidArgument = Errno(rawValue: EINVAL)
+    /// The file or folder already exists and is not empty (a rename over a full folder).
+    public static let notEmpty = Errno(rawValue: ENOTEMPTY)
+    /// No space left on the device.
+    public static let noSpace = Errno(rawValue: ENOSPC)
+    /// Input/output error.
+    public static let ioError = Errno(rawValue: EIO)
+    /// A bad file descriptor.
+    public static let badDescriptor = Errno(rawValue: EBADF)
 }
 
 /// The one error type of the Posix module: which call failed, on what, and what to do.
@@ -69,9 +81,9 @@ public struct PosixError: Error, Sendable, Hashable, CustomStringConvertible {
         self.hint = hint
     }
 
-    /// One line: path, what failed, then the hint.
+    /// One line: path (when there is one), what failed, then the hint.
     public var description: String {
-        var text = "\(path): "
+        var text = path.isEmpty ? "" : "\(path): "
         switch kind {
         case .systemCall: text += "\(function) failed: \(errno?.description ?? "unknown error") (errno \(errno?.rawValue ?? 0))"
         case .wrongKind: text += "not a file of the expected kind (in \(function))"
@@ -94,6 +106,20 @@ public func retryingInterrupts<I: FixedWidthInteger>(_ call: () -> I) -> Result<
         let error = Errno.current
         if error != .interrupted { return .failure(error) }
     }
+}
+
+/// Like `retryingInterrupts`, but throws a `PosixError` naming the call and the path: the one way
+/// modules above make a libc call that has no wrapper of its own here.
+/// - Parameters:
+///   - function: the C function's name, shown in the error.
+///   - path: the file concerned ("" when none).
+///   - hint: what to do when the call fails.
+///   - call: the call; a negative result means failure with `errno` set.
+/// - Returns: the call's non-negative result.
+@inline(__always)
+public func systemCall<I: FixedWidthInteger>(_ function: String, path: @autoclosure () -> String = "", hint: String = "check that the file exists and is accessible",
+                                             _ call: () -> I) throws -> I {
+    try system(function, path(), hint: hint, call)
 }
 
 /// Like `retryingInterrupts`, but throws a `PosixError` naming the call and the path.

@@ -98,8 +98,22 @@ enum EpisodeExecution {
     /// repository damaged: `HarnessFault`) and failures of the sink are thrown, recording nothing.
     static func run(_ setup: EpisodeSetup, resume: EpisodeResumePoint?, sink: some EpisodeSink) async throws -> EpisodeEnd {
         let (random, folder) = workspaceFolder(setup)
-        // Removed by descriptors: the agent may have left a tree deeper than any path can name.
-        defer { try? TreeRemoval.remove(random.path) }
+        // Removed by descriptors (the agent may have left a tree deeper than any path can name),
+        // on a thread of its own: a large tree takes long to remove.
+        let removeWorkspace = { _ = try? await Blocking.run { try TreeRemoval.remove(random.path) } }
+        do {
+            let end = try await steps(setup, resume: resume, sink: sink, folder: folder, random: random)
+            await removeWorkspace()
+            return end
+        } catch {
+            await removeWorkspace()
+            throw error
+        }
+    }
+
+    /// The body of ``run(_:resume:sink:)``: the workspace in `folder` (inside `random`), then the steps.
+    private static func steps(_ setup: EpisodeSetup, resume: EpisodeResumePoint?, sink: some EpisodeSink,
+                              folder: URL, random: URL) async throws -> EpisodeEnd {
         var history = resume?.history ?? []
         var tip = resume?.tip ?? setup.fixtureCommit
         let first = (resume?.lastStep ?? 0) + 1

@@ -1,4 +1,5 @@
 import Foundation
+import Posix
 
 /// An append-only log of JSON lines that survives a crash at any moment.
 ///
@@ -9,7 +10,7 @@ import Foundation
 public final class EventLog {
     /// The log file's path.
     public let path: String
-    private let fd: Int32
+    private let fd: FileDescriptor
 
     /// What opening the log found.
     public struct OpenReport: Sendable, Equatable {
@@ -28,27 +29,26 @@ public final class EventLog {
     ///   other than the last is not valid JSON (the log is then corrupt, not torn).
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunStoreError.system("open", path: path, errno: errno) }
+        let fd = try RunStoreError.calling(path: path) { try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o644) }
         self.fd = fd
         do {
             let data = try Self.readAll(fd: fd, path: path)
             let (kept, lines) = try Self.validPrefix(of: data, path: path)
-            if kept < data.count {
-                guard ftruncate(fd, off_t(kept)) == 0 else {
-                    throw RunStoreError.system("ftruncate", path: path, errno: errno)
+            try RunStoreError.calling(path: path) {
+                if kept < data.count {
+                    try fd.truncate(to: Int64(kept))
+                    try fd.sync()
                 }
-                guard fsync(fd) == 0 else { throw RunStoreError.system("fsync", path: path, errno: errno) }
+                try fd.seek(to: 0, from: SEEK_END)
             }
-            guard lseek(fd, 0, SEEK_END) >= 0 else { throw RunStoreError.system("lseek", path: path, errno: errno) }
             openReport = OpenReport(lines: lines, repairedBytes: data.count - kept)
         } catch {
-            close(fd)
+            fd.close()
             throw error
         }
     }
 
-    deinit { close(fd) }
+    deinit { fd.close() }
 
     /// Appends one value as a JSON line and makes it durable before returning.
     ///
@@ -59,28 +59,19 @@ public final class EventLog {
     public func append<Event: Encodable>(_ value: Event) throws {
         var line = try Self.encoder.encode(value)
         line.append(UInt8(ascii: "\n"))
-        let start = lseek(fd, 0, SEEK_END)
-        guard start >= 0 else { throw RunStoreError.system("lseek", path: path, errno: errno) }
+        let start = try RunStoreError.calling(path: path) { try fd.seek(to: 0, from: SEEK_END) }
         do { try write(line) } catch {
-            _ = ftruncate(fd, start)
-            _ = lseek(fd, start, SEEK_SET)
+            try? fd.truncate(to: start)
+            _ = try? fd.seek(to: start)
             throw error
         }
     }
 
     private func write(_ line: Data) throws {
-        try line.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw RunStoreError.system("write", path: path, errno: errno)
-                }
-                offset += n
-            }
+        try RunStoreError.calling(path: path) {
+            try line.withUnsafeBytes { try fd.writeAll($0) }
+            try fd.sync()
         }
-        guard fsync(fd) == 0 else { throw RunStoreError.system("fsync", path: path, errno: errno) }
     }
 
     /// Reads every complete line of the log at `path` and decodes each as `Event`.
@@ -113,20 +104,11 @@ public final class EventLog {
         return e
     }()
 
-    private static func readAll(fd: Int32, path: String) throws -> Data {
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        guard lseek(fd, 0, SEEK_SET) >= 0 else { throw RunStoreError.system("lseek", path: path, errno: errno) }
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RunStoreError.system("read", path: path, errno: errno)
-            }
-            if n == 0 { break }
-            data.append(contentsOf: buffer[0..<n])
+    private static func readAll(fd: FileDescriptor, path: String) throws -> Data {
+        try RunStoreError.calling(path: path) {
+            try fd.seek(to: 0)
+            return Data(try fd.readToEnd(limit: .max))
         }
-        return data
     }
 
     /// The length of the longest prefix made of complete JSON lines, and how many lines it holds.

@@ -28,7 +28,7 @@ struct HarnessFault: Error, CustomStringConvertible {
         if case .harness = error as? RunStoreError { return nil }  // already a located harness error
         let text = "\(error)"
         var code: Int32?
-        if case let .system(_, _, errno)? = error as? RunStoreError { code = errno }
+        if case let .system(_, _, captured)? = error as? RunStoreError { code = captured }
         if let git = error as? GitError, git.kind == .fileSystem { code = git.code }
         let diskTexts = diskErrors.map { String(cString: strerror($0)) }
         if code.map(diskErrors.contains) == true || diskTexts.contains(where: text.contains) {

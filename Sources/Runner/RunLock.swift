@@ -27,7 +27,7 @@ public final class RunLock: @unchecked Sendable {
     public let path: String
     /// What the previous holder wrote: a holder that is gone (the lock was free).
     public let previous: Holder?
-    private let fd: Int32
+    private let fd: FileDescriptor
     private var holder: Holder
 
     /// Takes the lock of `folder` without waiting.
@@ -38,19 +38,23 @@ public final class RunLock: @unchecked Sendable {
     ///   `RunStoreError.system` when the file cannot be opened.
     public init(folder: URL, command: String = RunLock.commandLine) throws {
         path = folder.appendingPathComponent(Self.fileName).path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunStoreError.system("open", path: path, errno: errno) }
+        let path = path
+        let fd = try RunStoreError.calling(path: path) { try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o644) }
         // A few tries: `holder(of:)` probes with a shared lock for an instant.
         var attempts = 0
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = errno
+        while true {
+            let locked: Bool
+            do { locked = try fd.tryLock(LOCK_EX) } catch {
+                fd.close()
+                throw RunStoreError.converting(error, path: path)
+            }
+            if locked { break }
             attempts += 1
-            if code == EWOULDBLOCK, attempts < 10 {
+            if attempts < 10 {
                 usleep(2_000)
                 continue
             }
-            close(fd)
-            guard code == EWOULDBLOCK else { throw RunStoreError.system("flock", path: path, errno: code) }
+            fd.close()
             throw RunStoreError.locked(path: folder.path, holder: Self.waitForHolderRecord(path))
         }
         self.fd = fd
@@ -58,12 +62,12 @@ public final class RunLock: @unchecked Sendable {
         // The previous holder's scratch stays named until this holder has removed it and names its own.
         holder = Holder(pid: getpid(), command: command, scratch: previous?.scratch)
         do { try write() } catch {
-            close(fd)
+            fd.close()
             throw error
         }
     }
 
-    deinit { close(fd) }
+    deinit { fd.close() }
 
     /// Records the scratch folder this holder is about to create (call before creating it).
     /// - Throws: `RunStoreError.system` when the lock file cannot be written.
@@ -76,11 +80,10 @@ public final class RunLock: @unchecked Sendable {
     /// - Parameter folder: the run folder.
     public static func holder(of folder: URL) -> Holder? {
         let path = folder.appendingPathComponent(fileName).path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
+        guard let fd = try? FileDescriptor.open(path, O_RDONLY) else { return nil }
+        defer { fd.close() }
+        if (try? fd.tryLock(LOCK_SH)) == true {
+            try? fd.unlock()
             return nil
         }
         return waitForHolderRecord(path)
@@ -95,10 +98,9 @@ public final class RunLock: @unchecked Sendable {
     /// read again for a moment (bounded) before giving up on naming the holder.
     private static func waitForHolderRecord(_ path: String) -> Holder {
         for _ in 0..<200 {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd >= 0 {
+            if let fd = try? FileDescriptor.open(path, O_RDONLY) {
                 let holder = decode(read(fd: fd))
-                close(fd)
+                fd.close()
                 if let holder { return holder }
             }
             usleep(5_000)
@@ -111,15 +113,16 @@ public final class RunLock: @unchecked Sendable {
         data.append(UInt8(ascii: "\n"))
         // Written over the old record, then cut to length: a kill in between leaves the new
         // record as the first line (only the first line is read), never an empty file.
-        let written = data.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
-        guard written == data.count else { throw RunStoreError.system("write", path: path, errno: written < 0 ? errno : ENOSPC) }
-        guard ftruncate(fd, off_t(data.count)) == 0 else { throw RunStoreError.system("ftruncate", path: path, errno: errno) }
+        try RunStoreError.calling(path: path) {
+            try fd.write(Array(data), at: 0)
+            try fd.truncate(to: Int64(data.count))
+        }
     }
 
     /// At most 64 KiB of the file (the record is one short line).
-    private static func read(fd: Int32) -> Data {
+    private static func read(fd: FileDescriptor) -> Data {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
+        let n = (try? fd.read(into: &buffer, at: 0)) ?? 0
         return n > 0 ? Data(buffer[0..<n]) : Data()
     }
 
@@ -169,7 +172,7 @@ enum ScratchCleanup {
     /// - Throws: `RunStoreError.system` when it cannot be created.
     static func create(_ folder: URL) throws {
         register(folder)
-        guard mkdir(folder.path, 0o700) == 0 else { throw RunStoreError.system("mkdir", path: folder.path, errno: errno) }
+        _ = try RunStoreError.calling(path: folder.path) { try systemCall("mkdir", path: folder.path) { mkdir(folder.path, 0o700) } }
     }
 
     /// True once a signal is being handled: the process is about to end by it.
@@ -191,7 +194,7 @@ enum ScratchCleanup {
         for folder in folders {
             // Renamed away first, so the folder disappears at once for every thread still using it.
             let doomed = folder + ".removing-\(getpid())"
-            let target = rename(folder, doomed) == 0 ? doomed : folder
+            let target = (try? systemCall("rename", path: folder) { rename(folder, doomed) }) != nil ? doomed : folder
             for _ in 0..<3 { try? TreeRemoval.remove(target) }
         }
     }
@@ -210,15 +213,12 @@ private final class CleanupState: @unchecked Sendable {
         defer { lock.unlock() }
         guard !installed else { return }
         installed = true
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { return }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        signalPipe = (fds[0], fds[1])
+        guard let fds = try? FileDescriptor.makePipe() else { return }
+        signalPipe = (fds.read.rawValue, fds.write.rawValue)
         let thread = Thread {
             var signal: UInt8 = 0
-            while Foundation.read(signalPipe.read, &signal, 1) != 1 {
-                if errno != EINTR { return }
-            }
+            let count = try? withUnsafeMutableBytes(of: &signal) { try FileDescriptor(rawValue: signalPipe.read).read(into: $0) }
+            guard count == 1 else { return }
             ScratchCleanup.removeAll()
             // End the process by the same signal, with its default action: unblocked here and
             // sent to the process (a thread may have it blocked), then an exit as a last resort.
@@ -236,6 +236,8 @@ private final class CleanupState: @unchecked Sendable {
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { sig in
+                // A raw write: the handler may call only async-signal-safe functions, and one
+                // byte into an empty pipe neither blocks nor is cut short.
                 var byte = UInt8(truncatingIfNeeded: sig)
                 _ = Foundation.write(signalPipe.write, &byte, 1)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import GitStore
+import Posix
 
 /// A run's folder on disk: `run.json`, `events.jsonl`, `repo.git`, `transcripts/`, verdict sets.
 ///
@@ -111,11 +112,10 @@ public struct RunStore: Sendable {
         try write(manifest)
         _ = try EventLog(path: eventsPath)
         // The assembly folder is 0700 like all scratch; the run folder is readable as usual.
-        chmod(staging.path, 0o755)
-        guard rename(staging.path, final.path) == 0 else {
-            let code = errno
-            if code == EEXIST || code == ENOTEMPTY { try Self.refuseExisting(final) }
-            throw RunStoreError.system("rename", path: final.path, errno: code)
+        _ = try? systemCall("chmod", path: staging.path) { chmod(staging.path, 0o755) }
+        if case .failure(let error) = retryingInterrupts({ rename(staging.path, final.path) }) {
+            if error == .exists || error == .notEmpty { try Self.refuseExisting(final) }
+            throw RunStoreError.system("rename", path: final.path, errno: error.rawValue)
         }
         self.folder = final
     }
@@ -168,33 +168,19 @@ public struct RunStore: Sendable {
     /// The temporary file's name is unique to the call, so two writers never share it.
     static func writeAtomically(_ data: Data, to path: String) throws {
         let temporary = path + ".tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunStoreError.system("open", path: temporary, errno: errno) }
-        defer { close(fd) }
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let code = errno
-                    unlink(temporary)
-                    throw RunStoreError.system("write", path: temporary, errno: code)
-                }
-                offset += n
-            }
+        let fd = try RunStoreError.calling(path: temporary) { try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644) }
+        defer { fd.close() }
+        do {
+            try data.withUnsafeBytes { try fd.writeAll($0) }
+            try fd.sync()
+        } catch {
+            _ = try? systemCall("unlink", path: temporary) { unlink(temporary) }
+            throw RunStoreError.converting(error, path: temporary)
         }
-        guard fsync(fd) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw RunStoreError.system("fsync", path: temporary, errno: code)
+        do { _ = try systemCall("rename", path: path) { rename(temporary, path) } } catch {
+            _ = try? systemCall("unlink", path: temporary) { unlink(temporary) }
+            throw RunStoreError.converting(error, path: path)
         }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw RunStoreError.system("rename", path: path, errno: code)
-        }
-        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 { fsync(directory); close(directory) }
+        try? FileDescriptor.sync(path: (path as NSString).deletingLastPathComponent)
     }
 }

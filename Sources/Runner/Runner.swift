@@ -297,7 +297,8 @@ public enum Runner {
                                          fixtureCommit: prepared.fixtures[scenario.fixture]!.commit, scratch: prepared.scratch,
                                          runRepository: store.repositoryPath)
                 group.addTask {
-                    let sink = try StoreSink(store: store, episode: entry.id, journal: journal, keepTranscriptSteps: point?.lastStep ?? 0)
+                    // Opens the run repository and the transcript (a repair may fsync): blocking work.
+                    let sink = try await Blocking.run { try StoreSink(store: store, episode: entry.id, journal: journal, keepTranscriptSteps: point?.lastStep ?? 0) }
                     return try await EpisodeExecution.run(setup, resume: point, sink: sink).status
                 }
             }

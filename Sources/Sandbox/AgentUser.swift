@@ -102,26 +102,21 @@ func changeOwner(ofFolders folders: [String], to user: AgentUser) throws {
 }
 
 private func openFolderNoFollow(_ path: String, for user: AgentUser) throws -> FileDescriptor {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-    guard fd >= 0 else { throw SandboxError.system("open", "handing \(path) to \(user)") }
-    return FileDescriptor(rawValue: fd)
+    try SandboxError.calling("handing \(path) to \(user)") { try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK) }
 }
 
 /// `fchown` of an open folder (`name` nil) or `fchownat` of one entry of it, links not followed.
 private func changeOwner(_ folder: Int32, name: [UInt8]?, shown: String, to user: AgentUser) throws {
-    let result: Int32
-    if let name {
-        result = (name.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
-            fchownat(folder, $0.baseAddress!, user.uid, user.gid, AT_SYMLINK_NOFOLLOW)
+    do {
+        if let name {
+            try FileDescriptor(rawValue: folder).changeOwner(of: name, user: user.uid, group: user.gid)
+        } else {
+            try FileDescriptor(rawValue: folder).changeOwner(user: user.uid, group: user.gid)
         }
-    } else {
-        result = fchown(folder, user.uid, user.gid)
-    }
-    guard result == 0 else {
-        let e = errno
-        let hint = e == EINVAL
+    } catch let error as PosixError {
+        let hint = error.errno == .invalidArgument
             ? "uid or gid is not mapped in this user namespace; set SandboxOptions.reducedModeUser to a mapped pair"
             : "run the runner as root or hand the workspace to \(user) yourself"
-        throw SandboxError(.system, "changing the owner of \(shown) to \(user) failed: \(hint)", errno: e)
+        throw SandboxError(.system, "changing the owner of \(shown) to \(user) failed: \(hint)", errno: error.errno?.rawValue)
     }
 }

@@ -1,5 +1,5 @@
-import CSeccomp
 import Glibc
+import Posix
 import Synchronization
 
 /// One spawned launcher and the loop that feeds its stdin, captures its output, enforces the
@@ -54,11 +54,11 @@ final class Execution: @unchecked Sendable {
         let targets: [Int32] = [0, 1, 2, LauncherFD.report] + (policyFD == nil ? [] : [LauncherFD.seccomp]) + [LauncherFD.lifeline]
         let sources = [pipes[0].read, pipes[1].write, pipes[2].write, pipes[3].write] + (policyFD.map { [$0] } ?? []) + [lifelineReadFD]
         for (source, target) in zip(sources, targets) { posix_spawn_file_actions_adddup2(&actions, source, target) }
-        cseccomp_spawn_closefrom(&actions, LauncherFD.lifeline + 1)
+        _ = try? Processes.closeDescriptors(from: LauncherFD.lifeline + 1, in: &actions)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        guard cseccomp_spawnattr_defaults(&attr) == 0 else { throw SandboxError.system("posix_spawnattr", "preparing the launcher's signal state") }
+        try SandboxError.calling("preparing the launcher's signal state") { try Processes.setDefaultSignalsAndNewSession(&attr) }
         var pid: pid_t = 0
         let start = monotonicNanos()
         let rc = withCStrings(argv) { cargv in withCStrings(environment) { cenv in posix_spawn(&pid, argv[0], &actions, &attr, cargv, cenv) } }
@@ -67,7 +67,7 @@ final class Execution: @unchecked Sendable {
             for fd in [pipes[0].write, pipes[1].read, pipes[2].read, pipes[3].read] { close(fd) }
             throw SandboxError(.launcherUnavailable, "cannot start the launcher \(argv[0]); build it or set DRIFTBOX_LAUNCHER", errno: rc)
         }
-        for fd in [pipes[0].write, pipes[1].read, pipes[2].read, pipes[3].read] { _ = cseccomp_set_nonblocking(fd) }
+        for fd in [pipes[0].write, pipes[1].read, pipes[2].read, pipes[3].read] { _ = try? FileDescriptor(rawValue: fd).setNonBlocking() }
         var stdinFD = pipes[0].write
         if stdin.isEmpty { close(stdinFD); stdinFD = -1 }
         return Execution(pid: pid, start: start, timeout: timeout, outputLimit: outputLimit, mode: mode, networkIsolated: networkIsolated,
@@ -98,7 +98,7 @@ final class Execution: @unchecked Sendable {
         }
         defer { if let scratch { removeTree(scratch) } }
         var out = Capture(limit: outputLimit), err = Capture(limit: outputLimit), report = Capture(limit: 1 << 16)
-        let pidfd = cseccomp_pidfd_open(pid)
+        let pidfd = (try? Processes.exitDescriptor(of: pid))?.rawValue ?? -1
         defer { if pidfd >= 0 { close(pidfd) } }
         let deadline = startNanos + UInt64(max(0, timeout.components.seconds)) * 1_000_000_000 + UInt64(max(0, timeout.components.attoseconds / 1_000_000_000))
         var killAt: UInt64 = .max
@@ -114,7 +114,8 @@ final class Execution: @unchecked Sendable {
                 if now >= killAt && !killed { killed = true; kill(pid, SIGKILL) }
                 var status: Int32 = 0
                 let done = reaped.withLock { isReaped in
-                    guard wait4(pid, &status, WNOHANG, &usage) == pid else { return false }
+                    guard let reapedStatus = (try? Processes.wait(for: pid, blocking: false, usage: &usage)) ?? nil else { return false }
+                    status = reapedStatus.rawValue
                     isReaped = true
                     return true
                 }
@@ -127,8 +128,8 @@ final class Execution: @unchecked Sendable {
             if exitStatus == nil && pidfd >= 0 { pfds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
             let wake = min(exitStatus == nil ? min(deadline, killAt) : drainUntil, pidfd >= 0 ? .max : now + 10_000_000)
             let waitMs = wake == .max ? -1 : Int32(clamping: (wake > now ? wake - now : 0) / 1_000_000 + 1)
-            if poll(&pfds, nfds_t(pfds.count), waitMs) < 0 && errno != EINTR {
-                failure = SandboxError.system("poll", "waiting for the sandboxed command")
+            do { _ = try poll(&pfds, timeout: waitMs) } catch {
+                failure = SandboxError.system(error, "waiting for the sandboxed command")
                 if exitStatus == nil { kill(pid, SIGKILL) }
                 break
             }
@@ -142,8 +143,7 @@ final class Execution: @unchecked Sendable {
         for fd in [stdinFD, stdoutFD, stderrFD, reportFD] where fd >= 0 { close(fd) }
         let wall = Duration.nanoseconds(Int64(monotonicNanos() - startNanos))
         if let failure {
-            var status: Int32 = 0
-            if exitStatus == nil { while wait4(pid, &status, 0, nil) < 0 && errno == EINTR {} }
+            if exitStatus == nil { _ = try? Processes.wait(for: pid) }
             return .failure(failure)
         }
         return interpret(report: report.text, launcherStatus: exitStatus ?? 0, timedOut: timedOut, usage: usage,
@@ -177,8 +177,8 @@ final class Execution: @unchecked Sendable {
             return .failure(SandboxError(.setupFailed, "the launcher failed closed and the command did not run: \(errors.joined(separator: "; "))"))
         }
         if termination == nil {
-            let code = cseccomp_exit_code(launcherStatus)
-            termination = timedOut ? .signaled(SIGKILL) : code >= 0 ? .exited(code) : .signaled(cseccomp_term_signal(launcherStatus))
+            let status = WaitStatus(rawValue: launcherStatus)
+            termination = timedOut ? .signaled(SIGKILL) : status.exitCode.map { .exited($0) } ?? .signaled(status.signal ?? -1)
         }
         // The launcher's own report covers exactly the command's tree; wait4's rusage (timeouts,
         // launcher failures) also counts the launcher.
@@ -196,10 +196,11 @@ final class Execution: @unchecked Sendable {
     private func pump(_ fd: inout Int32, into capture: inout Capture) {
         if readBuffer.isEmpty { readBuffer = [UInt8](repeating: 0, count: 65536) }
         for _ in 0..<16 {
-            let n = read(fd, &readBuffer, readBuffer.count)
+            let source = FileDescriptor(rawValue: fd)
+            let available: Int?
+            do { available = try readBuffer.withUnsafeMutableBytes { try source.readAvailable(into: $0) } } catch { available = 0 }  // an error ends the stream
+            guard let n = available else { return }  // nothing there yet
             if n > 0 { capture.append(readBuffer[0..<n]); continue }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
             close(fd)
             fd = -1
             return
@@ -208,11 +209,12 @@ final class Execution: @unchecked Sendable {
 
     private func feedStdin() {
         while stdinOffset < stdinBytes.count {
-            let n = stdinBytes[stdinOffset...].withUnsafeBytes { write(stdinFD, $0.baseAddress, $0.count) }
+            let sink = FileDescriptor(rawValue: stdinFD)
+            let taken: Int?
+            do { taken = try stdinBytes[stdinOffset...].withUnsafeBytes { try sink.writeAvailable($0) } } catch { taken = 0 }  // EPIPE: the command closed its stdin
+            guard let n = taken else { return }  // the pipe is full for now
             if n > 0 { stdinOffset += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
-            break  // EPIPE: the command closed its stdin
+            break
         }
         close(stdinFD)
         stdinFD = -1
@@ -240,18 +242,20 @@ struct Capture {
 /// Removes a folder and everything under it without following symlinks (a command may have
 /// planted links to the host in its scratch folder).
 func removeTree(_ path: String) {
-    _ = cseccomp_remove_tree(path)
+    try? TreeRemoval.remove(path)
 }
 
 func makePipe() throws -> (read: Int32, write: Int32) {
-    var fds: [Int32] = [0, 0]
-    guard cseccomp_pipe(&fds) == 0 else { throw SandboxError.system("pipe2", "creating the command's pipes") }
+    let fds = try SandboxError.calling("creating the command's pipes") { try FileDescriptor.makePipe() }
+    defer { fds.read.close(); fds.write.close() }
     // Keep every fd we hand to posix_spawn above the fixed target numbers 0...5.
-    let read = cseccomp_dup_above(fds[0], 10), write = cseccomp_dup_above(fds[1], 10)
-    close(fds[0])
-    close(fds[1])
-    guard read >= 0, write >= 0 else { throw SandboxError.system("fcntl(F_DUPFD_CLOEXEC)", "creating the command's pipes") }
-    return (read, write)
+    let read = try SandboxError.calling("creating the command's pipes") { try fds.read.duplicate(atLeast: 10) }
+    do {
+        return (read.rawValue, try fds.write.duplicate(atLeast: 10).rawValue)
+    } catch {
+        read.close()
+        throw SandboxError.system(error, "creating the command's pipes")
+    }
 }
 
 func monotonicNanos() -> UInt64 {

@@ -1,5 +1,5 @@
-import CSeccomp
 import Glibc
+import Posix
 import Synchronization
 
 /// What the host offers the sandbox, as measured by running the launcher's probe.
@@ -118,8 +118,8 @@ public enum SandboxMode: String, Sendable, Equatable, Codable, CaseIterable {
 
 /// Runs argv to completion and returns its stdout (for the probe).
 func runToCompletion(_ argv: [String]) throws -> String {
-    var fds: [Int32] = [0, 0]
-    guard cseccomp_pipe(&fds) == 0 else { throw SandboxError.system("pipe2", "probing the host") }
+    let pipe = try SandboxError.calling("probing the host") { try FileDescriptor.makePipe() }
+    let fds = [pipe.read.rawValue, pipe.write.rawValue]
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -129,15 +129,7 @@ func runToCompletion(_ argv: [String]) throws -> String {
     close(fds[1])
     defer { close(fds[0]) }
     guard rc == 0 else { throw SandboxError(.launcherUnavailable, "cannot start \(argv[0]); build it or set DRIFTBOX_LAUNCHER", errno: rc) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = read(fds[0], &buffer, buffer.count)
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes += buffer[0..<n]
-    }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let bytes = (try? pipe.read.readToEnd(limit: 1 << 20)) ?? []
+    _ = try? Processes.wait(for: pid)
     return String(decoding: bytes, as: UTF8.self)
 }

@@ -1,5 +1,5 @@
-import CSeccomp
 import Glibc
+import Posix
 
 /// Finding the launcher executable and turning a command into its argument list.
 public enum Launcher {
@@ -16,8 +16,8 @@ public enum Launcher {
         if let override { candidate = override }
         else if let env = getenv("DRIFTBOX_LAUNCHER") { candidate = String(cString: env) }
         else { candidate = executableDirectory() + "/" + executableName }
-        guard access(candidate, X_OK) == 0 else {
-            throw SandboxError(.launcherUnavailable, "no executable launcher at \(candidate); build it with 'swift build --product driftbox-launcher' or set DRIFTBOX_LAUNCHER", errno: errno)
+        if case .failure(let error) = retryingInterrupts({ access(candidate, X_OK) }) {
+            throw SandboxError(.launcherUnavailable, "no executable launcher at \(candidate); build it with 'swift build --product driftbox-launcher' or set DRIFTBOX_LAUNCHER", errno: error.rawValue)
         }
         return candidate
     }
@@ -64,12 +64,11 @@ enum LauncherFD {
 /// The read end of a pipe whose write end lives as long as this process: when the runner dies,
 /// every launcher sees the pipe hang up and kills its sandbox.
 let lifelineReadFD: Int32 = {
-    var fds: [Int32] = [0, 0]
-    guard cseccomp_pipe(&fds) == 0 else { return -1 }
-    let high = cseccomp_dup_above(fds[0], 10)
-    close(fds[0])
-    _ = cseccomp_dup_above(fds[1], 10)  // the write end, kept open (close-on-exec) forever
-    close(fds[1])
+    guard let fds = try? FileDescriptor.makePipe() else { return -1 }
+    let high = (try? fds.read.duplicate(atLeast: 10))?.rawValue ?? -1
+    fds.read.close()
+    _ = try? fds.write.duplicate(atLeast: 10)  // the write end, kept open (close-on-exec) forever
+    fds.write.close()
     return high
 }()
 

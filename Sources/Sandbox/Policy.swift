@@ -1,4 +1,5 @@
 import Glibc
+import Posix
 
 /// A sandbox policy: which system calls are denied with which errno, which socket families may
 /// be created, whether the network is open, and the resource limits of every command.
@@ -194,8 +195,9 @@ extension Policy {
     /// - Returns: the parsed policy.
     /// - Throws: ``SandboxError`` if the file cannot be read or is invalid.
     public static func load(path: String) throws -> Policy {
-        guard let text = readTextFile(path) else {
-            throw SandboxError(.invalidPolicy, "\(path): cannot read the policy file; check the path", errno: Glibc.errno)
+        let text: String
+        do { text = try readTextFileOrThrow(path) } catch {
+            throw SandboxError(.invalidPolicy, "\(path): cannot read the policy file; check the path", errno: (error as? PosixError)?.errno?.rawValue)
         }
         return try parse(text, file: path)
     }
@@ -232,25 +234,20 @@ extension Policy {
 }
 
 /// Reads a whole text file, or nil.
-func readTextFile(_ path: String) -> String? {
-    guard let f = fopen(path, "r") else { return nil }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, f)
-        if n <= 0 { break }
-        bytes += buffer[0..<n]
-    }
+func readTextFile(_ path: String) -> String? { try? readTextFileOrThrow(path) }
+
+/// The whole of a small text file (policy files, `/proc` entries), at most 16 MiB.
+/// - Throws: `PosixError` naming the call that failed.
+func readTextFileOrThrow(_ path: String) throws -> String {
+    let bytes = try FileDescriptor.open(path, O_RDONLY).closeAfter { try $0.readToEnd(limit: 16 << 20, path: path) }
     return String(decoding: bytes, as: UTF8.self)
 }
 
 /// The folder of the running executable (tests: the test bundle's folder).
 func executableDirectory() -> String {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    guard n > 0 else { return "/" }
-    return parentDirectory(String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    guard let target = try? FileDescriptor.openDirectory(path: "/proc/self").closeAfter({ try $0.linkTarget(of: Array("exe".utf8)) }),
+          !target.isEmpty else { return "/" }
+    return parentDirectory(String(decoding: target, as: UTF8.self))
 }
 
 /// The parent of an absolute path.

@@ -1,5 +1,6 @@
 import CSeccomp
 import Glibc
+import Posix
 
 /// A policy compiled once into a classic BPF program, held in a sealed memfd that every launcher
 /// reads (with pread, so concurrent spawns never race on a file offset).
@@ -25,24 +26,23 @@ final class CompiledPolicy: Sendable {
         for rule in policy.rules + Self.socketRules(policy, networkNamespace: networkNamespace) {
             try Self.add(rule, to: ctx)
         }
-        let memfd = cseccomp_memfd("driftbox-policy-\(policy.name)")
-        guard memfd >= 0 else { throw SandboxError.system("memfd_create", "storing the compiled policy") }
-        let high = cseccomp_dup_above(memfd, 10)
-        close(memfd)
-        guard high >= 0 else { throw SandboxError.system("fcntl(F_DUPFD_CLOEXEC)", "moving the policy fd") }
-        let rc = seccomp_export_bpf(ctx, high)
+        let memfd = try SandboxError.calling("storing the compiled policy") { try FileDescriptor.memoryFile(name: "driftbox-policy-\(policy.name)") }
+        let high = try SandboxError.calling("moving the policy fd") { try memfd.closeAfter { try $0.duplicate(atLeast: 10) } }
+        let rc = seccomp_export_bpf(ctx, high.rawValue)
         guard rc == 0 else {
-            close(high)
+            high.close()
             throw SandboxError(.policyCompilation, "seccomp_export_bpf failed for policy '\(policy.name)'", errno: -rc)
         }
-        guard cseccomp_seal(high) == 0 else {
-            close(high)
-            throw SandboxError.system("fcntl(F_ADD_SEALS)", "sealing the compiled policy")
+        let size: Int64
+        do {
+            try high.sealAgainstChanges()
+            size = try high.status().size
+        } catch {
+            high.close()
+            throw SandboxError.system(error, "sealing the compiled policy")
         }
-        var st = stat()
-        fstat(high, &st)
-        fd = high
-        instructionCount = Int(st.st_size) / 8
+        fd = high.rawValue
+        instructionCount = Int(size) / 8
     }
 
     deinit { close(fd) }
@@ -50,7 +50,7 @@ final class CompiledPolicy: Sendable {
     /// The compiled program's bytes (for inspection and tests).
     func programBytes() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: instructionCount * 8)
-        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        let n = try? FileDescriptor(rawValue: fd).read(into: &bytes, at: 0)
         return n == bytes.count ? bytes : []
     }
 

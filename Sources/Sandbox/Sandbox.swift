@@ -1,5 +1,6 @@
 import CSeccomp
 import Glibc
+import Posix
 
 /// One command to run in the sandbox, as an agent's step runs it.
 public struct SandboxedCommand: Sendable {
@@ -300,9 +301,8 @@ public final class Sandbox: Sendable {
         let user = agentUser
         if let user {
             // One stat per spawn; the walk runs only when the workspace is not the agent's yet.
-            var st = stat()
-            guard stat(workspace, &st) == 0 else { throw SandboxError.system("stat", "checking the owner of \(workspace)") }
-            if st.st_uid != user.uid || st.st_gid != user.gid { try changeOwner(of: workspace, to: user) }
+            let st = try SandboxError.calling("checking the owner of \(workspace)") { try fileStatus(atPath: workspace) }
+            if st.user != user.uid || st.group != user.gid { try changeOwner(of: workspace, to: user) }
         }
         let scratch: String? = mode == .full ? nil : try makeScratchDirectory()
         let hidden = options.hiddenPaths.compactMap(realPath)
@@ -325,37 +325,28 @@ public final class Sandbox: Sendable {
     func makeScratchDirectory() throws -> String {
         let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
         // A neutral name: the command sees it as HOME and TMPDIR.
-        var template = Array("\(base)/home-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SandboxError.system("mkdtemp", "creating the command's scratch folder") }
+        let made = try SandboxError.calling("creating the command's scratch folder") { try makeTemporaryDirectory("\(base)/home-XXXXXX") }
         // The launcher may run as another user (launcherPrefix); the folder must be theirs.
         if let user = agentUser {
-            chown(made, user.uid, user.gid)
+            _ = try? systemCall("chown", path: made) { chown(made, user.uid, user.gid) }
             // git refuses repositories another user owns (safe.directory): a worktree's git
             // directory and other read-only paths stay the runner's, so trust them in HOME's config.
-            let config = String(cString: made) + "/.gitconfig"
-            let fd = open(config, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 {
-                let text = Array("[safe]\n\tdirectory = *\n".utf8)
-                _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                fchown(fd, user.uid, user.gid)
-                close(fd)
+            if let fd = try? FileDescriptor.open(made + "/.gitconfig", O_WRONLY | O_CREAT | O_EXCL) {
+                try? fd.write(Array("[safe]\n\tdirectory = *\n".utf8))
+                try? fd.changeOwner(user: user.uid, group: user.gid)
+                fd.close()
             }
         }
-        else if capabilities.uid != getuid() { chown(made, capabilities.uid, gid_t.max) }
-        return String(cString: made)
+        else if capabilities.uid != getuid() { _ = try? systemCall("chown", path: made) { chown(made, capabilities.uid, gid_t.max) } }
+        return made
     }
 }
 
 /// The names in a folder (without `.` and `..`).
 func directoryEntries(_ path: String) throws -> [String] {
-    guard let dir = opendir(path) else { throw SandboxError.system("opendir", "listing \(path)") }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
+    try SandboxError.calling("listing \(path)") {
+        try FileDescriptor.openDirectory(path: path).closeAfter { try $0.entries(path: path) }.map { String(decoding: $0.name, as: UTF8.self) }
     }
-    return names
 }
 
 /// The canonical absolute path of an existing file, or nil.

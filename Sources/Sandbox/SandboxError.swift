@@ -1,4 +1,4 @@
-import Glibc
+import Posix
 
 /// Everything the Sandbox module can fail at. A sandboxed command's own failure (non-zero exit,
 /// signal, timeout) is never an error: it is part of ``SandboxResult``.
@@ -42,11 +42,21 @@ public struct SandboxError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The message, with the errno's text when there is one.
     public var description: String {
         guard let errno else { return message }
-        return "\(message) (\(String(cString: strerror(errno))))"
+        return "\(message) (\(Errno(rawValue: errno)))"
     }
 
-    /// An error for a failed system call, reading `errno` now.
-    static func system(_ call: String, _ what: String) -> SandboxError {
-        SandboxError(.system, "\(call) failed while \(what)", errno: Glibc.errno)
+    /// The `.system` error for a call of the Posix layer that failed (its `errno` captured there).
+    /// - Parameters:
+    ///   - error: what the Posix layer threw.
+    ///   - what: what the runner was doing, e.g. "creating the command's pipes".
+    static func system(_ error: any Error, _ what: String) -> SandboxError {
+        guard let error = error as? PosixError else { return SandboxError(.system, "\(error) while \(what)") }
+        let subject = error.path.isEmpty ? "" : " of \(error.path)"
+        return SandboxError(.system, "\(error.function)\(subject) failed while \(what)", errno: error.errno?.rawValue)
+    }
+
+    /// Runs `body` (calls into the Posix layer) and turns what it throws into a `.system` error.
+    static func calling<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw system(error, what) }
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Posix
 
 /// One line of the sandbox self-check.
 public struct SelfCheckResult: Sendable, Equatable {
@@ -86,18 +87,14 @@ extension Sandbox {
 /// The processes whose command line has `argument` as one of its words (read from /proc, at
 /// most 64 KiB each).
 func processes(withArgument argument: String) -> [Int32] {
-    guard let dir = opendir("/proc") else { return [] }
-    defer { closedir(dir) }
+    guard let entries = try? FileDescriptor.openDirectory(path: "/proc").closeAfter({ try $0.entries() }) else { return [] }
     var found: [Int32] = []
     let wanted = Array(argument.utf8)
     var buffer = [UInt8](repeating: 0, count: 65536)
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        guard let pid = Int32(name) else { continue }
-        let fd = open("/proc/\(name)/cmdline", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { continue }
-        let n = read(fd, &buffer, buffer.count)
-        close(fd)
+    for entry in entries {
+        let name = String(decoding: entry.name, as: UTF8.self)
+        guard let pid = Int32(name), let fd = try? FileDescriptor.open("/proc/\(name)/cmdline", O_RDONLY) else { continue }
+        let n = (try? fd.closeAfter { fd in try buffer.withUnsafeMutableBytes { try fd.read(into: $0) } }) ?? 0
         guard n > 0 else { continue }
         if buffer[0..<n].split(separator: 0).contains(where: { Array($0) == wanted }) { found.append(pid) }
     }

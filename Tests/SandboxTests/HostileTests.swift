@@ -56,7 +56,7 @@ struct HostTargets {
         let ok = withUnsafeMutablePointer(to: &a) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && listen(s, 4) == 0 && getsockname(s, $0, &len) == 0 }
         }
-        guard ok else { throw SandboxError.system("bind", "listening on loopback") }
+        guard ok else { throw SandboxError(.system, "bind failed while listening on loopback", errno: errno) }
         return (s, UInt16(bigEndian: a.sin_port))
     }
 
@@ -70,7 +70,7 @@ struct HostTargets {
         let ok = withUnsafePointer(to: &a) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && listen(s, 4) == 0 }
         }
-        guard ok else { throw SandboxError.system("bind", "listening on unix socket \(path)") }
+        guard ok else { throw SandboxError(.system, "bind failed while listening on unix socket \(path)", errno: errno) }
         return s
     }
 }
