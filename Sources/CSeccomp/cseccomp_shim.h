@@ -14,6 +14,7 @@
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +43,36 @@ static inline int cseccomp_set_nonblocking(int fd) {
 /// pipe2 with O_CLOEXEC.
 static inline int cseccomp_pipe(int fds[2]) { return (int)syscall(SYS_pipe2, fds, O_CLOEXEC); }
 /// A pollable descriptor that becomes readable when the process exits.
+// A connected pair of unix stream sockets, both close-on-exec.
+static inline int cseccomp_socketpair(int fds[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds); }
+
+// Receives one descriptor sent with SCM_RIGHTS along one data byte (MSG_CMSG_CLOEXEC: it is
+// close-on-exec here). Returns the descriptor, -1 with errno (EAGAIN: not yet), or -2 when the
+// peer hung up or sent no descriptor. Extra descriptors in the message are closed.
+static inline int cseccomp_receive_fd(int socket) {
+    char byte;
+    struct iovec iov = { &byte, 1 };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(4 * sizeof(int))]; } control;
+    struct msghdr msg = { 0 };
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t n = recvmsg(socket, &msg, 0x40000000 /* MSG_CMSG_CLOEXEC */ | MSG_DONTWAIT);
+    if (n < 0) return -1;
+    int received = -2;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            __builtin_memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (received == -2 && n == 1 && byte == 'g') received = fd; else close(fd);
+        }
+    }
+    return received;
+}
+
 static inline int cseccomp_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 /// Default dispositions for every signal and an empty mask in the spawned process.
 static inline int cseccomp_spawnattr_defaults(posix_spawnattr_t *attr) {
