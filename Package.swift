@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Checks", dependencies: ["GitStore"]),
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
         .target(name: "Agents", dependencies: ["Sandbox", "Yams"]),
-        .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Posix", "Yams"]),
+        .target(name: "Runner", dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Posix", "Gateway", "Yams"]),
         .target(
             name: "Report",
             dependencies: ["Runner", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "driftbox",
             dependencies: [
-                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "driftbox-launcher",
+                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "Gateway", "driftbox-launcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["DriftboxTestSupport", "Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["DriftboxTestSupport", "Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["DriftboxTestSupport", "Scenarios", "Checks", "GitStore"]),
-        .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
+        .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "Gateway", "driftbox-launcher", "driftbox"]),
         .testTarget(name: "ReportTests", dependencies: ["DriftboxTestSupport", "Report", "Runner", "driftbox"]),
         .testTarget(
             name: "GatewayTests",

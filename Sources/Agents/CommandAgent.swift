@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 
 /// An agent CLI run once per step inside the sandbox (opencode, aider, claude, codex,
 /// mini-swe-agent, or any program), with argument templates, an optional prompt on stdin and
@@ -6,7 +7,8 @@ import Foundation
 ///
 /// Settings (all text, from the suite): `preset`, `command`, `args`, `prompt_stdin`, `model`,
 /// `env` (names of the runner's variables to pass in, comma-separated), `env.NAME` (a variable
-/// set inside), `output` (`text` or the preset's parser), `network` (`on`, the default, or `off`).
+/// set inside), `output` (`text` or the preset's parser), `network` (`gateway`, `host` or `none`),
+/// and the upstream the gateway forwards to: `base_url`, `protocol`, `key_env`.
 /// Templates may use `{prompt}`, `{step}`, `{session}`, `{model}`, `{workspace}`, `{task}`,
 /// `{target}`, `{constraint}` (the constraint document, for CLIs that do not read `AGENTS.md`),
 /// `{session_uuid}` (the session id as a UUID),
@@ -31,11 +33,16 @@ public struct CommandAgent: Agent {
     public let passEnvironment: [String]
     /// How the final message is read.
     public let output: CommandPreset.Output
-    /// `network` unless the `network: off` setting says the CLI needs none.
-    public let sandboxPolicy: String
+    /// How the CLI reaches the network: `gateway` (the default with a preset or a `base_url`),
+    /// `host` (policy `network`, the explicit opt-in) or `none`.
+    public let network: AgentNetwork
+    /// The model API the gateway forwards to (with `network: gateway`).
+    public let upstream: ModelUpstream?
+    /// `network` for `network: host`, else `default`.
+    public var sandboxPolicy: String { network == .host ? "network" : "default" }
 
     /// The settings a command agent accepts (besides `env.NAME`).
-    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network"]
+    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network", "base_url", "protocol", "key_env"]
 
     /// Creates a command agent from suite settings.
     /// - Parameters:
@@ -100,10 +107,32 @@ public struct CommandAgent: Agent {
         case "json": output = preset?.output ?? .text
         case let other?: throw invalid("`output: \(other)` is not known", "write `output: text` (stdout tail) or `output: json` (the preset's parser)")
         }
-        switch settings["network"] ?? "on" {
-        case "on": sandboxPolicy = "network"
-        case "off": sandboxPolicy = "default"
-        case let other: throw invalid("`network: \(other)` is neither on nor off", "write `network: off` for a CLI that needs no network")
+        let modelDriven = preset != nil || settings["base_url"] != nil
+        switch settings["network"] ?? (modelDriven ? "gateway" : "none") {
+        case "gateway": network = .gateway
+        case "host", "on": network = .host
+        case "none", "off": network = .none
+        case let other: throw invalid("`network: \(other)` is not known", "write `network: gateway` (the model gateway only, the default for presets), `network: host` (the whole host network) or `network: none`")
+        }
+        if network == .gateway {
+            guard let base = settings["base_url"]?.trimmingCharacters(in: .whitespaces), !base.isEmpty else {
+                throw AgentError(.missingSetting, "agent '\(id)' (kind command) reaches its model through the gateway (`network: gateway`, the default for presets) and needs the upstream: add `base_url` (e.g. https://api.openai.com/v1), `protocol` (\(ModelUpstream.protocols.joined(separator: ", "))) and `key_env` (the variable holding the real key); or write `network: host` to open the host network to it")
+            }
+            let modelProtocol = settings["protocol"] ?? preset?.modelProtocol ?? "openai-chat"
+            guard ModelUpstream.protocols.contains(modelProtocol) else {
+                throw invalid("`protocol: \(modelProtocol)` is not known", "use one of \(ModelUpstream.protocols.joined(separator: ", "))")
+            }
+            let key = settings["key_env"] ?? (modelProtocol == "anthropic-messages" ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY")
+            guard key.isEmpty || Self.isVariableName(key) else { throw invalid("`key_env: \(key)` does not name a variable", "write the name of the runner's variable that holds the key") }
+            if passEnvironment.contains(key) {
+                throw invalid("`env` passes \(key), the upstream's real key, into the sandbox", "remove it from `env`: the gateway adds the key upstream and the agent gets a token of its own")
+            }
+            upstream = ModelUpstream(baseURL: base, modelProtocol: modelProtocol, keyVariable: key.isEmpty ? nil : key)
+        } else {
+            for key in ["base_url", "protocol", "key_env"] where settings[key] != nil {
+                throw invalid("`\(key)` is set but `network` is not `gateway`", "remove it, or use `network: gateway`")
+            }
+            upstream = nil
         }
         self.id = id
     }
@@ -118,8 +147,18 @@ public struct CommandAgent: Agent {
         let fill = { (text: String) in values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
         let template = history.isEmpty ? firstStep : laterSteps
         let arguments = template.flatMap { $0 == "{targets}" ? step.targets : [fill($0)] }
+        var variables = environment.mapValues(fill)
+        var listener: GatewayListener?
+        if network == .gateway {
+            guard let gateway = context.gateway else {
+                return recorder.turn(message: "", outcome: .failed("agent '\(id)' reaches its model through the gateway (network: gateway), but the runner serves none for this step"))
+            }
+            // The gateway's URLs and the episode's token win over any `env.NAME` of the same name.
+            variables.merge(gateway.environment) { _, gatewayValue in gatewayValue }
+            listener = gateway.listener
+        }
         let result = try await recorder.run(program, arguments, stdin: promptOnStdin ? Array(step.prompt.utf8) : [],
-                                            environment: environment.mapValues(fill), passEnvironment: passEnvironment)
+                                            environment: variables, passEnvironment: passEnvironment, gateway: listener)
         let parsed = OutputParser.parse(result.stdout.text, as: output)
         let message = parsed.message ?? result.stdout.text.tail(2000).trimmingCharacters(in: .whitespacesAndNewlines)
         let outcome: AgentOutcome

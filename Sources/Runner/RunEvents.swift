@@ -185,9 +185,13 @@ public struct TranscriptEntry: Sendable, Hashable, Codable {
     public var prompt: String
     /// Its turn: message, commands, outcome, usage.
     public var turn: AgentTurn
+    /// The content hashes of the step's model exchanges, in order (`models/exchanges/<hash>.json`);
+    /// nil for an agent without the gateway.
+    public var exchanges: [String]?
 
     /// Creates a transcript line.
-    public init(step: Int, prompt: String, turn: AgentTurn) {
+    public init(step: Int, prompt: String, turn: AgentTurn, exchanges: [String]? = nil) {
+        self.exchanges = exchanges
         self.step = step
         self.prompt = prompt
         self.turn = turn

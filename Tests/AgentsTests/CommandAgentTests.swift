@@ -72,7 +72,7 @@ struct CommandAgentTests {
     func presetParsesEvents() async throws {
         let dir = try TempDir("cmd-events")
         defer { dir.cleanup() }
-        let cli = try agent(["preset": "codex", "command": resources + "/events-agent.sh", "model": "gpt-test"])
+        let cli = try agent(["preset": "codex", "command": resources + "/events-agent.sh", "model": "gpt-test", "network": "host"])
         #expect(cli.sandboxPolicy == "network")
         let sandbox = try makeSandbox(policy: cli.sandboxPolicy)
         let context = makeContext(dir.path, sandbox: sandbox)
@@ -114,7 +114,7 @@ struct CommandAgentTests {
         #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown preset 'gemini'; use one of aider, claude, codex, mini-swe-agent, opencode, or give `command` and `args`")) {
             _ = try agent(["preset": "gemini"])
         }
-        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network or env.NAME (docs/agents.md)")) {
+        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network, base_url, protocol, key_env or env.NAME (docs/agents.md)")) {
             _ = try agent(["preset": "aider", "modle": "x"])
         }
         #expect(throws: AgentError(.missingSetting, "agent 'cli' (kind command): the arguments use {model} but no `model` is set; add `model: NAME`")) {
@@ -125,5 +125,26 @@ struct CommandAgentTests {
         }
         let quoted = try agent(["command": "tool", "args": #"run 'two words' "say \"hi\"" {prompt}"#])
         #expect(quoted.firstStep == ["run", "two words", #"say "hi""#, "{prompt}"])
+    }
+
+    @Test("network: the gateway by default for presets, with an upstream; host and none on request; the real key never passed in")
+    func networkSettings() throws {
+        #expect(throws: AgentError.self) { _ = try agent(["preset": "aider"]) }  // no upstream
+        let chat = try agent(["preset": "aider", "base_url": "https://api.example.com/v1"])
+        #expect(chat.network == .gateway && chat.sandboxPolicy == "default")
+        #expect(chat.upstream == ModelUpstream(baseURL: "https://api.example.com/v1", modelProtocol: "openai-chat", keyVariable: "OPENAI_API_KEY"))
+        let claude = try agent(["preset": "claude", "base_url": "https://api.example.com", "key_env": "MY_KEY"])
+        #expect(claude.upstream == ModelUpstream(baseURL: "https://api.example.com", modelProtocol: "anthropic-messages", keyVariable: "MY_KEY"))
+        #expect(try agent(["preset": "codex", "base_url": "https://api.example.com/v1"]).upstream?.modelProtocol == "openai-responses")
+        #expect(throws: AgentError.self) { _ = try agent(["preset": "aider", "base_url": "https://x/v1", "protocol": "gemini"]) }
+        #expect(throws: AgentError.self) { _ = try agent(["preset": "aider", "base_url": "https://x/v1", "env": "PATH,OPENAI_API_KEY"]) }
+        #expect(throws: AgentError.self) { _ = try agent(["command": "tool", "base_url": "https://x/v1", "network": "none"]) }
+        #expect(throws: AgentError.self) { _ = try agent(["command": "tool", "network": "everywhere"]) }
+        for (value, network) in [("host", AgentNetwork.host), ("on", .host), ("none", .none), ("off", .none)] {
+            let made = try agent(["preset": "aider", "network": value])
+            #expect(made.network == network && made.upstream == nil)
+            #expect(made.sandboxPolicy == (network == .host ? "network" : "default"))
+        }
+        #expect(try agent(["command": "tool"]).network == .none)  // a bare program is not taken for a model client
     }
 }

@@ -62,7 +62,7 @@ struct MiniSweAgentIntegrationTests {
         defer { server.terminate() }
         let agent = try AgentFactory.make(id: "mini", kind: "command", settings: [
             "preset": "mini-swe-agent", "command": mini, "model": "openai/driftbox-scripted",
-            "env.OPENAI_API_BASE": "http://127.0.0.1:\(port)/v1", "env.OPENAI_API_KEY": "not-a-real-key",
+            "env.OPENAI_API_BASE": "http://127.0.0.1:\(port)/v1", "env.OPENAI_API_KEY": "not-a-real-key", "network": "host",
         ], baseDirectory: dir.path)
         #expect(agent.sandboxPolicy == "network")
         let workspace = try makeWorkspace(fixture: "payment-service", in: dir)

@@ -1,0 +1,122 @@
+import Agents
+import Foundation
+import Gateway
+import Sandbox
+import Synchronization
+
+/// How a run's agents reach their models: the gateway's mode, the recording it reads, the port
+/// it listens on inside each sandbox.
+public struct ModelOptions: Sendable, Equatable {
+    /// `record` (the default), `replay` (no upstream contact) or `record-missing`.
+    public var mode: ModelsMode
+    /// The recording `replay` and `record-missing` read: a run folder or its `models` folder.
+    public var recording: URL?
+    /// The gateway's port inside each sandbox.
+    public var port: UInt16
+    /// The price table (YAML); nil counts tokens without cost.
+    public var prices: String?
+
+    /// Creates options.
+    public init(mode: ModelsMode = .record, recording: URL? = nil, port: UInt16 = GatewayListener.defaultPort, prices: String? = nil) {
+        self.mode = mode
+        self.recording = recording
+        self.port = port
+        self.prices = prices
+    }
+}
+
+/// The run's one model gateway: an upstream per agent with `network: gateway`, a token per
+/// episode, a server per sandboxed command on the listening socket its launcher hands over,
+/// every exchange recorded in the run's `models/` folder.
+final class RunGateway: Sendable {
+    /// The folder of a run's exchange store.
+    static let folderName = "models"
+
+    let gateway: Gateway
+    let store: ExchangeStore
+    let port: UInt16
+
+    private init(gateway: Gateway, store: ExchangeStore, port: UInt16) {
+        self.gateway = gateway
+        self.store = store
+        self.port = port
+    }
+
+    /// A gateway for `agents`, recording into `runFolder/models`; nil when no agent uses one.
+    /// - Throws: `RunStoreError` for a recording that cannot be read or an invalid upstream.
+    static func make(agents: [String: any Agent], options: ModelOptions, runFolder: URL) throws -> RunGateway? {
+        let upstreams = try agents.sorted { $0.key < $1.key }.compactMap { id, agent -> Upstream? in
+            guard agent.network == .gateway else { return nil }
+            guard let upstream = agent.upstream, let modelProtocol = ModelProtocol(rawValue: upstream.modelProtocol) else {
+                throw RunStoreError.invalid(path: runFolder.path, reason: "agent '\(id)' uses the gateway but names no upstream",
+                                            hint: "give it `base_url`, `protocol` and `key_env`")
+            }
+            return Upstream(name: id, baseURL: upstream.baseURL, modelProtocol: modelProtocol, keyVariable: upstream.keyVariable)
+        }
+        guard !upstreams.isEmpty else { return nil }
+        do {
+            let store = try ExchangeStore(root: runFolder.appendingPathComponent(folderName).path)
+            var replay: ExchangeStore?
+            if options.mode == .replay || options.mode == .recordMissing {
+                guard let recording = options.recording else {
+                    throw RunStoreError.invalid(path: runFolder.path, reason: "--models \(options.mode.rawValue) needs a recording to read",
+                                                hint: "name the recorded run with --recording RUN")
+                }
+                let nested = recording.appendingPathComponent(folderName)
+                let root = FileManager.default.fileExists(atPath: nested.appendingPathComponent("exchanges").path) ? nested : recording
+                guard FileManager.default.fileExists(atPath: root.appendingPathComponent("exchanges").path) else {
+                    throw RunStoreError.invalid(path: recording.path, reason: "no recorded model exchanges there (no \(folderName)/exchanges folder)",
+                                                hint: "name a run recorded with --models record")
+                }
+                replay = try ExchangeStore(root: root.path)
+            }
+            let prices = try options.prices.map { try PriceTable.load(path: $0) }
+            let configuration = GatewayConfiguration(upstreams: upstreams, mode: options.mode, recordStore: store, replayStore: replay, prices: prices)
+            return RunGateway(gateway: try Gateway(configuration: configuration), store: store, port: options.port)
+        } catch let error as GatewayError {
+            throw RunStoreError.invalid(path: runFolder.path, reason: "the model gateway cannot start: \(error)", hint: "fix what the message names")
+        }
+    }
+
+    /// The episode's token.
+    func register(episode: String, agent: String) async throws -> String {
+        do { return try await gateway.register(episode: episode, agent: agent, upstream: agent) } catch {
+            throw RunStoreError.invalid(path: store.root, reason: "episode '\(episode)' cannot use the gateway: \(error)", hint: "fix the agent's upstream")
+        }
+    }
+
+    /// Runs one step with the gateway serving every listening socket its commands hand over,
+    /// then stops those servers and makes the step's exchanges durable.
+    /// - Returns: what `body` returned and the hashes of the step's exchanges, in order.
+    func serveStep<T: Sendable>(episode: String, step: Int, token: String,
+                                _ body: @Sendable (GatewayAccess) async throws -> T) async throws -> (T, [String]) {
+        await gateway.beginStep(episode: episode, step: step)
+        let servers = Mutex<[Task<GatewayServer?, Never>]>([])
+        let gateway = self.gateway
+        let access = GatewayAccess(port: port, token: token) { fd in
+            let task = Task<GatewayServer?, Never> { try? await GatewayServer.serve(gateway, listeningSocket: fd, episode: episode) }
+            servers.withLock { $0.append(task) }
+        }
+        func stop() async {
+            for task in servers.withLock({ $0 }) { await task.value?.shutdown() }
+        }
+        let value: T
+        do { value = try await body(access) } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+        do {
+            try store.sync(episode: episode, step: step)
+            return (value, try store.exchanges(episode: episode, step: step))
+        } catch {
+            throw RunStoreError.invalid(path: store.root, reason: "the model exchanges of \(episode) step \(step) cannot be stored: \(error)",
+                                        hint: "free space or repair the run folder, then `driftbox resume` it")
+        }
+    }
+
+    /// The episode's exchanges so far, over every step.
+    func exchangeCount(episode: String) -> Int {
+        ((try? store.exchanges(episode: episode)) ?? []).reduce(0) { $0 + $1.hashes.count }
+    }
+}

@@ -1,0 +1,139 @@
+import Agents
+import Foundation
+import Gateway
+import GitStore
+import Runner
+import Testing
+
+/// A command agent that reaches its model only through the gateway, end to end through the
+/// runner: the real sandbox (full mode, network off), the launcher's socket hand-off, the gateway
+/// forwarding to a scripted upstream on the host's loopback, the recording in the run folder, and
+/// an offline replay of the same run with identical commit ids.
+@Suite("Model gateway runs", .serialized, .timeLimit(.minutes(10)))
+struct ModelGatewayRunTests {
+    /// The runner's variable holding the upstream's "real" key; its value must never reach the agent.
+    static let keyVariable = "DRIFTBOX_TEST_UPSTREAM_KEY"
+    static let realKey = "sk-real-\(UUID().uuidString)"
+
+    /// The agent: Python's urllib asks the gateway (found through OPENAI_BASE_URL, with the token
+    /// in OPENAI_API_KEY) for a line, appends it to the step's target, and prints its environment.
+    static let agentCode = """
+        import json, os, urllib.request
+        body = json.dumps({"model": "scripted", "messages": [{"role": "user", "content": "step {step} of task {task}"}]}).encode()
+        request = urllib.request.Request(os.environ["OPENAI_BASE_URL"] + "/chat/completions", data=body,
+            headers={"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"], "Content-Type": "application/json"})
+        answer = json.load(urllib.request.urlopen(request, timeout=120))["choices"][0]["message"]["content"]
+        with open("{target}", "a") as target:
+            target.write("\\n# model says: " + answer + "\\n")
+        print("ENV " + " ".join(sorted(key + "=" + value for key, value in os.environ.items())))
+        """
+
+    /// A one-scenario suite of `steps` steps with the gateway agent pointed at `baseURL`.
+    static func suite(in folder: URL, baseURL: String, steps: Int) throws -> URL {
+        let file = folder.appendingPathComponent("gateway.yaml")
+        let scenario = packageRoot.appendingPathComponent("Fixtures/scenarios/efficiency-security/regular.yaml").path
+        precondition(!agentCode.contains("'"), "the agent code is passed in single quotes")
+        // `args` is split like a shell line: one single-quoted word holds the whole program.
+        let program = ("-c '" + agentCode + "'").split(separator: "\n", omittingEmptySubsequences: false).map { "          " + $0 }.joined(separator: "\n")
+        try """
+            id: gateway
+            base_seed: 3
+            repetitions: 1
+            steps: \(steps)
+            scenarios:
+              - \(scenario)
+            agents:
+              - id: modelled
+                kind: command
+                command: /usr/bin/python3
+                args: |
+            \(program)
+                base_url: \(baseURL)
+                protocol: openai-chat
+                key_env: \(keyVariable)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    @Test("the agent's model call goes through the gateway into the step commit and the run's recording; a replay without the upstream gives the same commits")
+    func recordThenReplay() async throws {
+        let folder = try temporaryFolder("gateway-run")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let serverFolder = folder.appendingPathComponent("server")
+        try FileManager.default.createDirectory(at: serverFolder, withIntermediateDirectories: true)
+        let server = try ScriptedChatServer(script: #"[{"content": "first answer"}, {"content": "second answer"}]"#, in: serverFolder.path)
+        defer { server.stop() }
+        setenv(Self.keyVariable, Self.realKey, 1)
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, steps: 2)
+        let definition = try RunDefinition.load(suite, agentsSuite: suite)
+        let runs = folder.appendingPathComponent("runs")
+        let options = RunOptions(jobs: 1, stepTimeout: .seconds(300), sandboxMode: .full, progress: .quiet)
+
+        let outcome = try await Runner.start(definition, runsFolder: runs, runID: "recorded", options: options, makeAgent: Runner.standardAgents)
+        #expect(outcome.episodesFailed == 0)
+        let record = try RunRecord(folder: outcome.folder)
+        let episode = try #require(record.manifest.episodes.first).id
+        let steps = record.steps(of: episode)
+        #expect(steps.map(\.outcome) == ["completed", "completed"], "\(steps.map(\.failure))")
+        #expect(record.manifest.models?.gatewayAgents == ["modelled"])
+        #expect(record.manifest.models?.hostNetworkAgents == [])
+        #expect(record.manifest.models?.mode == "record")
+
+        // The answers are in the step commits' target file.
+        let repository = try Repository.open(at: record.store.repositoryPath)
+        for (index, step) in steps.enumerated() {
+            let text = String(decoding: try #require(try repository.fileContent(at: step.commit, path: step.targets[0])), as: UTF8.self)
+            #expect(text.contains("# model says: \(["first answer", "second answer"][index])"), "step \(step.step)")
+        }
+        // The upstream saw the agent's requests; the real key never entered the sandbox, the
+        // token did.
+        #expect(server.requests.count == 2)
+        let transcript = try EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(episode))
+        for entry in transcript {
+            let stdout = entry.turn.commands.map(\.stdoutTail).joined()
+            #expect(stdout.contains("ENV "), "\(entry.turn.commands)")
+            #expect(!stdout.contains(Self.realKey))
+            #expect(!stdout.contains(Self.keyVariable))
+            #expect(stdout.contains("OPENAI_API_KEY=dbx-"))
+            #expect(stdout.contains("OPENAI_BASE_URL=http://127.0.0.1:4000/v1"))
+            #expect(entry.exchanges?.count == 1)
+        }
+        // The exchanges are recorded in the run folder, listed per step, linked from the transcript.
+        let store = try ExchangeStore(root: outcome.folder.appendingPathComponent("models").path)
+        for entry in transcript {
+            let hashes = try store.exchanges(episode: episode, step: entry.step)
+            #expect(hashes == entry.exchanges ?? [])
+            let exchange = try store.exchange(try #require(hashes.first))
+            #expect(exchange.response.status == 200)
+            #expect(exchange.source == "upstream")
+        }
+
+        // Replay: the upstream is gone, the recording answers, the commits are the same.
+        server.stop()
+        var replayOptions = options
+        replayOptions.models = ModelOptions(mode: .replay, recording: outcome.folder)
+        let replayed = try await Runner.start(definition, runsFolder: runs, runID: "replayed", options: replayOptions, makeAgent: Runner.standardAgents)
+        #expect(replayed.episodesFailed == 0)
+        let again = try RunRecord(folder: replayed.folder)
+        #expect(again.steps(of: episode).map(\.commit) == steps.map(\.commit))
+        #expect(again.manifest.models?.mode == "replay")
+        #expect(server.requests.count == 2)
+    }
+
+    @Test("without an upstream the agent is refused when it is made; a run refuses the gateway under the network policy")
+    func refusals() async throws {
+        #expect(throws: AgentError.self) {
+            _ = try AgentFactory.make(id: "m", kind: "command", settings: ["preset": "aider"], baseDirectory: "/")
+        }
+        let folder = try temporaryFolder("gateway-refusals")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let suite = try Self.suite(in: folder, baseURL: "http://127.0.0.1:9/v1", steps: 1)
+        let definition = try RunDefinition.load(suite, agentsSuite: suite)
+        await #expect {
+            _ = try await Runner.start(definition, runsFolder: folder.appendingPathComponent("runs"), runID: "r",
+                                       options: RunOptions(jobs: 1, sandboxMode: .full, policy: "network", progress: .quiet), makeAgent: Runner.standardAgents)
+        } throws: { error in
+            "\(error)".contains("needs full sandbox mode and a policy with the network off")
+        }
+    }
+}
