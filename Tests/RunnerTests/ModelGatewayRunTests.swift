@@ -29,8 +29,9 @@ struct ModelGatewayRunTests {
         """
 
     /// A one-scenario suite of `steps` steps with the gateway agent pointed at `baseURL`.
-    static func suite(in folder: URL, baseURL: String, steps: Int) throws -> URL {
-        let file = folder.appendingPathComponent("gateway.yaml")
+    static func suite(in folder: URL, baseURL: String, steps: Int, code: String = agentCode, name: String = "gateway.yaml") throws -> URL {
+        let agentCode = code
+        let file = folder.appendingPathComponent(name)
         let scenario = packageRoot.appendingPathComponent("Fixtures/scenarios/efficiency-security/regular.yaml").path
         precondition(!agentCode.contains("'"), "the agent code is passed in single quotes")
         // `args` is split like a shell line: one single-quoted word holds the whole program.
@@ -135,5 +136,40 @@ struct ModelGatewayRunTests {
         } throws: { error in
             "\(error)".contains("needs full sandbox mode and a policy with the network off")
         }
+    }
+
+    @Test("driftbox run records, --models replay --recording answers offline with the same commits, and an agent that never reaches its model exits 3")
+    func commandLine() throws {
+        let folder = try temporaryFolder("gateway-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let serverFolder = folder.appendingPathComponent("server")
+        try FileManager.default.createDirectory(at: serverFolder, withIntermediateDirectories: true)
+        let server = try ScriptedChatServer(script: #"[{"content": "from the command line"}]"#, in: serverFolder.path)
+        defer { server.stop() }
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, steps: 1)
+        let runs = folder.appendingPathComponent("runs")
+        func driftbox(_ arguments: [String]) throws -> HostRun {
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DRIFTBOX_") }
+            environment[Self.keyVariable] = Self.realKey
+            return try runHost([driftboxExecutable] + arguments + ["--out", runs.path, "--progress", "quiet", "--mode", "full"],
+                               in: folder.path, environment: environment, allowFailure: true)
+        }
+        let recorded = try driftbox(["run", suite.path, "--run-id", "recorded"])
+        #expect(recorded.status == 0, "\(recorded.errors)")
+        #expect(recorded.output.contains("agent 'modelled' (network: gateway): 1 exchange(s) in 1 episode(s)"), "\(recorded.output)")
+        server.stop()
+        let missing = try driftbox(["run", suite.path, "--run-id", "no-recording", "--models", "replay"])
+        #expect(missing.status == 1 && missing.errors.contains("--recording"), "\(missing.errors)")
+        let replayed = try driftbox(["run", suite.path, "--run-id", "replayed", "--models", "replay", "--recording", runs.appendingPathComponent("recorded").path])
+        #expect(replayed.status == 0, "\(replayed.errors)")
+        let first = try RunRecord(folder: runs.appendingPathComponent("recorded")), second = try RunRecord(folder: runs.appendingPathComponent("replayed"))
+        #expect(first.steps.map(\.commit) == second.steps.map(\.commit) && first.steps.count == 1)
+
+        // An agent that is meant to call its model but never does: flagged, exit status 3.
+        let silent = try Self.suite(in: folder, baseURL: server.baseURL, steps: 2, code: "print(\"no model today\")", name: "silent.yaml")
+        let unreached = try driftbox(["run", silent.path, "--run-id", "silent"])
+        #expect(unreached.status == 3, "\(unreached.errors)")
+        #expect(unreached.output.contains("NEVER REACHED ITS MODEL: agent 'modelled' made no model exchange in 1 of 1 episode(s)"), "\(unreached.output)")
+        #expect(unreached.errors.contains("never reached its model"), "\(unreached.errors)")
     }
 }
