@@ -158,19 +158,19 @@ enum EpisodeExecution {
             let step = AgentStep(episode: setup.id, step: planned.number, taskID: planned.task.id, prompt: planned.task.prompt, targets: planned.task.targets)
             let agentStarted = clock.now
             let turn: AgentTurn
-            let exchanges: [String]?
+            let models: RunGateway.StepModels?
             do {
                 if let gateway = setup.gateway, let token {
-                    let (served, hashes) = try await gateway.serveStep(episode: setup.id, step: planned.number, token: token) { [context, history] access in
+                    let (served, seen) = try await gateway.serveStep(episode: setup.id, step: planned.number, token: token) { [context, history] access in
                         var context = context
                         context.gateway = access
                         return try await act(setup, step, context: context, history: history)
                     }
                     turn = served
-                    exchanges = hashes
+                    models = seen
                 } else {
                     turn = try await act(setup, step, context: context, history: history)
-                    exchanges = nil
+                    models = nil
                 }
             } catch {
                 if Task.isCancelled { throw error }  // the run is stopping: record nothing
@@ -201,7 +201,8 @@ enum EpisodeExecution {
                 return try await finish(.failed, "step \(planned.number): the step could not be committed and checked: \(error)")
             }
             try await sink.record(workspace: workspace, previous: tip, seeds: seeds, step: record,
-                                  transcript: TranscriptEntry(step: planned.number, prompt: planned.task.prompt, turn: turn, exchanges: exchanges))
+                                  transcript: TranscriptEntry(step: planned.number, prompt: planned.task.prompt, turn: turn, exchanges: models?.exchanges,
+                                                              modelEvents: models?.events, modelEventsDropped: models.map { $0.eventsDropped > 0 ? $0.eventsDropped : nil } ?? nil))
             tip = record.commit
             recorded = planned.number
             history.append(turn)

@@ -85,11 +85,22 @@ final class RunGateway: Sendable {
         }
     }
 
+    /// What the gateway saw of one step.
+    struct StepModels: Sendable {
+        /// The hashes of the step's exchanges, in order.
+        var exchanges: [String]
+        /// What it refused or reported (isolation attempts, replay misses, retries, upstream errors).
+        var events: [ModelEvent]
+        /// Events beyond the kept ones, counted.
+        var eventsDropped: Int
+    }
+
     /// Runs one step with the gateway serving every listening socket its commands hand over,
     /// then stops those servers and makes the step's exchanges durable.
-    /// - Returns: what `body` returned and the hashes of the step's exchanges, in order.
+    /// - Returns: what `body` returned and what the gateway saw of the step.
     func serveStep<T: Sendable>(episode: String, step: Int, token: String,
-                                _ body: @Sendable (GatewayAccess) async throws -> T) async throws -> (T, [String]) {
+                                _ body: @Sendable (GatewayAccess) async throws -> T) async throws -> (T, StepModels) {
+        _ = gateway.takeEvents(episode: episode)  // anything left from an interrupted attempt
         await gateway.beginStep(episode: episode, step: step)
         let servers = Mutex<[Task<GatewayServer?, Never>]>([])
         let gateway = self.gateway
@@ -106,9 +117,13 @@ final class RunGateway: Sendable {
             throw error
         }
         await stop()
+        // Every event is reported before its answer is written: with the servers down, all are in.
+        let (events, dropped) = gateway.takeEvents(episode: episode)
+        let formatter = ISO8601DateFormatter()
+        let recorded = events.map { ModelEvent(kind: $0.kind.rawValue, attempted: $0.attempted, detail: $0.detail, time: formatter.string(from: $0.time)) }
         do {
             try store.sync(episode: episode, step: step)
-            return (value, try store.exchanges(episode: episode, step: step))
+            return (value, StepModels(exchanges: try store.exchanges(episode: episode, step: step), events: recorded, eventsDropped: dropped))
         } catch {
             throw RunStoreError.invalid(path: store.root, reason: "the model exchanges of \(episode) step \(step) cannot be stored: \(error)",
                                         hint: "free space or repair the run folder, then `driftbox resume` it")

@@ -16,9 +16,11 @@ struct ModelGatewayRunTests {
     static let realKey = "sk-real-\(UUID().uuidString)"
 
     /// The agent: Python's urllib asks the gateway (found through OPENAI_BASE_URL, with the token
-    /// in OPENAI_API_KEY) for a line, appends it to the step's target, and prints its environment.
+    /// in OPENAI_API_KEY) for a line, appends it to the step's target, and prints its environment;
+    /// then it asks the gateway for a path it does not serve and tries the upstream's own port
+    /// (UPSTREAM_URL) directly.
     static let agentCode = """
-        import json, os, urllib.request
+        import json, os, socket, urllib.error, urllib.parse, urllib.request
         body = json.dumps({"model": "scripted", "messages": [{"role": "user", "content": "step {step} of task {task}"}]}).encode()
         request = urllib.request.Request(os.environ["OPENAI_BASE_URL"] + "/chat/completions", data=body,
             headers={"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"], "Content-Type": "application/json"})
@@ -26,6 +28,16 @@ struct ModelGatewayRunTests {
         with open("{target}", "a") as target:
             target.write("\\n# model says: " + answer + "\\n")
         print("ENV " + " ".join(sorted(key + "=" + value for key, value in os.environ.items())))
+        try:
+            urllib.request.urlopen(os.environ["OPENAI_BASE_URL"][:-3] + "/admin", timeout=60)
+            print("admin=served")
+        except urllib.error.HTTPError as error:
+            print("admin=" + str(error.code))
+        try:
+            socket.create_connection(("127.0.0.1", urllib.parse.urlsplit(os.environ["UPSTREAM_URL"]).port), timeout=10).close()
+            print("direct=reached")
+        except OSError:
+            print("direct=refused")
         """
 
     /// A one-scenario suite of `steps` steps with the gateway agent pointed at `baseURL`.
@@ -50,6 +62,7 @@ struct ModelGatewayRunTests {
                 args: |
             \(program)
                 base_url: \(baseURL)
+                env.UPSTREAM_URL: \(baseURL)
                 protocol: openai-chat
                 key_env: \(keyVariable)
             """.write(to: file, atomically: true, encoding: .utf8)
@@ -98,6 +111,12 @@ struct ModelGatewayRunTests {
             #expect(stdout.contains("OPENAI_API_KEY=dbx-"))
             #expect(stdout.contains("OPENAI_BASE_URL=http://127.0.0.1:4000/v1"))
             #expect(entry.exchanges?.count == 1)
+            // The gateway refused the other path and recorded the attempt; the upstream's own
+            // port cannot be reached from inside.
+            #expect(stdout.contains("admin=404"), "\(stdout)")
+            #expect(stdout.contains("direct=refused"), "\(stdout)")
+            #expect(entry.modelEvents?.map(\.kind) == ["isolation"])
+            #expect(entry.modelEvents?.first?.attempted == "GET /admin")
         }
         // The exchanges are recorded in the run folder, listed per step, linked from the transcript.
         let store = try ExchangeStore(root: outcome.folder.appendingPathComponent("models").path)
