@@ -101,6 +101,9 @@ final class RunGateway: Sendable {
     func serveStep<T: Sendable>(episode: String, step: Int, token: String,
                                 _ body: @Sendable (GatewayAccess) async throws -> T) async throws -> (T, StepModels) {
         _ = gateway.takeEvents(episode: episode)  // anything left from an interrupted attempt
+        do { try store.resetStep(episode: episode, step: step) } catch {
+            throw RunStoreError.invalid(path: store.root, reason: "\(error)", hint: "repair the run folder, then `driftbox resume` it")
+        }
         await gateway.beginStep(episode: episode, step: step)
         let servers = Mutex<[Task<GatewayServer?, Never>]>([])
         let gateway = self.gateway

@@ -125,7 +125,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "The folder to write the workspace into (default: replay-<episode>-<step>).")
     var to: String?
 
-    @Flag(help: "Re-execute the episode (scripted agents) and check that every commit id matches the recorded one.")
+    @Flag(help: "Re-execute the episode (command agents with the gateway answered from the run's recording, offline) and check that every commit id matches the recorded one.")
     var verify = false
 
     @Flag(help: "Replace what is in the --to folder (without it, a non-empty folder is refused).")

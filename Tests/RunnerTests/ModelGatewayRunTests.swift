@@ -137,6 +137,17 @@ struct ModelGatewayRunTests {
         let again = try RunRecord(folder: replayed.folder)
         #expect(again.steps(of: episode).map(\.commit) == steps.map(\.commit))
         #expect(again.manifest.models?.mode == "replay")
+
+        // replay --verify re-executes the episode offline against the run's own recording.
+        #expect(try await Replay.verify(record, episode: episode, options: options, makeAgent: Runner.standardAgents) == [])
+        // A recorded request that no longer matches what the agent sends: the step is named with
+        // the first field that differs.
+        let hash = try #require(transcript.last?.exchanges?.first)
+        let file = outcome.folder.appendingPathComponent("models/exchanges/\(hash).json")
+        let original = try String(contentsOf: file, encoding: .utf8)
+        try original.replacingOccurrences(of: "step 2 of task", with: "step 2 of a changed task").write(to: file, atomically: true, encoding: .utf8)
+        let mismatches = try await Replay.verify(record, episode: episode, options: options, makeAgent: Runner.standardAgents)
+        #expect(mismatches.contains { $0.what == "step 2 model request" && $0.replayed.contains("messages[0].content") }, "\(mismatches)")
         #expect(server.requests.count == 2)
     }
 
