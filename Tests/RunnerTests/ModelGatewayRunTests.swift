@@ -186,7 +186,9 @@ struct ModelGatewayRunTests {
         }
         let recorded = try driftbox(["run", suite.path, "--run-id", "recorded"])
         #expect(recorded.status == 0, "\(recorded.errors)")
-        #expect(recorded.output.contains("agent 'modelled' (network: gateway): 1 exchange(s) in 1 episode(s)"), "\(recorded.output)")
+        #expect(recorded.output.contains("agent 'modelled' (network: gateway): 1 exchange(s) in 1 episode(s); tokens 100 in (0 cached), 20 out; $0.0000 (1 exchange(s) without a price)"),
+                "\(recorded.output)")
+        #expect(recorded.output.contains("ISOLATION: agent 'modelled' tried 1 request(s) the gateway refused"), "\(recorded.output)")
         server.stop()
         let missing = try driftbox(["run", suite.path, "--run-id", "no-recording", "--models", "replay"])
         #expect(missing.status == 1 && missing.errors.contains("--recording"), "\(missing.errors)")
