@@ -114,17 +114,16 @@ public enum Replay {
         definition.suite.agents = definition.suite.agents.filter { $0.id == entry.agent }
         // The run's recorded settings: step limit, sandbox mode and policy, the gateway's port.
         var options = try ResumeRequest().settings(recorded: record.manifest, options: options)
-        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent)
-        defer { prepared.removeScratch() }
         // A gateway agent is replayed offline: its model answers come from the run's own recording
         // (a request with no recorded answer is refused and named below), never from the upstream.
+        options.models = ModelOptions(mode: .replay, recording: record.store.folder,
+                                      port: record.manifest.models.map { UInt16(clamping: $0.port) } ?? options.models.port)
+        let prepared = try Prepared(definition, options: options, makeAgent: makeAgent)
+        defer { prepared.removeScratch() }
         var gateway: RunGateway?
         if prepared.agents[entry.agent]?.network == .gateway {
-            options.models = ModelOptions(mode: .replay, recording: record.store.folder,
-                                          port: record.manifest.models.map { UInt16(clamping: $0.port) } ?? options.models.port)
             gateway = try RunGateway.make(agents: prepared.agents, options: options.models, runFolder: prepared.scratch)
         }
-        defer { if let gateway { Task { await gateway.gateway.shutdown() } } }
         guard let suiteEpisode = definition.suite.episodes().first(where: { RunManifest.episodeID($0) == episode }) else {
             throw RunStoreError.invalid(path: record.store.manifestPath, reason: "episode \(episode) is not in the suite", hint: "start a new run")
         }
@@ -134,7 +133,11 @@ public enum Replay {
                                  stepTimeout: options.stepTimeout, fixtureRepository: fixture.repository, fixtureCommit: fixture.commit,
                                  scratch: prepared.scratch, gateway: gateway)
         let sink = CollectingSink()
-        _ = try await EpisodeExecution.run(setup, resume: nil, sink: sink)
+        do { _ = try await EpisodeExecution.run(setup, resume: nil, sink: sink) } catch {
+            await gateway?.gateway.shutdown()
+            throw error
+        }
+        await gateway?.gateway.shutdown()
         var mismatches: [Mismatch] = []
         let recordedSeeds = record.seeds(of: episode), recordedSteps = record.steps(of: episode)
         func compare(_ what: String, _ recorded: [String], _ replayed: [String]) {

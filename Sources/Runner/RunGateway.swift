@@ -78,6 +78,18 @@ final class RunGateway: Sendable {
         }
     }
 
+    /// Refuses, before anything is made, a gateway agent whose upstream key is not in the runner's
+    /// environment (unless the answers come from a recording).
+    static func checkKeys(agents: [String: any Agent], mode: ModelsMode, suite: String) throws {
+        guard mode != .replay else { return }
+        let environment = ProcessInfo.processInfo.environment
+        for (id, agent) in agents.sorted(by: { $0.key < $1.key }) where agent.network == .gateway {
+            guard let variable = agent.upstream?.keyVariable, environment[variable]?.isEmpty ?? true else { continue }
+            throw RunStoreError.invalid(path: suite, reason: "agent '\(id)' needs its upstream's key in \(variable), which is not set in driftbox's environment",
+                                        hint: "export \(variable) (the gateway sends it upstream; the agent never sees it), set the agent's `key_env` to the variable that holds it (empty for none), or answer from a recording with --models replay")
+        }
+    }
+
     /// The episode's token.
     func register(episode: String, agent: String) async throws -> String {
         do { return try await gateway.register(episode: episode, agent: agent, upstream: agent) } catch {

@@ -296,7 +296,6 @@ public enum Runner {
         defer { progress.finish() }
         let journal = try RunJournal(path: store.eventsPath, progress: progress)
         let gateway = try RunGateway.make(agents: prepared.agents, options: options.models, runFolder: store.folder)
-        defer { if let gateway { Task { await gateway.gateway.shutdown() } } }
         var failed = 0
         do {
         try await withThrowingTaskGroup(of: EpisodeEnd.Status.self) { group in
@@ -326,9 +325,11 @@ public enum Runner {
         let repositoryPath = store.repositoryPath
         _ = try await Blocking.run { try Repository.open(at: repositoryPath).consolidatePacks() }
         } catch {
+            await gateway?.gateway.shutdown()
             throw HarnessFault.classify(error, scratch: prepared.scratch, runRepository: store.repositoryPath)
                 .map { RunStoreError.harness(run: store.folder.path, reason: $0.reason, fix: $0.fix) } ?? error
         }
+        await gateway?.gateway.shutdown()
         return RunOutcome(folder: store.folder, episodesRun: work.count, episodesFailed: failed)
     }
 
@@ -414,6 +415,7 @@ struct Prepared: Sendable {
                         ? "enable user namespaces for full mode, or give the agent `network: host` (the whole host network, flagged as reduced isolation)"
                         : "drop --policy \(options.policy) (the gateway is the agent's way out), or give the agent `network: host`")
             }
+            try RunGateway.checkKeys(agents: agents, mode: options.models.mode, suite: definition.suite.source.path)
             if policy.network == .off, agents.values.contains(where: { $0.network == .host }) {
                 hostSandbox = try Sandbox(SandboxOptions(policy: try Policy.named("network"), mode: options.sandboxMode, launcherPath: options.launcherPath,
                                                          hiddenPaths: hidden.map { [$0.path] } ?? []))

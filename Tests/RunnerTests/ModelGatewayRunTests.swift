@@ -151,7 +151,7 @@ struct ModelGatewayRunTests {
         #expect(server.requests.count == 2)
     }
 
-    @Test("without an upstream the agent is refused when it is made; a run refuses the gateway under the network policy")
+    @Test("without an upstream the agent is refused when it is made; a run refuses the gateway under the network policy and without the upstream's key")
     func refusals() async throws {
         #expect(throws: AgentError.self) {
             _ = try AgentFactory.make(id: "m", kind: "command", settings: ["preset": "aider"], baseDirectory: "/")
@@ -166,6 +166,16 @@ struct ModelGatewayRunTests {
         } throws: { error in
             "\(error)".contains("needs full sandbox mode and a policy with the network off")
         }
+        // The upstream's key missing from the runner's environment: refused before anything is made.
+        unsetenv(Self.keyVariable)
+        defer { setenv(Self.keyVariable, Self.realKey, 1) }
+        await #expect {
+            _ = try await Runner.start(definition, runsFolder: folder.appendingPathComponent("runs"), runID: "k",
+                                       options: RunOptions(jobs: 1, sandboxMode: .full, progress: .quiet), makeAgent: Runner.standardAgents)
+        } throws: { error in
+            "\(error)".contains("needs its upstream's key in \(Self.keyVariable), which is not set")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/k").path))
     }
 
     @Test("driftbox run records, --models replay --recording answers offline with the same commits, and an agent that never reaches its model exits 3")
@@ -203,5 +213,17 @@ struct ModelGatewayRunTests {
         #expect(unreached.status == 3, "\(unreached.errors)")
         #expect(unreached.output.contains("NEVER REACHED ITS MODEL: agent 'modelled' made no model exchange in 1 of 1 episode(s)"), "\(unreached.output)")
         #expect(unreached.errors.contains("never reached its model"), "\(unreached.errors)")
+
+        // network: host is the explicit opt-in, flagged in run.json and the summary.
+        let hostSuite = folder.appendingPathComponent("host.yaml")
+        try String(contentsOf: silent, encoding: .utf8).replacingOccurrences(of: "kind: command", with: "kind: command\n    network: host")
+            .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("base_url:") && !$0.contains("protocol:") && !$0.contains("key_env:") }
+            .joined(separator: "\n").write(to: hostSuite, atomically: true, encoding: .utf8)
+        let host = try driftbox(["run", hostSuite.path, "--run-id", "host"])
+        #expect(host.status == 0, "\(host.errors)")
+        #expect(host.output.contains("HOST NETWORK: agent 'modelled' reached the host network"), "\(host.output)")
+        let hostRecord = try RunRecord(folder: runs.appendingPathComponent("host"))
+        #expect(hostRecord.manifest.models?.hostNetworkAgents == ["modelled"] && hostRecord.manifest.models?.gatewayAgents == [])
+        #expect(hostRecord.manifest.sandbox.gaps.contains { $0.contains("agent 'modelled' reaches the host network") })
     }
 }
