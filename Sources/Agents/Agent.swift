@@ -81,9 +81,13 @@ public struct ModelUpstream: Sendable, Hashable, Codable {
     public var modelProtocol: String
     /// The runner's variable holding the real key (never passed into the sandbox); nil: no key.
     public var keyVariable: String?
+    /// A PEM file of certificate authorities the gateway trusts for this upstream instead of the
+    /// system's (an absolute path); nil: the system's.
+    public var caBundlePath: String?
 
     /// Creates an upstream.
-    public init(baseURL: String, modelProtocol: String, keyVariable: String?) {
+    public init(baseURL: String, modelProtocol: String, keyVariable: String?, caBundlePath: String? = nil) {
+        self.caBundlePath = caBundlePath
         self.baseURL = baseURL
         self.modelProtocol = modelProtocol
         self.keyVariable = keyVariable

@@ -8,7 +8,7 @@ import Sandbox
 /// Settings (all text, from the suite): `preset`, `command`, `args`, `prompt_stdin`, `model`,
 /// `env` (names of the runner's variables to pass in, comma-separated), `env.NAME` (a variable
 /// set inside), `output` (`text` or the preset's parser), `network` (`gateway`, `host` or `none`),
-/// and the upstream the gateway forwards to: `base_url`, `protocol`, `key_env`.
+/// and the upstream the gateway forwards to: `base_url`, `protocol`, `key_env`, `ca_bundle`.
 /// Templates may use `{prompt}`, `{step}`, `{session}`, `{model}`, `{workspace}`, `{task}`,
 /// `{target}`, `{constraint}` (the constraint document, for CLIs that do not read `AGENTS.md`),
 /// `{session_uuid}` (the session id as a UUID),
@@ -42,7 +42,7 @@ public struct CommandAgent: Agent {
     public var sandboxPolicy: String { network == .host ? "network" : "default" }
 
     /// The settings a command agent accepts (besides `env.NAME`).
-    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network", "base_url", "protocol", "key_env"]
+    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network", "base_url", "protocol", "key_env", "ca_bundle"]
 
     /// Creates a command agent from suite settings.
     /// - Parameters:
@@ -127,9 +127,10 @@ public struct CommandAgent: Agent {
             if passEnvironment.contains(key) {
                 throw invalid("`env` passes \(key), the upstream's real key, into the sandbox", "remove it from `env`: the gateway adds the key upstream and the agent gets a token of its own")
             }
-            upstream = ModelUpstream(baseURL: base, modelProtocol: modelProtocol, keyVariable: key.isEmpty ? nil : key)
+            let bundle = settings["ca_bundle"].map { AgentFactory.resolve($0, against: baseDirectory) }
+            upstream = ModelUpstream(baseURL: base, modelProtocol: modelProtocol, keyVariable: key.isEmpty ? nil : key, caBundlePath: bundle)
         } else {
-            for key in ["base_url", "protocol", "key_env"] where settings[key] != nil {
+            for key in ["base_url", "protocol", "key_env", "ca_bundle"] where settings[key] != nil {
                 throw invalid("`\(key)` is set but `network` is not `gateway`", "remove it, or use `network: gateway`")
             }
             upstream = nil

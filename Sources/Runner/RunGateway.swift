@@ -51,7 +51,8 @@ final class RunGateway: Sendable {
                 throw RunStoreError.invalid(path: runFolder.path, reason: "agent '\(id)' uses the gateway but names no upstream",
                                             hint: "give it `base_url`, `protocol` and `key_env`")
             }
-            return Upstream(name: id, baseURL: upstream.baseURL, modelProtocol: modelProtocol, keyVariable: upstream.keyVariable)
+            return Upstream(name: id, baseURL: upstream.baseURL, modelProtocol: modelProtocol, keyVariable: upstream.keyVariable,
+                            caBundlePath: upstream.caBundlePath)
         }
         guard !upstreams.isEmpty else { return nil }
         do {

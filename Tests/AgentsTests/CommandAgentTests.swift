@@ -114,7 +114,7 @@ struct CommandAgentTests {
         #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown preset 'gemini'; use one of aider, claude, codex, mini-swe-agent, opencode, or give `command` and `args`")) {
             _ = try agent(["preset": "gemini"])
         }
-        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network, base_url, protocol, key_env or env.NAME (docs/agents.md)")) {
+        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network, base_url, protocol, key_env, ca_bundle or env.NAME (docs/agents.md)")) {
             _ = try agent(["preset": "aider", "modle": "x"])
         }
         #expect(throws: AgentError(.missingSetting, "agent 'cli' (kind command): the arguments use {model} but no `model` is set; add `model: NAME`")) {
@@ -133,8 +133,9 @@ struct CommandAgentTests {
         let chat = try agent(["preset": "aider", "base_url": "https://api.example.com/v1"])
         #expect(chat.network == .gateway && chat.sandboxPolicy == "default")
         #expect(chat.upstream == ModelUpstream(baseURL: "https://api.example.com/v1", modelProtocol: "openai-chat", keyVariable: "OPENAI_API_KEY"))
-        let claude = try agent(["preset": "claude", "base_url": "https://api.example.com", "key_env": "MY_KEY"])
-        #expect(claude.upstream == ModelUpstream(baseURL: "https://api.example.com", modelProtocol: "anthropic-messages", keyVariable: "MY_KEY"))
+        let claude = try agent(["preset": "claude", "base_url": "https://api.example.com", "key_env": "MY_KEY", "ca_bundle": "certs/ca.pem"])
+        #expect(claude.upstream == ModelUpstream(baseURL: "https://api.example.com", modelProtocol: "anthropic-messages", keyVariable: "MY_KEY",
+                                                 caBundlePath: resources + "/certs/ca.pem"))
         #expect(try agent(["preset": "codex", "base_url": "https://api.example.com/v1"]).upstream?.modelProtocol == "openai-responses")
         #expect(throws: AgentError.self) { _ = try agent(["preset": "aider", "base_url": "https://x/v1", "protocol": "gemini"]) }
         #expect(throws: AgentError.self) { _ = try agent(["preset": "aider", "base_url": "https://x/v1", "env": "PATH,OPENAI_API_KEY"]) }

@@ -90,7 +90,7 @@ struct MiniSweAgentIntegrationTests {
         #expect(first.contains("\"model\": \"driftbox-scripted\""))
     }
 
-    @Test("mini-swe-agent through the model gateway under the default policy: its edit lands in the step commit, the exchanges are recorded, a replay without the upstream gives the same commit")
+    @Test("mini-swe-agent through the model gateway under the default policy, to an HTTPS upstream: its edit lands in the step commit, the exchanges are recorded, a replay without the upstream gives the same commit")
     func miniSweAgentThroughTheGateway() async throws {
         guard let mini = Self.locateMini() else {
             let reason = "mini-swe-agent is not installed (looked at \(Self.candidates.joined(separator: ", ")) and DRIFTBOX_MINI_SWE_AGENT); .ci/run installs it"
@@ -104,8 +104,8 @@ struct MiniSweAgentIntegrationTests {
         defer { dir.cleanup() }
         let scenario = packageRoot + "/Fixtures/scenarios/efficiency-security/regular.yaml"
         let suiteFile = URL(fileURLWithPath: dir.path + "/mini.yaml")
-        func writeSuite(baseURL: String) throws {
-            try """
+        func writeSuite(baseURL: String, caBundle: String = "") throws {
+            try ("""
                 id: mini
                 base_seed: 5
                 repetitions: 1
@@ -120,7 +120,7 @@ struct MiniSweAgentIntegrationTests {
                     model: openai/driftbox-scripted
                     base_url: \(baseURL)
                     key_env: DRIFTBOX_TEST_MINI_KEY
-                """.write(to: suiteFile, atomically: true, encoding: .utf8)
+                """ + (caBundle.isEmpty ? "" : "\n    ca_bundle: \(caBundle)")).write(to: suiteFile, atomically: true, encoding: .utf8)
         }
         try writeSuite(baseURL: "http://127.0.0.1:9/v1")
         let probe = try SuiteLoader().load(suiteFile)
@@ -130,9 +130,11 @@ struct MiniSweAgentIntegrationTests {
             [{"content": "I will note the review.", "bash": "printf '\\\\n# reviewed through the gateway\\\\n' >> \(target)"},
              {"content": "Done.", "bash": "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"}]
             """
-        let server = try ScriptedChatServer(script: script, in: dir.path)
+        // The upstream speaks HTTPS with a certificate from a CA of the test's own, given to the gateway.
+        let certificates = try ScriptedChatServer.makeCertificates(in: dir.path)
+        let server = try ScriptedChatServer(script: script, in: dir.path, tls: (certificates.certificate, certificates.key))
         defer { server.stop() }
-        try writeSuite(baseURL: server.baseURL)
+        try writeSuite(baseURL: server.baseURL, caBundle: certificates.caBundle)
         setenv("DRIFTBOX_TEST_MINI_KEY", "sk-mini-real-\(UUID().uuidString)", 1)
         let definition = try RunDefinition.load(suiteFile, agentsSuite: suiteFile)
         let runs = URL(fileURLWithPath: dir.path + "/runs")

@@ -14,20 +14,40 @@ public final class ScriptedChatServer: @unchecked Sendable {
     public let requestLog: String
     private let process: Process
 
-    /// The base URL clients use (`http://127.0.0.1:PORT/v1`).
-    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    /// Whether it serves HTTPS.
+    public let tls: Bool
+
+    /// The base URL clients use (`http(s)://127.0.0.1:PORT/v1`).
+    public var baseURL: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)/v1" }
+
+    /// A certificate authority (`ca.pem`) and a certificate for 127.0.0.1 it signed (`server.pem`,
+    /// `server.key`), made in `folder` with the openssl CLI.
+    public static func makeCertificates(in folder: String) throws -> (caBundle: String, certificate: String, key: String) {
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n".write(toFile: folder + "/ext.cnf", atomically: true, encoding: .utf8)
+        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try runHost(["openssl", "req", "-x509"] + curve + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=driftbox test CA",
+                                                          "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], in: folder)
+        try runHost(["openssl", "req"] + curve + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], in: folder)
+        try runHost(["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                     "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"], in: folder)
+        return (folder + "/ca.pem", folder + "/server.pem", folder + "/server.key")
+    }
 
     /// Starts the server with `script` (a JSON list of replies, see the program) in `folder`.
-    /// - Parameter program: the server program (another copy of it, e.g. one the sandbox can read).
+    /// - Parameters:
+    ///   - program: the server program (another copy of it, e.g. one the sandbox can read).
+    ///   - tls: a certificate and its key: the server speaks HTTPS.
     /// - Throws: ``TestSupportError`` when it does not report its port.
-    public init(script: String, in folder: String, program: String = ScriptedChatServer.program) throws {
+    public init(script: String, in folder: String, program: String = ScriptedChatServer.program,
+                tls: (certificate: String, key: String)? = nil) throws {
+        self.tls = tls != nil
         try script.write(toFile: folder + "/script.json", atomically: true, encoding: .utf8)
         requestLog = folder + "/requests.jsonl"
         let portFile = folder + "/port.txt"
         _ = FileManager.default.createFile(atPath: portFile, contents: nil)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", program, folder + "/script.json", requestLog]
+        server.arguments = ["python3", program, folder + "/script.json", requestLog] + (tls.map { [$0.certificate, $0.key] } ?? [])
         server.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: portFile))
         try server.run()
         // Not a measure of speed: only so a server that never starts fails the test instead of

@@ -41,14 +41,15 @@ struct ModelGatewayRunTests {
         """
 
     /// A one-scenario suite of `steps` steps with the gateway agent pointed at `baseURL`.
-    static func suite(in folder: URL, baseURL: String, steps: Int, code: String = agentCode, name: String = "gateway.yaml") throws -> URL {
+    static func suite(in folder: URL, baseURL: String, steps: Int, code: String = agentCode, name: String = "gateway.yaml",
+                      caBundle: String? = nil) throws -> URL {
         let agentCode = code
         let file = folder.appendingPathComponent(name)
         let scenario = packageRoot.appendingPathComponent("Fixtures/scenarios/efficiency-security/regular.yaml").path
         precondition(!agentCode.contains("'"), "the agent code is passed in single quotes")
         // `args` is split like a shell line: one single-quoted word holds the whole program.
         let program = ("-c '" + agentCode + "'").split(separator: "\n", omittingEmptySubsequences: false).map { "          " + $0 }.joined(separator: "\n")
-        try """
+        try ("""
             id: gateway
             base_seed: 3
             repetitions: 1
@@ -65,20 +66,24 @@ struct ModelGatewayRunTests {
                 env.UPSTREAM_URL: \(baseURL)
                 protocol: openai-chat
                 key_env: \(keyVariable)
-            """.write(to: file, atomically: true, encoding: .utf8)
+            """ + (caBundle.map { "\n    ca_bundle: \($0)" } ?? "")).write(to: file, atomically: true, encoding: .utf8)
         return file
     }
 
-    @Test("the agent's model call goes through the gateway into the step commit and the run's recording; a replay without the upstream gives the same commits")
+    @Test("the agent's model call goes through the gateway to an HTTPS upstream into the step commit and the run's recording; a replay without the upstream gives the same commits")
     func recordThenReplay() async throws {
         let folder = try temporaryFolder("gateway-run")
         defer { try? FileManager.default.removeItem(at: folder) }
         let serverFolder = folder.appendingPathComponent("server")
         try FileManager.default.createDirectory(at: serverFolder, withIntermediateDirectories: true)
-        let server = try ScriptedChatServer(script: #"[{"content": "first answer"}, {"content": "second answer"}]"#, in: serverFolder.path)
+        // The upstream speaks HTTPS with a certificate from a CA of the test's own, given to the gateway.
+        let certificates = try ScriptedChatServer.makeCertificates(in: serverFolder.path)
+        let server = try ScriptedChatServer(script: #"[{"content": "first answer"}, {"content": "second answer"}]"#, in: serverFolder.path,
+                                            tls: (certificates.certificate, certificates.key))
         defer { server.stop() }
+        #expect(server.baseURL.hasPrefix("https://"))
         setenv(Self.keyVariable, Self.realKey, 1)
-        let suite = try Self.suite(in: folder, baseURL: server.baseURL, steps: 2)
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, steps: 2, caBundle: certificates.caBundle)
         let definition = try RunDefinition.load(suite, agentsSuite: suite)
         let runs = folder.appendingPathComponent("runs")
         let options = RunOptions(jobs: 1, stepTimeout: .seconds(300), sandboxMode: .full, progress: .quiet)

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """A loopback OpenAI-compatible chat-completions server that answers from a script.
 
-Usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl
+Usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl [CERTIFICATE.pem KEY.pem]
 
 SCRIPT.json is a list of replies, served in order (the last one repeats once the list is used
 up); each reply is {"content": TEXT} and optionally {"bash": COMMAND}, which becomes a `bash`
 tool call with {"command": COMMAND}. Every request body is appended to REQUEST_LOG.jsonl as one
 JSON line. The server binds 127.0.0.1 on an ephemeral port, prints `PORT <n>` on stdout and
-serves until killed or until it has been idle for 120 seconds.
+serves until killed or until it has been idle for 120 seconds. With a certificate and its key it
+serves HTTPS instead of HTTP.
 """
 
 import json
+import ssl
 import sys
 import threading
 import time
@@ -82,14 +84,18 @@ def make_handler(state):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl")
+    if len(sys.argv) not in (3, 5):
+        sys.exit("usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl [CERTIFICATE.pem KEY.pem]")
     with open(sys.argv[1], encoding="utf-8") as handle:
         script = json.load(handle)
     if not script:
         sys.exit(f"{sys.argv[1]}: the script is empty; give at least one reply")
     state = State(script, sys.argv[2])
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    if len(sys.argv) == 5:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"PORT {server.server_address[1]}", flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     while time.monotonic() - state.last_request < 120:
