@@ -155,6 +155,9 @@ enum EpisodeExecution {
                 if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository) { throw fault }
                 return try await finish(.failed, "step \(planned.number): a seed could not land: \(error)")
             }
+            if let gateway = setup.gateway, let reason = await gateway.budgetReached(episode: setup.id) {
+                return try await finish(.failed, "step \(planned.number) not started: \(reason)")
+            }
             let step = AgentStep(episode: setup.id, step: planned.number, taskID: planned.task.id, prompt: planned.task.prompt, targets: planned.task.targets)
             let agentStarted = clock.now
             let turn: AgentTurn
@@ -206,6 +209,10 @@ enum EpisodeExecution {
             tip = record.commit
             recorded = planned.number
             history.append(turn)
+            // A budget refusal comes first: an agent that failed because its model was refused did not fail on its own.
+            if let refused = models?.events.first(where: { $0.kind == "budget" }) {
+                return try await finish(.failed, "step \(planned.number): the model budget stopped the episode: \(refused.detail)")
+            }
             if case .failed(let reason) = turn.outcome {
                 return try await finish(.failed, "step \(planned.number): the agent failed: \(reason)")
             }

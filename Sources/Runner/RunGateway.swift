@@ -15,9 +15,13 @@ public struct ModelOptions: Sendable, Equatable {
     public var port: UInt16
     /// The price table (YAML); nil counts tokens without cost.
     public var prices: String?
+    /// Spending limits of this invocation, in US dollars (per run, per episode).
+    public var budget: Budget
 
     /// Creates options.
-    public init(mode: ModelsMode = .record, recording: URL? = nil, port: UInt16 = GatewayListener.defaultPort, prices: String? = nil) {
+    public init(mode: ModelsMode = .record, recording: URL? = nil, port: UInt16 = GatewayListener.defaultPort, prices: String? = nil,
+                budget: Budget = Budget()) {
+        self.budget = budget
         self.mode = mode
         self.recording = recording
         self.port = port
@@ -35,8 +39,10 @@ final class RunGateway: Sendable {
     let gateway: Gateway
     let store: ExchangeStore
     let port: UInt16
+    let budget: Budget
 
-    private init(gateway: Gateway, store: ExchangeStore, port: UInt16) {
+    private init(gateway: Gateway, store: ExchangeStore, port: UInt16, budget: Budget) {
+        self.budget = budget
         self.gateway = gateway
         self.store = store
         self.port = port
@@ -72,8 +78,9 @@ final class RunGateway: Sendable {
                 replay = try ExchangeStore(root: root.path)
             }
             let prices = try options.prices.map { try PriceTable.load(path: $0) }
-            let configuration = GatewayConfiguration(upstreams: upstreams, mode: options.mode, recordStore: store, replayStore: replay, prices: prices)
-            return RunGateway(gateway: try Gateway(configuration: configuration), store: store, port: options.port)
+            let configuration = GatewayConfiguration(upstreams: upstreams, mode: options.mode, recordStore: store, replayStore: replay, prices: prices,
+                                                     budget: options.budget)
+            return RunGateway(gateway: try Gateway(configuration: configuration), store: store, port: options.port, budget: options.budget)
         } catch let error as GatewayError {
             throw RunStoreError.invalid(path: runFolder.path, reason: "the model gateway cannot start: \(error)", hint: "fix what the message names")
         }
@@ -89,6 +96,20 @@ final class RunGateway: Sendable {
             throw RunStoreError.invalid(path: suite, reason: "agent '\(id)' needs its upstream's key in \(variable), which is not set in driftbox's environment",
                                         hint: "export \(variable) (the gateway sends it upstream; the agent never sees it), set the agent's `key_env` to the variable that holds it (empty for none), or answer from a recording with --models replay")
         }
+    }
+
+    /// Why an episode may not start another step: the run's or the episode's spending reached
+    /// its budget (costs counted by this invocation's gateway); nil while both are below.
+    func budgetReached(episode: String) async -> String? {
+        if let limit = budget.runUSD {
+            let spent = await gateway.totals(.run).costUSD
+            if spent >= limit { return String(format: "the run's model budget of $%.4f is spent ($%.4f)", limit, spent) }
+        }
+        if let limit = budget.episodeUSD {
+            let spent = await gateway.totals(.episode(episode)).costUSD
+            if spent >= limit { return String(format: "the episode's model budget of $%.4f is spent ($%.4f)", limit, spent) }
+        }
+        return nil
     }
 
     /// The episode's token.

@@ -192,9 +192,16 @@ public struct RunManifest: Sendable, Equatable, Codable {
         public var gatewayAgents: [String]
         /// Agents whose commands reached the whole host network (`network: host`): reduced isolation.
         public var hostNetworkAgents: [String]
+        /// The run's spending limit in US dollars, if any.
+        public var budgetUSD: Double?
+        /// Each episode's spending limit in US dollars, if any.
+        public var episodeBudgetUSD: Double?
 
         /// Creates an entry.
-        public init(mode: String, recording: String?, port: Int, folder: String, gatewayAgents: [String], hostNetworkAgents: [String]) {
+        public init(mode: String, recording: String?, port: Int, folder: String, gatewayAgents: [String], hostNetworkAgents: [String],
+                    budgetUSD: Double? = nil, episodeBudgetUSD: Double? = nil) {
+            self.budgetUSD = budgetUSD
+            self.episodeBudgetUSD = episodeBudgetUSD
             self.mode = mode
             self.recording = recording
             self.port = port

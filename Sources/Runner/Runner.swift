@@ -188,7 +188,8 @@ public enum Runner {
         if let models = manifest.models {
             // The recorded gateway settings; a resume records into the same run's store.
             options.models = ModelOptions(mode: ModelsMode(rawValue: models.mode) ?? .record, recording: models.recording.map { URL(fileURLWithPath: $0) },
-                                          port: UInt16(clamping: models.port), prices: options.models.prices)
+                                          port: UInt16(clamping: models.port), prices: options.models.prices,
+                                          budget: Budget(runUSD: models.budgetUSD, episodeUSD: models.episodeBudgetUSD))
         }
         let definition = try definition(of: manifest, at: store)
         let prepared: Prepared
@@ -459,7 +460,8 @@ struct Prepared: Sendable {
         let host = agents.filter { $0.value.network == .host || (sandbox.options.policy.network == .on && $0.value.network != .none) }.keys.sorted()
         guard !gateway.isEmpty || !host.isEmpty else { return nil }
         return RunManifest.ModelsEntry(mode: options.mode.rawValue, recording: options.recording?.standardizedFileURL.path, port: Int(options.port),
-                                       folder: RunGateway.folderName, gatewayAgents: gateway, hostNetworkAgents: host)
+                                       folder: RunGateway.folderName, gatewayAgents: gateway, hostNetworkAgents: host,
+                                       budgetUSD: options.budget.runUSD, episodeBudgetUSD: options.budget.episodeUSD)
     }
 
     /// The isolation the run gives up: the sandbox's, and the host network of each `network: host` agent.

@@ -116,11 +116,20 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "The model gateway's port on 127.0.0.1 inside each sandbox.")
     var gatewayPort: UInt16 = GatewayListener.defaultPort
 
+    @Option(help: ArgumentHelp("Stop starting model work once the run's model cost reaches this many US dollars (price table: Fixtures/prices/models.yaml).", valueName: "usd"))
+    var budgetUsd: Double?
+
+    @Option(help: ArgumentHelp("Stop an episode once its model cost reaches this many US dollars.", valueName: "usd"))
+    var episodeBudgetUsd: Double?
+
     func validate() throws {
         guard (1...Self.maximumJobs).contains(jobs) else { throw ValidationError("-j must be from 1 to \(Self.maximumJobs)") }
         if models != .record, recording == nil { throw ValidationError("--models \(models.rawValue) needs --recording RUN (the run whose exchanges answer)") }
         if models == .record, recording != nil { throw ValidationError("--recording is read by --models replay or record-missing only") }
         guard gatewayPort > 0 else { throw ValidationError("--gateway-port must be from 1 to 65535") }
+        for (name, value) in [("--budget-usd", budgetUsd), ("--episode-budget-usd", episodeBudgetUsd)] {
+            if let value, !(value.isFinite && value > 0) { throw ValidationError("\(name) must be a positive number of US dollars") }
+        }
     }
 
     var runOptions: RunOptions {
@@ -128,7 +137,7 @@ struct ExecutionOptions: ParsableArguments {
             .flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
         return RunOptions(jobs: jobs, stepTimeout: Seconds.duration(stepTimeout), sandboxMode: mode.request, policy: policy.value, progress: progress.style,
                           models: ModelOptions(mode: models.mode, recording: recording.map { URL(fileURLWithPath: $0, relativeTo: currentDirectory).standardizedFileURL },
-                                               port: gatewayPort, prices: prices))
+                                               port: gatewayPort, prices: prices, budget: Budget(runUSD: budgetUsd, episodeUSD: episodeBudgetUsd)))
     }
 }
 

@@ -231,4 +231,31 @@ struct ModelGatewayRunTests {
         #expect(hostRecord.manifest.models?.hostNetworkAgents == ["modelled"] && hostRecord.manifest.models?.gatewayAgents == [])
         #expect(hostRecord.manifest.sandbox.gaps.contains { $0.contains("agent 'modelled' reaches the host network") })
     }
+
+    @Test("a model budget stops an episode cleanly, with the reason recorded, once its cost reaches the limit")
+    func budget() async throws {
+        let folder = try temporaryFolder("gateway-budget")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let serverFolder = folder.appendingPathComponent("server")
+        try FileManager.default.createDirectory(at: serverFolder, withIntermediateDirectories: true)
+        let server = try ScriptedChatServer(script: #"[{"content": "costly"}]"#, in: serverFolder.path)
+        defer { server.stop() }
+        setenv(Self.keyVariable, Self.realKey, 1)
+        // The scripted upstream reports 100 prompt tokens per answer: $100 at this price.
+        let prices = folder.appendingPathComponent("prices.yaml")
+        try "models:\n  scripted:\n    - since: 2020-01-01\n      input: 1000000\n      output: 0\n".write(to: prices, atomically: true, encoding: .utf8)
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, steps: 3)
+        var options = RunOptions(jobs: 1, stepTimeout: .seconds(300), sandboxMode: .full, progress: .quiet)
+        options.models = ModelOptions(prices: prices.path, budget: Budget(episodeUSD: 50))
+        let outcome = try await Runner.start(try RunDefinition.load(suite, agentsSuite: suite), runsFolder: folder.appendingPathComponent("runs"), runID: "b",
+                                             options: options, makeAgent: Runner.standardAgents)
+        let record = try RunRecord(folder: outcome.folder)
+        let episode = try #require(record.manifest.episodes.first).id
+        #expect(record.steps(of: episode).map(\.outcome) == ["completed"])
+        let end = try #require(record.ends[episode])
+        #expect(end.status == .failed)
+        #expect(end.reason == "step 2 not started: the episode's model budget of $50.0000 is spent ($100.0000)", "\(end.reason ?? "")")
+        #expect(record.manifest.models?.episodeBudgetUSD == 50)
+        #expect(server.requests.count == 1)
+    }
 }
