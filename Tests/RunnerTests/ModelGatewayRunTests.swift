@@ -258,4 +258,40 @@ struct ModelGatewayRunTests {
         #expect(record.manifest.models?.episodeBudgetUSD == 50)
         #expect(server.requests.count == 1)
     }
+
+    @Test("a gateway run interrupted before its last step was logged resumes with the recorded settings; the step's exchange list holds the new attempt only")
+    func resumeAfterInterruption() async throws {
+        let folder = try temporaryFolder("gateway-resume")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let serverFolder = folder.appendingPathComponent("server")
+        try FileManager.default.createDirectory(at: serverFolder, withIntermediateDirectories: true)
+        let server = try ScriptedChatServer(script: #"[{"content": "one"}, {"content": "two"}, {"content": "two"}]"#, in: serverFolder.path)
+        defer { server.stop() }
+        setenv(Self.keyVariable, Self.realKey, 1)
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, steps: 2)
+        let options = RunOptions(jobs: 1, stepTimeout: .seconds(300), sandboxMode: .full, progress: .quiet, models: ModelOptions(port: 4100))
+        let outcome = try await Runner.start(try RunDefinition.load(suite, agentsSuite: suite), runsFolder: folder.appendingPathComponent("runs"), runID: "r",
+                                             options: options, makeAgent: Runner.standardAgents)
+        let before = try RunRecord(folder: outcome.folder)
+        let episode = try #require(before.manifest.episodes.first).id
+        // As if the runner died after step 2's commit and exchanges, before its line: the last
+        // step line and the end line are gone (the ref one step ahead is repaired by resume).
+        let events = outcome.folder.appendingPathComponent("events.jsonl")
+        let lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n")
+        let kept = lines.filter { !$0.contains("\"type\":\"end\"") }
+        let lastStep = try #require(kept.lastIndex { $0.contains("\"type\":\"step\"") })
+        try (kept.enumerated().filter { $0.offset != lastStep }.map { String($0.element) }.joined(separator: "\n") + "\n")
+            .write(to: events, atomically: true, encoding: .utf8)
+        let resumed = try await Runner.resume(outcome.folder, options: RunOptions(jobs: 1, progress: .quiet), makeAgent: Runner.standardAgents)
+        #expect(resumed.episodesFailed == 0)
+        let after = try RunRecord(folder: outcome.folder)
+        #expect(after.steps(of: episode).map(\.commit) == before.steps(of: episode).map(\.commit))
+        #expect(server.requests.count == 3)
+        let transcript = try EventLog.read(TranscriptEntry.self, from: after.store.transcriptPath(episode))
+        #expect(transcript.map(\.step) == [1, 2])
+        #expect(transcript.last?.turn.commands.first?.stdoutTail.contains("OPENAI_BASE_URL=http://127.0.0.1:4100/v1") == true, "the recorded port")
+        let store = try ExchangeStore(root: outcome.folder.appendingPathComponent("models").path)
+        #expect(try store.exchanges(episode: episode, step: 2).count == 1)
+        #expect(try store.exchanges(episode: episode, step: 2) == transcript.last?.exchanges ?? [])
+    }
 }
