@@ -40,6 +40,8 @@ final class RunGateway: Sendable {
     let store: ExchangeStore
     let port: UInt16
     let budget: Budget
+    /// Figures for the progress line.
+    let counter = ModelCounter()
 
     private init(gateway: Gateway, store: ExchangeStore, port: UInt16, budget: Budget) {
         self.budget = budget
@@ -158,6 +160,8 @@ final class RunGateway: Sendable {
         let (events, dropped) = gateway.takeEvents(episode: episode)
         let formatter = ISO8601DateFormatter()
         let recorded = events.map { ModelEvent(kind: $0.kind.rawValue, attempted: $0.attempted, detail: $0.detail, time: formatter.string(from: $0.time)) }
+        let totals = await gateway.totals(.step(episode: episode, step: step))
+        counter.add(exchanges: totals.exchanges, tokens: totals.usage.input + totals.usage.output, costUSD: totals.costUSD)
         do {
             try store.sync(episode: episode, step: step)
             return (value, StepModels(exchanges: try store.exchanges(episode: episode, step: step), events: recorded, eventsDropped: dropped))

@@ -292,11 +292,12 @@ public enum Runner {
     static func execute(_ work: [(RunManifest.EpisodeEntry, EpisodePlan, EpisodeResumePoint?)], store: RunStore, prepared: Prepared,
                         options: RunOptions, alreadyDone: (episodes: Int, steps: Int, violations: Int)) async throws -> RunOutcome {
         let manifest = try store.manifest()
+        let gateway = try RunGateway.make(agents: prepared.agents, options: options.models, runFolder: store.folder)
         let progress = RunProgress(style: options.progress, totalEpisodes: manifest.episodes.count, totalSteps: manifest.episodes.reduce(0) { $0 + $1.steps },
-                                   episodesDone: alreadyDone.episodes, stepsDone: alreadyDone.steps, violations: alreadyDone.violations)
+                                   episodesDone: alreadyDone.episodes, stepsDone: alreadyDone.steps, violations: alreadyDone.violations,
+                                   models: gateway?.counter)
         defer { progress.finish() }
         let journal = try RunJournal(path: store.eventsPath, progress: progress)
-        let gateway = try RunGateway.make(agents: prepared.agents, options: options.models, runFolder: store.folder)
         var failed = 0
         do {
         try await withThrowingTaskGroup(of: EpisodeEnd.Status.self) { group in

@@ -193,14 +193,18 @@ struct ModelGatewayRunTests {
         defer { server.stop() }
         let suite = try Self.suite(in: folder, baseURL: server.baseURL, steps: 1)
         let runs = folder.appendingPathComponent("runs")
-        func driftbox(_ arguments: [String]) throws -> HostRun {
+        func driftbox(_ arguments: [String], progress: String = "quiet") throws -> HostRun {
             var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DRIFTBOX_") }
             environment[Self.keyVariable] = Self.realKey
-            return try runHost([driftboxExecutable] + arguments + ["--out", runs.path, "--progress", "quiet", "--mode", "full"],
+            return try runHost([driftboxExecutable] + arguments + ["--out", runs.path, "--progress", progress, "--mode", "full"],
                                in: folder.path, environment: environment, allowFailure: true)
         }
-        let recorded = try driftbox(["run", suite.path, "--run-id", "recorded"])
+        let recorded = try driftbox(["run", suite.path, "--run-id", "recorded"], progress: "lines")
         #expect(recorded.status == 0, "\(recorded.errors)")
+        // Progress lines: each step as it finishes, with its UTC time and the model figures so far.
+        let stepLine = try #require(recorded.errors.split(separator: "\n").first { $0.contains(" step ") }, "\(recorded.errors)")
+        #expect(stepLine.hasPrefix("20") && stepLine.dropFirst(10).hasPrefix("T") && stepLine.contains("Z step "), "\(stepLine)")
+        #expect(stepLine.contains(" 1: ") && stepLine.contains("model 1 exchanges 120 tokens $0.0000"), "\(stepLine)")
         #expect(recorded.output.contains("agent 'modelled' (network: gateway): 1 exchange(s) in 1 episode(s); tokens 100 in (0 cached), 20 out; $0.0000 (1 exchange(s) without a price)"),
                 "\(recorded.output)")
         #expect(recorded.output.contains("ISOLATION: agent 'modelled' tried 1 request(s) the gateway refused"), "\(recorded.output)")
