@@ -458,7 +458,8 @@ struct Prepared: Sendable {
     /// What run.json records of the gateway and each agent's network; nil when no agent uses one.
     func modelsEntry(_ options: ModelOptions) -> RunManifest.ModelsEntry? {
         let gateway = agents.filter { $0.value.network == .gateway }.keys.sorted()
-        let host = agents.filter { $0.value.network == .host || (sandbox.options.policy.network == .on && $0.value.network != .none) }.keys.sorted()
+        // Under a policy that opens the network every agent reaches the host network.
+        let host = agents.filter { $0.value.network == .host || sandbox.options.policy.network == .on }.keys.sorted()
         guard !gateway.isEmpty || !host.isEmpty else { return nil }
         return RunManifest.ModelsEntry(mode: options.mode.rawValue, recording: options.recording?.standardizedFileURL.path, port: Int(options.port),
                                        folder: RunGateway.folderName, gatewayAgents: gateway, hostNetworkAgents: host,
