@@ -141,14 +141,24 @@ final class RunGateway: Sendable {
             throw RunStoreError.invalid(path: store.root, reason: "\(error)", hint: "repair the run folder, then `driftbox resume` it")
         }
         await gateway.beginStep(episode: episode, step: step)
-        let servers = Mutex<[Task<GatewayServer?, Never>]>([])
+        // The servers of the step's commands; once the step is over (`closed`), a socket handed
+        // over late (a command still starting when the step was cancelled) is closed at once.
+        let servers = Mutex<(tasks: [Task<GatewayServer?, Never>], closed: Bool)>(([], false))
         let gateway = self.gateway
         let access = GatewayAccess(port: port, token: token) { fd in
-            let task = Task<GatewayServer?, Never> { try? await GatewayServer.serve(gateway, listeningSocket: fd, episode: episode) }
-            servers.withLock { $0.append(task) }
+            let served = servers.withLock { state -> Bool in
+                guard !state.closed else { return false }
+                state.tasks.append(Task<GatewayServer?, Never> { try? await GatewayServer.serve(gateway, listeningSocket: fd, episode: episode) })
+                return true
+            }
+            if !served { close(fd) }
         }
         func stop() async {
-            for task in servers.withLock({ $0 }) { await task.value?.shutdown() }
+            let tasks = servers.withLock { state in
+                state.closed = true
+                return state.tasks
+            }
+            for task in tasks { await task.value?.shutdown() }
         }
         let value: T
         do { value = try await body(access) } catch {
@@ -169,10 +179,5 @@ final class RunGateway: Sendable {
             throw RunStoreError.invalid(path: store.root, reason: "the model exchanges of \(episode) step \(step) cannot be stored: \(error)",
                                         hint: "free space or repair the run folder, then `driftbox resume` it")
         }
-    }
-
-    /// The episode's exchanges so far, over every step.
-    func exchangeCount(episode: String) -> Int {
-        ((try? store.exchanges(episode: episode)) ?? []).reduce(0) { $0 + $1.hashes.count }
     }
 }
