@@ -42,7 +42,7 @@ public struct CommandAgent: Agent {
     public var sandboxPolicy: String { network == .host ? "network" : "default" }
 
     /// The settings a command agent accepts (besides `env.NAME`).
-    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network", "base_url", "protocol", "key_env", "ca_bundle"]
+    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network", "base_url", "protocol", "key_env", "ca_bundle", "extra_args"]
 
     /// Creates a command agent from suite settings.
     /// - Parameters:
@@ -66,18 +66,24 @@ public struct CommandAgent: Agent {
             preset = found
         }
         model = settings["model"] ?? ""
+        var first: [String], later: [String]
         if let args = settings["args"] {
             let words = try Self.split(args).get()
-            firstStep = words
-            laterSteps = words
+            (first, later) = (words, words)
         } else if let preset {
             let extra = model.isEmpty ? [] : preset.modelArguments
-            firstStep = preset.firstStep + extra
-            laterSteps = preset.laterSteps + extra
+            (first, later) = (preset.firstStep + extra, preset.laterSteps + extra)
         } else {
-            firstStep = ["{prompt}"]
-            laterSteps = ["{prompt}"]
+            (first, later) = (["{prompt}"], ["{prompt}"])
         }
+        if let extra = settings["extra_args"] {
+            // Words added after the preset's (or `args`') arguments, without replacing them.
+            let words = try Self.split(extra).get()
+            first += words
+            later += words
+        }
+        firstStep = first
+        laterSteps = later
         guard let program = settings["command"] ?? preset?.program, !program.isEmpty else {
             throw AgentError(.missingSetting, "agent '\(id)' (kind command) needs `command` (the program) or `preset` (one of \(CommandPreset.all.keys.sorted().joined(separator: ", "))); add one to its entry in the suite")
         }
@@ -141,6 +147,8 @@ public struct CommandAgent: Agent {
     /// Runs the CLI once for the step. A non-zero exit is `.failed`, the step's limit `.timedOut`
     /// (also for a CLI stuck on an interactive question: stdin is closed and there is no TTY).
     public func act(_ step: AgentStep, context: AgentContext, history: [AgentTurn]) async throws -> AgentTurn {
+        var context = context
+        if let folder = programFolder { context.readOnlyPaths.append(folder) }
         var recorder = StepRecorder(context: context)
         let values = ["{prompt}": step.prompt, "{step}": String(step.step), "{session}": context.sessionID, "{model}": model,
                       "{workspace}": context.workspace, "{task}": step.taskID, "{target}": step.targets.first ?? "",
@@ -187,6 +195,17 @@ public struct CommandAgent: Agent {
         let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
         return parts.joined(separator: "-")
+    }
+
+    /// The folder of a program named by path, when it lies outside the system folders the sandbox
+    /// reads anyway: it is made visible read-only inside, so the program (and what lies beside it)
+    /// can run. Everything in that folder is readable by the agent.
+    var programFolder: String? {
+        guard program.hasPrefix("/") else { return nil }
+        let folder = URL(fileURLWithPath: program).resolvingSymlinksInPath().deletingLastPathComponent().path
+        guard folder != "/", !SandboxOptions.systemPaths.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }),
+              FileManager.default.fileExists(atPath: folder) else { return nil }
+        return folder
     }
 
     static func isVariableName(_ name: String) -> Bool {

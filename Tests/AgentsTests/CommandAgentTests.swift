@@ -1,5 +1,6 @@
 import Agents
 import Foundation
+import Sandbox
 import Testing
 
 /// The command adapter with real programs in the real sandbox.
@@ -114,7 +115,7 @@ struct CommandAgentTests {
         #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown preset 'gemini'; use one of aider, claude, codex, mini-swe-agent, opencode, or give `command` and `args`")) {
             _ = try agent(["preset": "gemini"])
         }
-        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network, base_url, protocol, key_env, ca_bundle or env.NAME (docs/agents.md)")) {
+        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network, base_url, protocol, key_env, ca_bundle, extra_args or env.NAME (docs/agents.md)")) {
             _ = try agent(["preset": "aider", "modle": "x"])
         }
         #expect(throws: AgentError(.missingSetting, "agent 'cli' (kind command): the arguments use {model} but no `model` is set; add `model: NAME`")) {
@@ -147,5 +148,27 @@ struct CommandAgentTests {
             #expect(made.sandboxPolicy == (network == .host ? "network" : "default"))
         }
         #expect(try agent(["command": "tool"]).network == .none)  // a bare program is not taken for a model client
+    }
+
+    @Test("a program outside the system folders runs: its folder is visible read-only inside; extra_args add to a preset's")
+    func programOutsideSystemFolders() async throws {
+        let dir = try TempDir("cmd-outside")
+        defer { dir.cleanup() }
+        let tools = try outsideFolder("agent-program")
+        defer { try? FileManager.default.removeItem(atPath: tools) }
+        try "#!/bin/sh\ncat \"$(dirname \"$0\")/data.txt\"; echo \"$@\"; touch \"$(dirname \"$0\")/written\" 2>/dev/null || echo read-only\n"
+            .write(toFile: tools + "/agent.sh", atomically: true, encoding: .utf8)
+        try "beside the program\n".write(toFile: tools + "/data.txt", atomically: true, encoding: .utf8)
+        chmod(tools + "/agent.sh", 0o755)
+        // A sandbox that reads only the system folders (and the workspace).
+        let sandbox = try Sandbox(SandboxOptions(policy: try Policy.load(path: packageRoot + "/sandbox/policies/default.policy")))
+        let cli = try agent(["command": tools + "/agent.sh", "args": "{step}", "extra_args": "--flag 'two words'", "network": "none"])
+        #expect(cli.firstStep == ["{step}", "--flag", "two words"])
+        let turn = try await cli.act(step(), context: makeContext(dir.path, sandbox: sandbox), history: [])
+        #expect(turn.outcome == .completed, "\(turn.commands.first?.stderrTail ?? "")")
+        #expect(turn.message == "beside the program\n1 --flag two words\nread-only")
+        #expect(!FileManager.default.fileExists(atPath: tools + "/written"))
+        let aider = try agent(["preset": "aider", "network": "none", "extra_args": "--map-tokens 0"])
+        #expect(aider.laterSteps.suffix(3) == ["{targets}", "--map-tokens", "0"])
     }
 }
