@@ -298,4 +298,53 @@ struct ModelGatewayRunTests {
         #expect(try store.exchanges(episode: episode, step: 2).count == 1)
         #expect(try store.exchanges(episode: episode, step: 2) == transcript.last?.exchanges ?? [])
     }
+
+    /// A streaming agent: asks for server-sent events and joins the deltas as they arrive.
+    static let streamingCode = """
+        import json, os, urllib.request
+        body = json.dumps({"model": "scripted", "stream": True, "messages": [{"role": "user", "content": "stream step {step}"}]}).encode()
+        request = urllib.request.Request(os.environ["OPENAI_BASE_URL"] + "/chat/completions", data=body,
+            headers={"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"], "Content-Type": "application/json"})
+        parts = []
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            for line in answer:
+                line = line.decode().strip()
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    parts.extend(choice["delta"].get("content", "") for choice in json.loads(line[6:])["choices"])
+        with open("{target}", "a") as target:
+            target.write("\\n# streamed: " + "".join(parts) + "\\n")
+        """
+
+    @Test("a streamed answer reaches the agent through the sandbox's gateway socket as server-sent events, is recorded event by event, and replays to the same commit")
+    func streamed() async throws {
+        let folder = try temporaryFolder("gateway-stream")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let serverFolder = folder.appendingPathComponent("server")
+        try FileManager.default.createDirectory(at: serverFolder, withIntermediateDirectories: true)
+        let server = try ScriptedChatServer(script: #"[{"content": "three streamed words"}]"#, in: serverFolder.path)
+        defer { server.stop() }
+        setenv(Self.keyVariable, Self.realKey, 1)
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, steps: 1, code: Self.streamingCode)
+        let definition = try RunDefinition.load(suite, agentsSuite: suite)
+        let runs = folder.appendingPathComponent("runs")
+        let options = RunOptions(jobs: 1, stepTimeout: .seconds(300), sandboxMode: .full, progress: .quiet)
+        let outcome = try await Runner.start(definition, runsFolder: runs, runID: "s", options: options, makeAgent: Runner.standardAgents)
+        let record = try RunRecord(folder: outcome.folder)
+        let step = try #require(record.steps.first)
+        #expect(step.outcome == "completed", "\(step.failure ?? "")")
+        let text = try #require(try Repository.open(at: record.store.repositoryPath).fileContent(at: step.commit, path: step.targets[0]))
+        #expect(String(decoding: text, as: UTF8.self).hasSuffix("\n# streamed: three streamed words\n"))
+        let transcript = try EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(step.episode))
+        let store = try ExchangeStore(root: outcome.folder.appendingPathComponent("models").path)
+        let exchange = try store.exchange(try #require(transcript.first?.exchanges?.first))
+        #expect(exchange.request.stream)
+        #expect(exchange.response.events?.count == 5)  // three words, the usage chunk, [DONE]
+        #expect(exchange.usage == TokenUsage(input: 100, output: 20, cached: 0))
+
+        server.stop()
+        var replay = options
+        replay.models = ModelOptions(mode: .replay, recording: outcome.folder)
+        let replayed = try await Runner.start(definition, runsFolder: runs, runID: "r", options: replay, makeAgent: Runner.standardAgents)
+        #expect(try RunRecord(folder: replayed.folder).steps.map(\.commit) == [step.commit])
+    }
 }

@@ -5,7 +5,8 @@ Usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl [CERTIFICATE.pem KE
 
 SCRIPT.json is a list of replies, served in order (the last one repeats once the list is used
 up); each reply is {"content": TEXT} and optionally {"bash": COMMAND}, which becomes a `bash`
-tool call with {"command": COMMAND}. Every request body is appended to REQUEST_LOG.jsonl as one
+tool call with {"command": COMMAND}. A request with "stream": true is answered with server-sent
+events (the content in word chunks, then a chunk with the usage, then `data: [DONE]`). Every request body is appended to REQUEST_LOG.jsonl as one
 JSON line. The server binds 127.0.0.1 on an ephemeral port, prints `PORT <n>` on stdout and
 serves until killed or until it has been idle for 120 seconds. With a certificate and its key it
 serves HTTPS instead of HTTP.
@@ -70,12 +71,32 @@ def make_handler(state):
                 self.send_error(404, f"only /v1/chat/completions is served, not {self.path}")
                 return
             number, reply = state.next_reply(body)
+            if body.get("stream"):
+                self.stream(number, reply, body.get("model", "scripted"))
+                return
             payload = json.dumps(completion(number, reply, body.get("model", "scripted"))).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def stream(self, number, reply, model):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            words = reply.get("content", "").split(" ")
+            pieces = [word if index == 0 else " " + word for index, word in enumerate(words)]
+            for piece in pieces:
+                chunk = {"id": f"chatcmpl-{number}", "object": "chat.completion.chunk", "model": model,
+                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+                self.wfile.flush()
+            last = {"id": f"chatcmpl-{number}", "object": "chat.completion.chunk", "model": model,
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
+            self.wfile.write(b"data: " + json.dumps(last).encode() + b"\n\ndata: [DONE]\n\n")
+            self.wfile.flush()
 
         def log_message(self, format, *args):
             pass
