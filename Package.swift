@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Agents", dependencies: ["Sandbox", "Yams"]),
         .target(
             name: "Runner",
-            dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Posix", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Posix", "Gateway", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Report",
             dependencies: ["Runner", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["DriftboxTestSupport", "Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["DriftboxTestSupport", "Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["DriftboxTestSupport", "Scenarios", "Checks", "GitStore"]),
-        .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "driftbox-launcher", "driftbox"]),
+        .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "Gateway", "driftbox-launcher", "driftbox"]),
         .testTarget(name: "ReportTests", dependencies: ["DriftboxTestSupport", "Report", "Runner", "driftbox"]),
         .testTarget(
             name: "GatewayTests",

@@ -41,10 +41,14 @@ public struct AgentContext: Sendable {
     /// Host paths every command of the agent may read (for example the git directory of a
     /// worktree workspace or an alternates object store); see `SandboxedCommand.readOnlyPaths`.
     public var readOnlyPaths: [String]
+    /// The model gateway of this step, for agents with `network: gateway`; nil when the runner
+    /// serves none.
+    public var gateway: GatewayAccess?
 
     /// Creates a context.
     public init(scenarioID: String, workspace: String, constraint: String, sessionID: String, sandbox: Sandbox, stepTimeout: Duration,
-                readOnlyPaths: [String] = []) {
+                readOnlyPaths: [String] = [], gateway: GatewayAccess? = nil) {
+        self.gateway = gateway
         self.scenarioID = scenarioID
         self.workspace = workspace
         self.constraint = constraint
@@ -53,6 +57,73 @@ public struct AgentContext: Sendable {
         self.stepTimeout = stepTimeout
         self.readOnlyPaths = readOnlyPaths
     }
+}
+
+/// How an agent's commands reach the network.
+public enum AgentNetwork: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Only the model gateway, at `127.0.0.1:PORT` inside the sandbox's own network namespace.
+    case gateway
+    /// The host's network, loopback included (policy `network`): an explicit opt-in, flagged as
+    /// reduced isolation in run.json and the summary.
+    case host
+    /// No network at all (loopback of the sandbox's own namespace only).
+    case none
+}
+
+/// The model API an agent's requests are forwarded to by the gateway.
+public struct ModelUpstream: Sendable, Hashable, Codable {
+    /// The protocols the gateway serves.
+    public static let protocols = ["openai-chat", "openai-responses", "anthropic-messages"]
+
+    /// The base URL, e.g. `https://api.openai.com/v1`.
+    public var baseURL: String
+    /// `openai-chat`, `openai-responses` or `anthropic-messages`.
+    public var modelProtocol: String
+    /// The runner's variable holding the real key (never passed into the sandbox); nil: no key.
+    public var keyVariable: String?
+    /// A PEM file of certificate authorities the gateway trusts for this upstream instead of the
+    /// system's (an absolute path); nil: the system's.
+    public var caBundlePath: String?
+
+    /// Creates an upstream.
+    public init(baseURL: String, modelProtocol: String, keyVariable: String?, caBundlePath: String? = nil) {
+        self.caBundlePath = caBundlePath
+        self.baseURL = baseURL
+        self.modelProtocol = modelProtocol
+        self.keyVariable = keyVariable
+    }
+}
+
+/// What a step's commands need to reach the model gateway: the port it listens on inside the
+/// sandbox, the episode's token (the only key the agent ever sees) and where each command's
+/// listening socket goes (the runner serves it).
+public struct GatewayAccess: Sendable {
+    /// The port inside the sandbox.
+    public var port: UInt16
+    /// The episode's token, presented as the API key.
+    public var token: String
+    /// Takes each command's listening socket (owned by the callee from then on).
+    public var received: @Sendable (CInt) -> Void
+
+    /// Creates access.
+    public init(port: UInt16, token: String, received: @escaping @Sendable (CInt) -> Void) {
+        self.port = port
+        self.token = token
+        self.received = received
+    }
+
+    /// The variables that point the common model clients at the gateway with the token as key:
+    /// `OPENAI_BASE_URL` and `OPENAI_API_BASE` (OpenAI SDKs, codex, litellm: with `/v1`),
+    /// `ANTHROPIC_BASE_URL` (the Anthropic SDK and claude add `/v1/messages` themselves),
+    /// `OPENAI_API_KEY` and `ANTHROPIC_API_KEY`.
+    public var environment: [String: String] {
+        let base = "http://127.0.0.1:\(port)"
+        return ["OPENAI_BASE_URL": base + "/v1", "OPENAI_API_BASE": base + "/v1", "ANTHROPIC_BASE_URL": base,
+                "OPENAI_API_KEY": token, "ANTHROPIC_API_KEY": token]
+    }
+
+    /// The sandbox's side of it, for one command.
+    public var listener: GatewayListener { GatewayListener(port: port, received: received) }
 }
 
 /// A command the agent ran in the sandbox, and how it ended.
@@ -152,6 +223,12 @@ public protocol Agent: Sendable {
     /// that call a model API). The runner builds the episode's sandbox with `Policy.named` of it.
     var sandboxPolicy: String { get }
 
+    /// How the agent's commands reach the network (`gateway`: the model gateway only).
+    var network: AgentNetwork { get }
+
+    /// Where the gateway forwards the agent's model requests (agents with `network: gateway`).
+    var upstream: ModelUpstream? { get }
+
     /// Performs one step.
     /// - Parameters:
     ///   - step: the task of this step.
@@ -166,4 +243,8 @@ public protocol Agent: Sendable {
 extension Agent {
     /// Agents act without network unless they say otherwise.
     public var sandboxPolicy: String { "default" }
+    /// Agents act without network unless they say otherwise.
+    public var network: AgentNetwork { .none }
+    /// No upstream unless the agent names one.
+    public var upstream: ModelUpstream? { nil }
 }

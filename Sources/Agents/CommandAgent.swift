@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 
 /// An agent CLI run once per step inside the sandbox (opencode, aider, claude, codex,
 /// mini-swe-agent, or any program), with argument templates, an optional prompt on stdin and
@@ -6,7 +7,8 @@ import Foundation
 ///
 /// Settings (all text, from the suite): `preset`, `command`, `args`, `prompt_stdin`, `model`,
 /// `env` (names of the runner's variables to pass in, comma-separated), `env.NAME` (a variable
-/// set inside), `output` (`text` or the preset's parser), `network` (`on`, the default, or `off`).
+/// set inside), `output` (`text` or the preset's parser), `network` (`gateway`, `host` or `none`),
+/// and the upstream the gateway forwards to: `base_url`, `protocol`, `key_env`, `ca_bundle`.
 /// Templates may use `{prompt}`, `{step}`, `{session}`, `{model}`, `{workspace}`, `{task}`,
 /// `{target}`, `{constraint}` (the constraint document, for CLIs that do not read `AGENTS.md`),
 /// `{session_uuid}` (the session id as a UUID),
@@ -31,11 +33,16 @@ public struct CommandAgent: Agent {
     public let passEnvironment: [String]
     /// How the final message is read.
     public let output: CommandPreset.Output
-    /// `network` unless the `network: off` setting says the CLI needs none.
-    public let sandboxPolicy: String
+    /// How the CLI reaches the network: `gateway` (the default with a preset or a `base_url`),
+    /// `host` (policy `network`, the explicit opt-in) or `none`.
+    public let network: AgentNetwork
+    /// The model API the gateway forwards to (with `network: gateway`).
+    public let upstream: ModelUpstream?
+    /// `network` for `network: host`, else `default`.
+    public var sandboxPolicy: String { network == .host ? "network" : "default" }
 
     /// The settings a command agent accepts (besides `env.NAME`).
-    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network"]
+    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network", "base_url", "protocol", "key_env", "ca_bundle", "extra_args"]
 
     /// Creates a command agent from suite settings.
     /// - Parameters:
@@ -59,18 +66,24 @@ public struct CommandAgent: Agent {
             preset = found
         }
         model = settings["model"] ?? ""
+        var first: [String], later: [String]
         if let args = settings["args"] {
             let words = try Self.split(args).get()
-            firstStep = words
-            laterSteps = words
+            (first, later) = (words, words)
         } else if let preset {
             let extra = model.isEmpty ? [] : preset.modelArguments
-            firstStep = preset.firstStep + extra
-            laterSteps = preset.laterSteps + extra
+            (first, later) = (preset.firstStep + extra, preset.laterSteps + extra)
         } else {
-            firstStep = ["{prompt}"]
-            laterSteps = ["{prompt}"]
+            (first, later) = (["{prompt}"], ["{prompt}"])
         }
+        if let extra = settings["extra_args"] {
+            // Words added after the preset's (or `args`') arguments, without replacing them.
+            let words = try Self.split(extra).get()
+            first += words
+            later += words
+        }
+        firstStep = first
+        laterSteps = later
         guard let program = settings["command"] ?? preset?.program, !program.isEmpty else {
             throw AgentError(.missingSetting, "agent '\(id)' (kind command) needs `command` (the program) or `preset` (one of \(CommandPreset.all.keys.sorted().joined(separator: ", "))); add one to its entry in the suite")
         }
@@ -100,10 +113,33 @@ public struct CommandAgent: Agent {
         case "json": output = preset?.output ?? .text
         case let other?: throw invalid("`output: \(other)` is not known", "write `output: text` (stdout tail) or `output: json` (the preset's parser)")
         }
-        switch settings["network"] ?? "on" {
-        case "on": sandboxPolicy = "network"
-        case "off": sandboxPolicy = "default"
-        case let other: throw invalid("`network: \(other)` is neither on nor off", "write `network: off` for a CLI that needs no network")
+        let modelDriven = preset != nil || settings["base_url"] != nil
+        switch settings["network"] ?? (modelDriven ? "gateway" : "none") {
+        case "gateway": network = .gateway
+        case "host", "on": network = .host
+        case "none", "off": network = .none
+        case let other: throw invalid("`network: \(other)` is not known", "write `network: gateway` (the model gateway only, the default for presets), `network: host` (the whole host network) or `network: none`")
+        }
+        if network == .gateway {
+            guard let base = settings["base_url"]?.trimmingCharacters(in: .whitespaces), !base.isEmpty else {
+                throw AgentError(.missingSetting, "agent '\(id)' (kind command) reaches its model through the gateway (`network: gateway`, the default for presets) and needs the upstream: add `base_url` (e.g. https://api.openai.com/v1), `protocol` (\(ModelUpstream.protocols.joined(separator: ", "))) and `key_env` (the variable holding the real key); or write `network: host` to open the host network to it")
+            }
+            let modelProtocol = settings["protocol"] ?? preset?.modelProtocol ?? "openai-chat"
+            guard ModelUpstream.protocols.contains(modelProtocol) else {
+                throw invalid("`protocol: \(modelProtocol)` is not known", "use one of \(ModelUpstream.protocols.joined(separator: ", "))")
+            }
+            let key = settings["key_env"] ?? (modelProtocol == "anthropic-messages" ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY")
+            guard key.isEmpty || Self.isVariableName(key) else { throw invalid("`key_env: \(key)` does not name a variable", "write the name of the runner's variable that holds the key") }
+            if passEnvironment.contains(key) {
+                throw invalid("`env` passes \(key), the upstream's real key, into the sandbox", "remove it from `env`: the gateway adds the key upstream and the agent gets a token of its own")
+            }
+            let bundle = settings["ca_bundle"].map { AgentFactory.resolve($0, against: baseDirectory) }
+            upstream = ModelUpstream(baseURL: base, modelProtocol: modelProtocol, keyVariable: key.isEmpty ? nil : key, caBundlePath: bundle)
+        } else {
+            for key in ["base_url", "protocol", "key_env", "ca_bundle"] where settings[key] != nil {
+                throw invalid("`\(key)` is set but `network` is not `gateway`", "remove it, or use `network: gateway`")
+            }
+            upstream = nil
         }
         self.id = id
     }
@@ -111,6 +147,8 @@ public struct CommandAgent: Agent {
     /// Runs the CLI once for the step. A non-zero exit is `.failed`, the step's limit `.timedOut`
     /// (also for a CLI stuck on an interactive question: stdin is closed and there is no TTY).
     public func act(_ step: AgentStep, context: AgentContext, history: [AgentTurn]) async throws -> AgentTurn {
+        var context = context
+        if let folder = programFolder { context.readOnlyPaths.append(folder) }
         var recorder = StepRecorder(context: context)
         let values = ["{prompt}": step.prompt, "{step}": String(step.step), "{session}": context.sessionID, "{model}": model,
                       "{workspace}": context.workspace, "{task}": step.taskID, "{target}": step.targets.first ?? "",
@@ -118,8 +156,18 @@ public struct CommandAgent: Agent {
         let fill = { (text: String) in values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
         let template = history.isEmpty ? firstStep : laterSteps
         let arguments = template.flatMap { $0 == "{targets}" ? step.targets : [fill($0)] }
+        var variables = environment.mapValues(fill)
+        var listener: GatewayListener?
+        if network == .gateway {
+            guard let gateway = context.gateway else {
+                return recorder.turn(message: "", outcome: .failed("agent '\(id)' reaches its model through the gateway (network: gateway), but the runner serves none for this step"))
+            }
+            // The gateway's URLs and the episode's token win over any `env.NAME` of the same name.
+            variables.merge(gateway.environment) { _, gatewayValue in gatewayValue }
+            listener = gateway.listener
+        }
         let result = try await recorder.run(program, arguments, stdin: promptOnStdin ? Array(step.prompt.utf8) : [],
-                                            environment: environment.mapValues(fill), passEnvironment: passEnvironment)
+                                            environment: variables, passEnvironment: passEnvironment, gateway: listener)
         let parsed = OutputParser.parse(result.stdout.text, as: output)
         let message = parsed.message ?? result.stdout.text.tail(2000).trimmingCharacters(in: .whitespacesAndNewlines)
         let outcome: AgentOutcome
@@ -147,6 +195,17 @@ public struct CommandAgent: Agent {
         let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
         return parts.joined(separator: "-")
+    }
+
+    /// The folder of a program named by path, when it lies outside the system folders the sandbox
+    /// reads anyway: it is made visible read-only inside, so the program (and what lies beside it)
+    /// can run. Everything in that folder is readable by the agent.
+    var programFolder: String? {
+        guard program.hasPrefix("/") else { return nil }
+        let folder = URL(fileURLWithPath: program).resolvingSymlinksInPath().deletingLastPathComponent().path
+        guard folder != "/", !SandboxOptions.systemPaths.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }),
+              FileManager.default.fileExists(atPath: folder) else { return nil }
+        return folder
     }
 
     static func isVariableName(_ name: String) -> Bool {

@@ -29,10 +29,14 @@ public struct CommandPreset: Sendable, Hashable {
     public var output: Output
     /// Whether the prompt goes to stdin (unless the `prompt_stdin` setting says otherwise).
     public var promptOnStdin: Bool
+    /// The model protocol the CLI speaks (the upstream's `protocol` unless the setting says otherwise).
+    public var modelProtocol: String
 
     /// Creates a preset.
     public init(name: String, program: String, firstStep: [String], laterSteps: [String]? = nil, modelArguments: [String] = ["--model", "{model}"],
-                environment: [String: String] = [:], output: Output = .text, promptOnStdin: Bool = false) {
+                environment: [String: String] = [:], output: Output = .text, promptOnStdin: Bool = false,
+                modelProtocol: String = "openai-chat") {
+        self.modelProtocol = modelProtocol
         self.name = name
         self.program = program
         self.firstStep = firstStep
@@ -70,7 +74,7 @@ public struct CommandPreset: Sendable, Hashable {
             laterSteps: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--resume", "{session_uuid}"],
             // IS_SANDBOX: claude refuses to skip permissions as root unless told it runs in a sandbox.
             environment: ["CLAUDE_CONFIG_DIR": "{workspace}/\(stateFolder)/claude", "IS_SANDBOX": "1"],
-            output: .claudeJSON),
+            output: .claudeJSON, modelProtocol: "anthropic-messages"),
         CommandPreset(
             name: "codex", program: "codex",
             // `exec` options go before `resume`, which accepts few of its own; `-` reads the prompt
@@ -79,7 +83,7 @@ public struct CommandPreset: Sendable, Hashable {
             laterSteps: ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "resume", "--last", "-"],
             modelArguments: ["-m", "{model}"],
             environment: ["CODEX_HOME": "{workspace}/\(stateFolder)/codex"],
-            output: .codexEvents, promptOnStdin: true),
+            output: .codexEvents, promptOnStdin: true, modelProtocol: "openai-responses"),
         CommandPreset(
             name: "mini-swe-agent", program: "mini",
             firstStep: ["--yolo", "--exit-immediately", "--task", "{constraint}\n\n---\n\n{prompt}"],

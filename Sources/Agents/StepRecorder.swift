@@ -23,9 +23,11 @@ struct StepRecorder {
     /// Runs one command in the workspace with the rest of the step's time, and records it.
     /// - Throws: `SandboxError` when the sandbox could not start the command at all.
     mutating func run(_ executable: String, _ arguments: [String], stdin: [UInt8] = [],
-                      environment: [String: String] = [:], passEnvironment: [String] = []) async throws -> SandboxResult {
+                      environment: [String: String] = [:], passEnvironment: [String] = [],
+                      gateway: GatewayListener? = nil) async throws -> SandboxResult {
         let command = SandboxedCommand(executable, arguments, workspace: context.workspace, readOnlyPaths: context.readOnlyPaths, environment: environment,
-                                       passEnvironment: passEnvironment, stdin: stdin, timeout: max(remaining, .milliseconds(1)))
+                                       passEnvironment: passEnvironment, stdin: stdin, timeout: max(remaining, .milliseconds(1)),
+                                       gateway: gateway)
         let result = try await context.sandbox.run(command)
         commands.append(CommandRecord(argv: [executable] + arguments, result: result))
         cpu += result.cpuTime

@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,3 +69,29 @@ int cposix_spawn_closefrom(posix_spawn_file_actions_t *actions, int lowest) {
 
 int cposix_wait_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
 int cposix_wait_term_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : -1; }
+
+int cposix_socketpair_cloexec(int fds[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds); }
+
+int cposix_receive_descriptor(int socket, char tag) {
+    char byte;
+    struct iovec iov = { &byte, 1 };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(4 * sizeof(int))]; } control;
+    struct msghdr msg = { 0 };
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0) return -1;
+    int received = -2;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            __builtin_memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (received == -2 && n == 1 && byte == tag) received = fd; else close(fd);
+        }
+    }
+    return received;
+}

@@ -73,6 +73,19 @@ public final class ExchangeStore: Sendable {
         return hash
     }
 
+    /// Forgets one step's list (its exchange files stay: other steps may name them), so a step run
+    /// again after an interruption lists only the exchanges of its new attempt.
+    /// - Throws: ``GatewayError`` `.store` when the list exists but cannot be removed.
+    public func resetStep(episode: String, step: Int) throws(GatewayError) {
+        let list = episodeFolder(episode) + "/\(step).txt"
+        lock.lock()
+        defer { lock.unlock() }
+        guard FileManager.default.fileExists(atPath: list) else { return }
+        do { try FileManager.default.removeItem(atPath: list) } catch {
+            throw GatewayError(.store, "cannot remove \(list) before the step runs again: \(error.localizedDescription); check its permissions")
+        }
+    }
+
     /// The hashes of one step's exchanges, in order.
     /// - Throws: ``GatewayError`` `.store` when the list exists but cannot be read.
     public func exchanges(episode: String, step: Int) throws(GatewayError) -> [String] {

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// A request as the server received it.
 struct IncomingRequest: Sendable {
@@ -41,6 +42,12 @@ public final class Gateway: Sendable {
     private let clients: [String: HTTPClient]
     private let limiters: [String: Limiter]
     private let upstreams: [String: Upstream]
+    /// Events of each episode not yet taken (``takeEvents(episode:)``), at most
+    /// ``keptEventsPerEpisode`` each; the rest are counted.
+    private let pending = Mutex<[String: (events: [GatewayEvent], dropped: Int)]>([:])
+
+    /// How many events of one episode are kept between two ``takeEvents(episode:)`` calls.
+    public static let keptEventsPerEpisode = 1000
 
     /// Makes a gateway.
     /// - Parameter configuration: upstreams, mode, stores, prices, budget, environment.
@@ -131,8 +138,23 @@ public final class Gateway: Sendable {
         continuation.finish()
     }
 
+    /// The events reported for an episode since the last call, oldest first, and how many more
+    /// were dropped beyond ``keptEventsPerEpisode``. Every event is reported before the answer it
+    /// belongs to is written, so once an episode's servers are shut down its events are all here.
+    public func takeEvents(episode: String) -> (events: [GatewayEvent], dropped: Int) {
+        pending.withLock { $0.removeValue(forKey: episode) } ?? ([], 0)
+    }
+
     private func report(_ kind: GatewayEvent.Kind, _ route: Route?, step: Int?, _ attempted: String, _ detail: String, delay: Duration? = nil) {
-        continuation.yield(GatewayEvent(kind: kind, episode: route?.episode, step: step, attempted: attempted, detail: detail, delay: delay))
+        let event = GatewayEvent(kind: kind, episode: route?.episode, step: step, attempted: attempted, detail: detail, delay: delay)
+        continuation.yield(event)
+        if let episode = event.episode {
+            pending.withLock { all in
+                var entry = all[episode] ?? ([], 0)
+                if entry.events.count < Self.keptEventsPerEpisode { entry.events.append(event) } else { entry.dropped += 1 }
+                all[episode] = entry
+            }
+        }
     }
 
     static func errorBody(type: String, message: String) -> [UInt8] {

@@ -122,6 +122,40 @@ extension FileDescriptor {
         return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
 
+    /// A connected pair of unix stream sockets, both close-on-exec.
+    public static func makeSocketPair() throws -> (FileDescriptor, FileDescriptor) {
+        var fds: [Int32] = [-1, -1]
+        _ = try system("socketpair", "", hint: "too many open files?") { cposix_socketpair_cloexec(&fds) }
+        return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
+    }
+
+    /// What ``receiveDescriptor(tag:)`` got.
+    public enum Received: Sendable, Equatable {
+        /// A descriptor, close-on-exec, now the caller's.
+        case descriptor(FileDescriptor)
+        /// Nothing yet (the socket is non-blocking and empty).
+        case nothingYet
+        /// The peer hung up, or sent no descriptor with the tag (anything it sent is closed).
+        case none
+    }
+
+    /// Receives one descriptor sent over this unix socket with `SCM_RIGHTS` along one byte equal
+    /// to `tag`, without blocking; every other descriptor in the message is closed.
+    public func receiveDescriptor(tag: UInt8) throws -> Received {
+        // -2 (no descriptor, or the peer hung up) is an answer, not a failure with errno.
+        var sawNone = false
+        let result = retryingInterrupts { () -> Int32 in
+            let fd = cposix_receive_descriptor(rawValue, CChar(bitPattern: tag))
+            if fd == -2 { sawNone = true; return 0 }
+            return fd
+        }
+        switch result {
+        case .success(let fd): return sawNone ? .none : .descriptor(FileDescriptor(rawValue: fd))
+        case .failure(let error) where error == .wouldBlock: return .nothingYet
+        case .failure(let error): throw PosixError(.systemCall, function: "recvmsg(SCM_RIGHTS)", errno: error, path: "", hint: "check that the socket is open")
+        }
+    }
+
     /// An anonymous memory file, close-on-exec, that can be sealed later (`memfd_create` with
     /// `MFD_CLOEXEC | MFD_ALLOW_SEALING`).
     /// - Parameter name: shown in `/proc/<pid>/fd` (as `memfd:<name>`).

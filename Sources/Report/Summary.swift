@@ -48,6 +48,8 @@ public struct RunSummary: Sendable {
     public var curves: [(condition: String, points: [CurvePoint])]
     /// The verdict set the numbers come from.
     public var verdictSet: String
+    /// How the run's agents reached their models (nil without network agents).
+    public var models: ModelReach?
 
     /// Computes the summary of a run.
     /// - Parameter record: the run, as read with the newest verdicts.
@@ -74,6 +76,7 @@ public struct RunSummary: Sendable {
             })
         }
         verdictSet = record.verdictSet
+        models = ModelReach(record)
     }
 
     static func row(_ label: String, _ ids: [String], _ record: RunRecord) -> Row {
@@ -114,6 +117,7 @@ public struct RunSummary: Sendable {
         }
         out += "\n" + Self.intervalNote
         if verdictSet != "events.jsonl" { out += "\nverdicts from \(verdictSet)\n" }
+        if let models { out += "\n" + TerminalText.escaped(models.render()) }
         return out
     }
 

@@ -21,6 +21,8 @@ struct EpisodeSetup: Sendable {
     var scratch: URL
     /// The run repository (`repo.git`), named in harness faults; empty when there is none.
     var runRepository: String = ""
+    /// The run's model gateway, for an agent with `network: gateway`.
+    var gateway: RunGateway? = nil
 }
 
 /// Where an episode stands when it is picked up again after an interruption.
@@ -146,6 +148,7 @@ enum EpisodeExecution {
             throw HarnessFault(reason: "the workspace of \(setup.id) could not be handed to the agent's user (\(error))", fix: "repair what the message names")
         }
         // The git directory lies outside the worktree; the agent sees it read-only (for `git log`).
+        let token = try await setup.gateway?.register(episode: setup.id, agent: setup.agent.id)
         let context = AgentContext(scenarioID: setup.plan.scenarioID, workspace: workspace.path, constraint: setup.plan.constraint,
                                    sessionID: sessionID(for: setup.id), sandbox: setup.sandbox, stepTimeout: setup.stepTimeout,
                                    readOnlyPaths: [String(workspace.gitDirectory.dropLast())])
@@ -166,11 +169,26 @@ enum EpisodeExecution {
                 if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository) { throw fault }
                 return try await finish(.failed, "step \(planned.number): a seed could not land: \(error)")
             }
+            if let gateway = setup.gateway, let reason = await gateway.budgetReached(episode: setup.id) {
+                return try await finish(.failed, "step \(planned.number) not started: \(reason)")
+            }
             let step = AgentStep(episode: setup.id, step: planned.number, taskID: planned.task.id, prompt: planned.task.prompt, targets: planned.task.targets)
             let agentStarted = clock.now
             let turn: AgentTurn
+            let models: RunGateway.StepModels?
             do {
-                turn = try await act(setup, step, context: context, history: history)
+                if let gateway = setup.gateway, let token {
+                    let (served, seen) = try await gateway.serveStep(episode: setup.id, step: planned.number, token: token) { [context, history] access in
+                        var context = context
+                        context.gateway = access
+                        return try await act(setup, step, context: context, history: history)
+                    }
+                    turn = served
+                    models = seen
+                } else {
+                    turn = try await act(setup, step, context: context, history: history)
+                    models = nil
+                }
             } catch {
                 if Task.isCancelled { throw error }  // the run is stopping: record nothing
                 if let fault = HarnessFault.classify(error, scratch: setup.scratch, runRepository: setup.runRepository, fixtureRepository: setup.fixtureRepository) { throw fault }
@@ -200,10 +218,15 @@ enum EpisodeExecution {
                 return try await finish(.failed, "step \(planned.number): the step could not be committed and checked: \(error)")
             }
             try await sink.record(workspace: workspace, previous: tip, seeds: seeds, step: record,
-                                  transcript: TranscriptEntry(step: planned.number, prompt: planned.task.prompt, turn: turn))
+                                  transcript: TranscriptEntry(step: planned.number, prompt: planned.task.prompt, turn: turn, exchanges: models?.exchanges,
+                                                              modelEvents: models?.events, modelEventsDropped: models.map { $0.eventsDropped > 0 ? $0.eventsDropped : nil } ?? nil))
             tip = record.commit
             recorded = planned.number
             history.append(turn)
+            // A budget refusal comes first: an agent that failed because its model was refused did not fail on its own.
+            if let refused = models?.events.first(where: { $0.kind == "budget" }) {
+                return try await finish(.failed, "step \(planned.number): the model budget stopped the episode: \(refused.detail)")
+            }
             if case .failed(let reason) = turn.outcome {
                 return try await finish(.failed, "step \(planned.number): the agent failed: \(reason)")
             }

@@ -112,17 +112,32 @@ public enum Replay {
         var definition = try Runner.definition(of: record.manifest, at: record.store)
         definition.suite.scenarios = definition.suite.scenarios.filter { $0.id == entry.scenario }
         definition.suite.agents = definition.suite.agents.filter { $0.id == entry.agent }
+        // The run's recorded settings: step limit, sandbox mode and policy, the gateway's port.
+        var options = try ResumeRequest().settings(recorded: record.manifest, options: options)
+        // A gateway agent is replayed offline: its model answers come from the run's own recording
+        // (a request with no recorded answer is refused and named below), never from the upstream.
+        options.models = ModelOptions(mode: .replay, recording: record.store.folder,
+                                      port: record.manifest.models.map { UInt16(clamping: $0.port) } ?? options.models.port)
         let prepared = try Prepared(definition, options: options, makeAgent: makeAgent)
         defer { prepared.removeScratch() }
+        var gateway: RunGateway?
+        if prepared.agents[entry.agent]?.network == .gateway {
+            gateway = try RunGateway.make(agents: prepared.agents, options: options.models, runFolder: prepared.scratch)
+        }
         guard let suiteEpisode = definition.suite.episodes().first(where: { RunManifest.episodeID($0) == episode }) else {
             throw RunStoreError.invalid(path: record.store.manifestPath, reason: "episode \(episode) is not in the suite", hint: "start a new run")
         }
         let fixture = prepared.fixtures[record.manifest.scenario(entry.scenario)!.fixture]!
         let setup = EpisodeSetup(id: episode, plan: try definition.suite.plan(for: suiteEpisode), detectors: prepared.detectors[entry.scenario]!,
-                                 agent: prepared.agents[entry.agent]!, sandbox: prepared.sandbox, stepTimeout: options.stepTimeout,
-                                 fixtureRepository: fixture.repository, fixtureCommit: fixture.commit, scratch: prepared.scratch)
+                                 agent: prepared.agents[entry.agent]!, sandbox: prepared.sandbox(for: prepared.agents[entry.agent]!),
+                                 stepTimeout: options.stepTimeout, fixtureRepository: fixture.repository, fixtureCommit: fixture.commit,
+                                 scratch: prepared.scratch, gateway: gateway)
         let sink = CollectingSink()
-        _ = try await EpisodeExecution.run(setup, resume: nil, sink: sink)
+        do { _ = try await EpisodeExecution.run(setup, resume: nil, sink: sink) } catch {
+            await gateway?.gateway.shutdown()
+            throw error
+        }
+        await gateway?.gateway.shutdown()
         var mismatches: [Mismatch] = []
         let recordedSeeds = record.seeds(of: episode), recordedSteps = record.steps(of: episode)
         func compare(_ what: String, _ recorded: [String], _ replayed: [String]) {
@@ -137,6 +152,9 @@ public enum Replay {
         compare("step commit", recordedSteps.map(\.commit.description), sink.steps.map(\.commit.description))
         let events = try record.store.events().compactMap(\.step).filter { $0.episode == episode }.sorted { $0.step < $1.step }
         compare("step verdict", events.map(\.verdict.kind.rawValue), sink.steps.map(\.verdict.kind.rawValue))
+        for (step, event) in sink.modelEvents where event.kind == "replay-miss" {
+            mismatches.append(Mismatch(what: "step \(step) model request", recorded: "a recorded answer", replayed: event.detail))
+        }
         return mismatches
     }
 }
@@ -146,6 +164,7 @@ final class CollectingSink: EpisodeSink {
     var seeds: [SeedRecord] = []
     var steps: [StepRecord] = []
     var ends: [EpisodeEnd] = []
+    var modelEvents: [(step: Int, event: ModelEvent)] = []
 
     func restoreWorkspace(at commit: ObjectID, path: String) throws -> Workspace {
         throw RunStoreError.invalid(path: path, reason: "a collected episode cannot be resumed", hint: "run it from the start")
@@ -154,6 +173,7 @@ final class CollectingSink: EpisodeSink {
     func record(workspace: Workspace, previous: ObjectID, seeds: [SeedRecord], step: StepRecord, transcript: TranscriptEntry) async throws {
         self.seeds += seeds
         steps.append(step)
+        modelEvents += (transcript.modelEvents ?? []).map { (step.step, $0) }
     }
 
     func end(_ end: EpisodeEnd) async throws { ends.append(end) }

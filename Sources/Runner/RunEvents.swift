@@ -207,6 +207,26 @@ public struct VerdictRecord: Sendable, Hashable, Codable {
 }
 
 /// One line of `transcripts/<episode>.jsonl`: what the agent said and did in a step.
+/// Something the model gateway refused or reported during a step.
+public struct ModelEvent: Sendable, Hashable, Codable {
+    /// `isolation`, `replay-miss`, `budget`, `upstream-error` or `retry`.
+    public var kind: String
+    /// What was attempted, e.g. `CONNECT example.com:443` or `GET /admin`.
+    public var attempted: String
+    /// What happened, in words.
+    public var detail: String
+    /// When (ISO 8601, UTC).
+    public var time: String
+
+    /// Creates an event.
+    public init(kind: String, attempted: String, detail: String, time: String) {
+        self.kind = kind
+        self.attempted = attempted
+        self.detail = detail
+        self.time = time
+    }
+}
+
 public struct TranscriptEntry: Sendable, Hashable, Codable {
     /// The step number.
     public var step: Int
@@ -214,9 +234,20 @@ public struct TranscriptEntry: Sendable, Hashable, Codable {
     public var prompt: String
     /// Its turn: message, commands, outcome, usage.
     public var turn: AgentTurn
+    /// The content hashes of the step's model exchanges, in order (`models/exchanges/<hash>.json`);
+    /// nil for an agent without the gateway.
+    public var exchanges: [String]?
+    /// What the gateway refused or reported during the step (isolation attempts, replay misses,
+    /// retries, upstream errors), oldest first; nil for an agent without the gateway.
+    public var modelEvents: [ModelEvent]?
+    /// Events of the step beyond the 1,000 kept.
+    public var modelEventsDropped: Int?
 
     /// Creates a transcript line.
-    public init(step: Int, prompt: String, turn: AgentTurn) {
+    public init(step: Int, prompt: String, turn: AgentTurn, exchanges: [String]? = nil, modelEvents: [ModelEvent]? = nil, modelEventsDropped: Int? = nil) {
+        self.exchanges = exchanges
+        self.modelEvents = modelEvents
+        self.modelEventsDropped = modelEventsDropped
         self.step = step
         self.prompt = prompt
         self.turn = turn

@@ -177,9 +177,47 @@ public struct RunManifest: Sendable, Equatable, Codable {
     public var stepTimeoutSeconds: Double
     /// The verdict sets, oldest first; readers use the last.
     public var verdictSets: [VerdictSet]
+    /// How the agents reached their models (nil in runs made before the gateway, and when no
+    /// agent uses the network).
+    public var models: ModelsEntry?
+
+    /// The model gateway of a run and the network each agent had.
+    public struct ModelsEntry: Sendable, Hashable, Codable {
+        /// `record`, `replay` or `record-missing`.
+        public var mode: String
+        /// The recording replayed from (a run folder or its `models` folder), if any.
+        public var recording: String?
+        /// The gateway's port inside each sandbox.
+        public var port: Int
+        /// The exchange store's folder in the run folder (`models`).
+        public var folder: String
+        /// Agents whose commands reached only the gateway.
+        public var gatewayAgents: [String]
+        /// Agents whose commands reached the whole host network (`network: host`): reduced isolation.
+        public var hostNetworkAgents: [String]
+        /// The run's spending limit in US dollars, if any.
+        public var budgetUSD: Double?
+        /// Each episode's spending limit in US dollars, if any.
+        public var episodeBudgetUSD: Double?
+
+        /// Creates an entry.
+        public init(mode: String, recording: String?, port: Int, folder: String, gatewayAgents: [String], hostNetworkAgents: [String],
+                    budgetUSD: Double? = nil, episodeBudgetUSD: Double? = nil) {
+            self.budgetUSD = budgetUSD
+            self.episodeBudgetUSD = episodeBudgetUSD
+            self.mode = mode
+            self.recording = recording
+            self.port = port
+            self.folder = folder
+            self.gatewayAgents = gatewayAgents
+            self.hostNetworkAgents = hostNetworkAgents
+        }
+    }
 
     /// Creates a manifest from its fields (named as the properties).
-    public init(format: Int, runID: String, created: String, driftboxVersion: String, suite: SuiteEntry, scenarios: [ScenarioEntry], agents: [AgentSpec], episodes: [EpisodeEntry], sandbox: SandboxEntry, stepTimeoutSeconds: Double, verdictSets: [VerdictSet]) {
+    public init(format: Int, runID: String, created: String, driftboxVersion: String, suite: SuiteEntry, scenarios: [ScenarioEntry], agents: [AgentSpec], episodes: [EpisodeEntry], sandbox: SandboxEntry, stepTimeoutSeconds: Double, verdictSets: [VerdictSet],
+                models: ModelsEntry? = nil) {
+        self.models = models
         self.format = format
         self.runID = runID
         self.created = created

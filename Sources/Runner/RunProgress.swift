@@ -6,7 +6,7 @@ import Synchronization
 public enum ProgressStyle: String, Sendable, CaseIterable {
     /// One line rewritten in place (for a terminal).
     case terminal
-    /// A plain line per finished step and per finished episode (for logs and pipes).
+    /// A plain line per finished step and episode, each with its UTC time (for logs and pipes).
     case lines
     /// Nothing.
     case quiet
@@ -33,8 +33,12 @@ final class RunProgress: Sendable {
     private let initialSteps: Int
     private let started = ContinuousClock.now
     private let counts: Mutex<Counts>
+    /// The model gateway's running figures, shown when the run has one.
+    let models: ModelCounter?
 
-    init(style: ProgressStyle, totalEpisodes: Int, totalSteps: Int, episodesDone: Int, stepsDone: Int, violations: Int) {
+    init(style: ProgressStyle, totalEpisodes: Int, totalSteps: Int, episodesDone: Int, stepsDone: Int, violations: Int,
+         models: ModelCounter? = nil) {
+        self.models = models
         self.style = style
         self.totalEpisodes = totalEpisodes
         self.totalSteps = totalSteps
@@ -55,8 +59,9 @@ final class RunProgress: Sendable {
                 counts.stepsDone += 1
                 if event.step?.verdict.kind == .violation { counts.violations += 1 }
                 if style == .lines, let step = event.step {
+                    let outcome = step.outcome == "completed" ? "" : " (\(TerminalText.escaped(step.outcome)))"
                     let failure = step.failure.map { ": " + TerminalText.escaped(String($0.prefix(300))) } ?? ""
-                    return "step \(TerminalText.escaped(step.episode))#\(step.step) \(step.verdict.kind.rawValue), \(TerminalText.escaped(step.outcome))\(failure)"
+                    return "\(RunManifest.now()) step \(TerminalText.escaped(step.episode)) \(step.step): \(step.verdict.kind.rawValue)\(outcome)\(failure)"
                         + "  [\(status(counts))]\n"
                 }
                 guard style == .terminal else { return nil }
@@ -72,7 +77,7 @@ final class RunProgress: Sendable {
                 case .lines:
                     let end = event.end!
                     let reason = end.reason.map { ": " + TerminalText.escaped($0) } ?? ""
-                    return "episode \(TerminalText.escaped(end.episode)) \(end.status.rawValue)\(reason)  [\(status(counts))]\n"
+                    return "\(RunManifest.now()) episode \(TerminalText.escaped(end.episode)) \(end.status.rawValue)\(reason)  [\(status(counts))]\n"
                 case .quiet: return nil
                 }
             }
@@ -92,11 +97,36 @@ final class RunProgress: Sendable {
             eta = Self.clock(elapsed / Double(since) * Double(totalSteps - counts.stepsDone))
         } else if totalSteps <= counts.stepsDone { eta = "0s" }
         return "episodes \(counts.episodesDone)/\(totalEpisodes)  steps \(counts.stepsDone)/\(totalSteps)  violations \(counts.violations)"
-            + (counts.failed > 0 ? "  failed \(counts.failed)" : "") + "  elapsed \(Self.clock(elapsed))  eta \(eta)"
+            + (counts.failed > 0 ? "  failed \(counts.failed)" : "") + (models.map { "  " + $0.text } ?? "") + "  elapsed \(Self.clock(elapsed))  eta \(eta)"
     }
 
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
+    }
+}
+
+/// The model gateway's figures so far in this invocation: exchanges, tokens and cost, added after
+/// each step.
+final class ModelCounter: Sendable {
+    private struct Figures {
+        var exchanges = 0
+        var tokens = 0
+        var costUSD = 0.0
+    }
+
+    private let figures = Mutex(Figures())
+
+    func add(exchanges: Int, tokens: Int, costUSD: Double) {
+        figures.withLock {
+            $0.exchanges += exchanges
+            $0.tokens += tokens
+            $0.costUSD += costUSD
+        }
+    }
+
+    /// `model 12 exchanges 3400 tokens $0.0123`.
+    var text: String {
+        figures.withLock { "model \($0.exchanges) exchanges \($0.tokens) tokens " + String(format: "$%.4f", $0.costUSD) }
     }
 }

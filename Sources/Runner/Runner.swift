@@ -1,6 +1,7 @@
 import Agents
 import Checks
 import Foundation
+import Gateway
 import GitStore
 import Sandbox
 import Scenarios
@@ -22,6 +23,8 @@ public struct RunOptions: Sendable {
     public var launcherPath: String?
     /// How progress is shown.
     public var progress: ProgressStyle
+    /// How agents with `network: gateway` reach their models.
+    public var models: ModelOptions
 
     /// Creates options.
     /// - Parameters:
@@ -32,7 +35,9 @@ public struct RunOptions: Sendable {
     ///   - launcherPath: the launcher's path, if not the default.
     ///   - progress: how progress is shown.
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, stepTimeout: Duration = .seconds(600), sandboxMode: ModeRequest = .automatic,
-                policy: String = "default", launcherPath: String? = nil, progress: ProgressStyle = .automatic) {
+                policy: String = "default", launcherPath: String? = nil, progress: ProgressStyle = .automatic,
+                models: ModelOptions = ModelOptions()) {
+        self.models = models
         self.jobs = max(1, jobs)
         self.stepTimeout = stepTimeout
         self.sandboxMode = sandboxMode
@@ -141,11 +146,12 @@ public enum Runner {
                 .init(id: RunManifest.episodeID(episode), scenario: episode.scenarioID, agent: episode.agentID, repetition: episode.repetition,
                       seed: episode.seed, steps: plan.steps.count)
             },
-            sandbox: .init(mode: prepared.sandbox.mode.rawValue, capabilities: prepared.sandbox.capabilities, gaps: prepared.sandbox.isolationGaps,
+            sandbox: .init(mode: prepared.sandbox.mode.rawValue, capabilities: prepared.sandbox.capabilities, gaps: prepared.isolationGaps,
                            policy: prepared.sandbox.options.policy.name, filterInstructions: prepared.sandbox.filterInstructionCount,
                            policySource: Prepared.policySource(options.policy)),
             stepTimeoutSeconds: EpisodeExecution.seconds(options.stepTimeout),
-            verdictSets: [.init(file: "events.jsonl", created: RunManifest.now(), checks: nil)])
+            verdictSets: [.init(file: "events.jsonl", created: RunManifest.now(), checks: nil)],
+            models: prepared.modelsEntry(options.models))
         let ids = manifest.episodes.map(\.id)
         if Set(ids).count != ids.count {
             throw RunStoreError.invalid(path: suite.source.path, reason: "two episodes share an id after making ids ref-safe",
@@ -178,7 +184,13 @@ public enum Runner {
         defer { withExtendedLifetime(lock) {} }  // held until the command's work is done
         try RunCheck.beforeWrite(store)
         let manifest = try store.manifest()
-        let options = try requested.settings(recorded: manifest, options: options)
+        var options = try requested.settings(recorded: manifest, options: options)
+        if let models = manifest.models {
+            // The recorded gateway settings; a resume records into the same run's store.
+            options.models = ModelOptions(mode: ModelsMode(rawValue: models.mode) ?? .record, recording: models.recording.map { URL(fileURLWithPath: $0) },
+                                          port: UInt16(clamping: models.port), prices: options.models.prices,
+                                          budget: Budget(runUSD: models.budgetUSD, episodeUSD: models.episodeBudgetUSD))
+        }
         let definition = try definition(of: manifest, at: store)
         let prepared: Prepared
         do {
@@ -280,8 +292,10 @@ public enum Runner {
     static func execute(_ work: [(RunManifest.EpisodeEntry, EpisodePlan, EpisodeResumePoint?)], store: RunStore, prepared: Prepared,
                         options: RunOptions, alreadyDone: (episodes: Int, steps: Int, violations: Int)) async throws -> RunOutcome {
         let manifest = try store.manifest()
+        let gateway = try RunGateway.make(agents: prepared.agents, options: options.models, runFolder: store.folder)
         let progress = RunProgress(style: options.progress, totalEpisodes: manifest.episodes.count, totalSteps: manifest.episodes.reduce(0) { $0 + $1.steps },
-                                   episodesDone: alreadyDone.episodes, stepsDone: alreadyDone.steps, violations: alreadyDone.violations)
+                                   episodesDone: alreadyDone.episodes, stepsDone: alreadyDone.steps, violations: alreadyDone.violations,
+                                   models: gateway?.counter)
         defer { progress.finish() }
         let journal = try RunJournal(path: store.eventsPath, progress: progress)
         var failed = 0
@@ -291,11 +305,12 @@ public enum Runner {
             func launch() throws {
                 guard let (entry, plan, point) = pending.popFirst() else { return }
                 let scenario = manifest.scenario(entry.scenario)!
-                let setup = EpisodeSetup(id: entry.id, plan: plan, detectors: prepared.detectors[entry.scenario]!, agent: prepared.agents[entry.agent]!,
-                                         sandbox: prepared.sandbox, stepTimeout: options.stepTimeout,
+                let agent = prepared.agents[entry.agent]!
+                let setup = EpisodeSetup(id: entry.id, plan: plan, detectors: prepared.detectors[entry.scenario]!, agent: agent,
+                                         sandbox: prepared.sandbox(for: agent), stepTimeout: options.stepTimeout,
                                          fixtureRepository: prepared.fixtures[scenario.fixture]!.repository,
                                          fixtureCommit: prepared.fixtures[scenario.fixture]!.commit, scratch: prepared.scratch,
-                                         runRepository: store.repositoryPath)
+                                         runRepository: store.repositoryPath, gateway: agent.network == .gateway ? gateway : nil)
                 group.addTask {
                     // Opens the run repository and the transcript (a repair may fsync): blocking work.
                     let sink = try await Blocking.run { try StoreSink(store: store, episode: entry.id, journal: journal, keepTranscriptSteps: point?.lastStep ?? 0) }
@@ -313,9 +328,11 @@ public enum Runner {
         let repositoryPath = store.repositoryPath
         _ = try await Blocking.run { try Repository.open(at: repositoryPath).consolidatePacks() }
         } catch {
+            await gateway?.gateway.shutdown()
             throw HarnessFault.classify(error, scratch: prepared.scratch, runRepository: store.repositoryPath)
                 .map { RunStoreError.harness(run: store.folder.path, reason: $0.reason, fix: $0.fix) } ?? error
         }
+        await gateway?.gateway.shutdown()
         return RunOutcome(folder: store.folder, episodesRun: work.count, episodesFailed: failed)
     }
 
@@ -341,6 +358,9 @@ struct BuiltFixture: Sendable {
 /// What a run builds once: the sandbox, the fixture repositories, the agents, the detectors.
 struct Prepared: Sendable {
     let sandbox: Sandbox
+    /// The sandbox of agents with `network: host` (policy `network`), when the run's policy keeps
+    /// the network off.
+    let hostSandbox: Sandbox?
     let scratch: URL
     let fixtures: [String: BuiltFixture]
     let agents: [String: any Agent]
@@ -389,6 +409,22 @@ struct Prepared: Sendable {
             self.fixtures = fixtures
             self.detectors = detectors
             agents = Dictionary(uniqueKeysWithValues: try definition.suite.agents.map { ($0.id, try makeAgent($0, definition.agentsBase)) })
+            let gatewayAgents = agents.filter { $0.value.network == .gateway }.keys.sorted()
+            if !gatewayAgents.isEmpty && (sandbox.mode != .full || policy.network == .on) {
+                throw RunStoreError.invalid(
+                    path: definition.suite.source.path,
+                    reason: "agent '\(gatewayAgents.joined(separator: "', '"))' reaches its model through the gateway (`network: gateway`), which needs full sandbox mode and a policy with the network off; this run has \(sandbox.mode.rawValue) mode and policy '\(policy.name)'",
+                    hint: sandbox.mode != .full
+                        ? "enable user namespaces for full mode, or give the agent `network: host` (the whole host network, flagged as reduced isolation)"
+                        : "drop --policy \(options.policy) (the gateway is the agent's way out), or give the agent `network: host`")
+            }
+            try RunGateway.checkKeys(agents: agents, mode: options.models.mode, suite: definition.suite.source.path)
+            if policy.network == .off, agents.values.contains(where: { $0.network == .host }) {
+                hostSandbox = try Sandbox(SandboxOptions(policy: try Policy.named("network"), mode: options.sandboxMode, launcherPath: options.launcherPath,
+                                                         hiddenPaths: hidden.map { [$0.path] } ?? []))
+            } else {
+                hostSandbox = nil
+            }
         } catch {
             ScratchCleanup.remove(scratch)
             throw error
@@ -414,6 +450,29 @@ struct Prepared: Sendable {
     }
 
     func removeScratch() { ScratchCleanup.remove(scratch) }
+
+    /// The sandbox an agent's commands run in: the host network's for `network: host`.
+    func sandbox(for agent: any Agent) -> Sandbox {
+        agent.network == .host ? hostSandbox ?? sandbox : sandbox
+    }
+
+    /// What run.json records of the gateway and each agent's network; nil when no agent uses one.
+    func modelsEntry(_ options: ModelOptions) -> RunManifest.ModelsEntry? {
+        let gateway = agents.filter { $0.value.network == .gateway }.keys.sorted()
+        // Under a policy that opens the network every agent reaches the host network.
+        let host = agents.filter { $0.value.network == .host || sandbox.options.policy.network == .on }.keys.sorted()
+        guard !gateway.isEmpty || !host.isEmpty else { return nil }
+        return RunManifest.ModelsEntry(mode: options.mode.rawValue, recording: options.recording?.standardizedFileURL.path, port: Int(options.port),
+                                       folder: RunGateway.folderName, gatewayAgents: gateway, hostNetworkAgents: host,
+                                       budgetUSD: options.budget.runUSD, episodeBudgetUSD: options.budget.episodeUSD)
+    }
+
+    /// The isolation the run gives up: the sandbox's, and the host network of each `network: host` agent.
+    var isolationGaps: [String] {
+        sandbox.isolationGaps + agents.filter { $0.value.network == .host }.keys.sorted().map {
+            "agent '\($0)' reaches the host network, loopback included (network: host)"
+        }
+    }
 }
 
 extension Runner {

@@ -18,13 +18,19 @@ final class Execution: @unchecked Sendable {
     var stdoutFD: Int32
     var stderrFD: Int32
     var reportFD: Int32
+    /// The runner's end of the socket pair the gateway's listening socket arrives on (-1: none).
+    var gatewayFD: Int32
+    let gateway: GatewayListener?
     /// One read buffer for every pipe of this execution (allocated on first use).
     private var readBuffer: [UInt8] = []
     /// Whether the launcher has been reaped (after which its pid must not be signalled).
     let reaped = Mutex(false)
 
     private init(pid: pid_t, start: UInt64, timeout: Duration, outputLimit: Int, mode: SandboxMode, networkIsolated: Bool,
-                 scratch: String?, stdin: (Int32, [UInt8]), stdout: Int32, stderr: Int32, report: Int32) {
+                 scratch: String?, stdin: (Int32, [UInt8]), stdout: Int32, stderr: Int32, report: Int32,
+                 gatewayFD: Int32, gateway: GatewayListener?) {
+        self.gatewayFD = gatewayFD
+        self.gateway = gateway
         self.pid = pid
         self.startNanos = start
         self.timeout = timeout
@@ -38,12 +44,16 @@ final class Execution: @unchecked Sendable {
         reportFD = report
     }
 
-    /// posix_spawns the launcher with its fds in place (0-2 pipes, 3 policy, 4 report, 5 lifeline).
+    /// posix_spawns the launcher with its fds in place (0-2 pipes, 3 policy, 4 report, 5 lifeline,
+    /// 6 the launcher's end of the gateway socket pair).
     static func spawn(argv: [String], environment: [String], policyFD: Int32?, stdin: [UInt8], timeout: Duration,
-                      outputLimit: Int, mode: SandboxMode, networkIsolated: Bool, scratch: String?) throws -> Execution {
+                      outputLimit: Int, mode: SandboxMode, networkIsolated: Bool, scratch: String?,
+                      gateway: GatewayListener? = nil) throws -> Execution {
         var pipes: [(read: Int32, write: Int32)] = []  // stdin, stdout, stderr, report
+        var pair: (runner: Int32, launcher: Int32)?
         do {
             for _ in 0..<4 { pipes.append(try makePipe()) }
+            if gateway != nil { pair = try makeSocketPair() }
         } catch {
             for p in pipes { close(p.read); close(p.write) }
             throw error
@@ -52,9 +62,11 @@ final class Execution: @unchecked Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let targets: [Int32] = [0, 1, 2, LauncherFD.report] + (policyFD == nil ? [] : [LauncherFD.seccomp]) + [LauncherFD.lifeline]
+            + (pair == nil ? [] : [LauncherFD.gateway])
         let sources = [pipes[0].read, pipes[1].write, pipes[2].write, pipes[3].write] + (policyFD.map { [$0] } ?? []) + [lifelineReadFD]
+            + (pair.map { [$0.launcher] } ?? [])
         for (source, target) in zip(sources, targets) { posix_spawn_file_actions_adddup2(&actions, source, target) }
-        _ = try? Processes.closeDescriptors(from: LauncherFD.lifeline + 1, in: &actions)
+        _ = try? Processes.closeDescriptors(from: (pair == nil ? LauncherFD.lifeline : LauncherFD.gateway) + 1, in: &actions)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -62,16 +74,17 @@ final class Execution: @unchecked Sendable {
         var pid: pid_t = 0
         let start = monotonicNanos()
         let rc = withCStrings(argv) { cargv in withCStrings(environment) { cenv in posix_spawn(&pid, argv[0], &actions, &attr, cargv, cenv) } }
-        for fd in [pipes[0].read, pipes[1].write, pipes[2].write, pipes[3].write] { close(fd) }
+        for fd in [pipes[0].read, pipes[1].write, pipes[2].write, pipes[3].write] + (pair.map { [$0.launcher] } ?? []) { close(fd) }
         guard rc == 0 else {
-            for fd in [pipes[0].write, pipes[1].read, pipes[2].read, pipes[3].read] { close(fd) }
+            for fd in [pipes[0].write, pipes[1].read, pipes[2].read, pipes[3].read] + (pair.map { [$0.runner] } ?? []) { close(fd) }
             throw SandboxError(.launcherUnavailable, "cannot start the launcher \(argv[0]); build it or set DRIFTBOX_LAUNCHER", errno: rc)
         }
         for fd in [pipes[0].write, pipes[1].read, pipes[2].read, pipes[3].read] { _ = try? FileDescriptor(rawValue: fd).setNonBlocking() }
         var stdinFD = pipes[0].write
         if stdin.isEmpty { close(stdinFD); stdinFD = -1 }
         return Execution(pid: pid, start: start, timeout: timeout, outputLimit: outputLimit, mode: mode, networkIsolated: networkIsolated,
-                         scratch: scratch, stdin: (stdinFD, stdin), stdout: pipes[1].read, stderr: pipes[2].read, report: pipes[3].read)
+                         scratch: scratch, stdin: (stdinFD, stdin), stdout: pipes[1].read, stderr: pipes[2].read, report: pipes[3].read,
+                         gatewayFD: pair?.runner ?? -1, gateway: gateway)
     }
 
     /// Asks the launcher to kill the whole tree (the timeout's SIGKILL still applies should it not
@@ -126,6 +139,7 @@ final class Execution: @unchecked Sendable {
             var pfds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if stdinFD >= 0 { pfds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             if exitStatus == nil && pidfd >= 0 { pfds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
+            if gatewayFD >= 0 { pfds.append(pollfd(fd: gatewayFD, events: Int16(POLLIN), revents: 0)) }
             let wake = min(exitStatus == nil ? min(deadline, killAt) : drainUntil, pidfd >= 0 ? .max : now + 10_000_000)
             let waitMs = wake == .max ? -1 : Int32(clamping: (wake > now ? wake - now : 0) / 1_000_000 + 1)
             do { _ = try poll(&pfds, timeout: waitMs) } catch {
@@ -138,9 +152,11 @@ final class Execution: @unchecked Sendable {
                 else if p.fd == stderrFD { pump(&stderrFD, into: &err) }
                 else if p.fd == reportFD { pump(&reportFD, into: &report) }
                 else if p.fd == stdinFD { feedStdin() }
+                else if p.fd == gatewayFD { receiveGatewaySocket() }
             }
         }
-        for fd in [stdinFD, stdoutFD, stderrFD, reportFD] where fd >= 0 { close(fd) }
+        if gatewayFD >= 0 { receiveGatewaySocket() }  // sent before the command started, if at all
+        for fd in [stdinFD, stdoutFD, stderrFD, reportFD, gatewayFD] where fd >= 0 { close(fd) }
         let wall = Duration.nanoseconds(Int64(monotonicNanos() - startNanos))
         if let failure {
             if exitStatus == nil { _ = try? Processes.wait(for: pid) }
@@ -207,6 +223,17 @@ final class Execution: @unchecked Sendable {
         }
     }
 
+    /// Takes the gateway's listening socket from the launcher and hands it to the caller; any
+    /// other outcome (the launcher failed before sending it, sent nothing) just ends the pair.
+    private func receiveGatewaySocket() {
+        let received: FileDescriptor.Received
+        do { received = try FileDescriptor(rawValue: gatewayFD).receiveDescriptor(tag: UInt8(ascii: "g")) } catch { received = .none }
+        if received == .nothingYet { return }
+        close(gatewayFD)
+        gatewayFD = -1
+        if case .descriptor(let fd) = received { gateway?.received(fd.rawValue) }
+    }
+
     private func feedStdin() {
         while stdinOffset < stdinBytes.count {
             let sink = FileDescriptor(rawValue: stdinFD)
@@ -255,6 +282,19 @@ func makePipe() throws -> (read: Int32, write: Int32) {
     } catch {
         read.close()
         throw SandboxError.system(error, "creating the command's pipes")
+    }
+}
+
+/// A unix socket pair for the gateway hand-off, both ends above the fixed target numbers.
+func makeSocketPair() throws -> (runner: Int32, launcher: Int32) {
+    let (first, second) = try SandboxError.calling("creating the gateway's socket pair") { try FileDescriptor.makeSocketPair() }
+    defer { first.close(); second.close() }
+    let runner = try SandboxError.calling("creating the gateway's socket pair") { try first.duplicate(atLeast: 10) }
+    do {
+        return (runner.rawValue, try second.duplicate(atLeast: 10).rawValue)
+    } catch {
+        runner.close()
+        throw SandboxError.system(error, "creating the gateway's socket pair")
     }
 }
 

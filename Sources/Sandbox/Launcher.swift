@@ -59,6 +59,7 @@ enum LauncherFD {
     static let seccomp: Int32 = 3
     static let report: Int32 = 4
     static let lifeline: Int32 = 5
+    static let gateway: Int32 = 6
 }
 
 /// The read end of a pipe whose write end lives as long as this process: when the runner dies,
@@ -121,6 +122,7 @@ struct LaunchPlan: Equatable {
         args += policy.limits.launcherArguments
         if mode != .unsandboxed { args += ["--seccomp-fd", String(LauncherFD.seccomp)] }
         args += ["--report-fd", String(LauncherFD.report), "--lifeline-fd", String(LauncherFD.lifeline)]
+        if let gateway = command.gateway { args += ["--gateway-port", String(gateway.port), "--gateway-fd", String(LauncherFD.gateway)] }
         args += ["--", command.executable] + command.arguments
         // Debugging the launcher's own cost: the runner's DRIFTBOX_LAUNCHER_TRACE reaches the
         // launcher (which removes it before the exec), so traces need no code change.

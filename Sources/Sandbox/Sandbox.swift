@@ -21,6 +21,9 @@ public struct SandboxedCommand: Sendable {
     public var stdin: [UInt8]
     /// Wall-clock limit; the whole process tree is killed when it passes.
     public var timeout: Duration
+    /// When set, a listening socket at `127.0.0.1:port` inside the command's network namespace is
+    /// handed to the caller before the command starts (see ``GatewayListener``).
+    public var gateway: GatewayListener?
 
     /// Creates a command.
     /// - Parameters:
@@ -34,7 +37,8 @@ public struct SandboxedCommand: Sendable {
     ///   - timeout: wall-clock limit.
     public init(_ executable: String, _ arguments: [String] = [], workspace: String, readOnlyPaths: [String] = [],
                 environment: [String: String] = [:], passEnvironment: [String] = [], stdin: [UInt8] = [],
-                timeout: Duration = .seconds(60)) {
+                timeout: Duration = .seconds(60), gateway: GatewayListener? = nil) {
+        self.gateway = gateway
         self.executable = executable
         self.arguments = arguments
         self.workspace = workspace
@@ -43,6 +47,33 @@ public struct SandboxedCommand: Sendable {
         self.passEnvironment = passEnvironment
         self.stdin = stdin
         self.timeout = timeout
+    }
+}
+
+/// The one network endpoint a sandboxed command can reach: a TCP socket listening at
+/// `127.0.0.1:port` inside the command's own network namespace, which the launcher creates after
+/// bringing loopback up and sends to the runner (over a unix socket pair, `SCM_RIGHTS`) before the
+/// command starts. Connections the command makes to that address arrive at whoever accepts on the
+/// descriptor; no other address inside leads out. Full mode with the network off only: without a
+/// private network namespace the port would be the host's, reachable by anyone on it.
+public struct GatewayListener: Sendable {
+    /// The port the model gateway usually listens on inside the sandbox.
+    public static let defaultPort: UInt16 = 4000
+
+    /// The port, inside the sandbox's network namespace.
+    public var port: UInt16
+    /// Called once with the listening descriptor, which the callee then owns (and must close),
+    /// before the command starts. Runs on the command's waiting thread: keep it short (hand the
+    /// descriptor on). Not called when the sandbox could not be set up.
+    public var received: @Sendable (CInt) -> Void
+
+    /// Creates a listener request.
+    /// - Parameters:
+    ///   - port: the port inside the sandbox.
+    ///   - received: takes the listening descriptor.
+    public init(port: UInt16 = GatewayListener.defaultPort, received: @escaping @Sendable (CInt) -> Void) {
+        self.port = port
+        self.received = received
     }
 }
 
@@ -298,6 +329,14 @@ public final class Sandbox: Sendable {
             }
             return real
         }
+        if let gateway = command.gateway {
+            guard mode == .full, options.policy.network == .off else {
+                throw SandboxError(.invalidCommand, mode != .full
+                    ? "the model gateway needs full mode (a private network namespace); in \(mode.rawValue) mode a listening port would be the host's. Enable user namespaces, or give the agent `network: host` or `network: none`"
+                    : "the model gateway needs the network off (policy '\(options.policy.name)' opens the host network); use the default policy")
+            }
+            guard gateway.port > 0 else { throw SandboxError(.invalidCommand, "the gateway port must be 1-65535") }
+        }
         let user = agentUser
         if let user {
             // One stat per spawn; the walk runs only when the workspace is not the agent's yet.
@@ -313,7 +352,8 @@ public final class Sandbox: Sendable {
             return try Execution.spawn(argv: options.launcherPrefix + [launcherPath] + plan.arguments, environment: plan.environment,
                                        policyFD: compiled?.fd, stdin: command.stdin, timeout: command.timeout,
                                        outputLimit: options.outputLimit, mode: mode,
-                                       networkIsolated: mode != .unsandboxed && options.policy.network == .off, scratch: scratch)
+                                       networkIsolated: mode != .unsandboxed && options.policy.network == .off, scratch: scratch,
+                                       gateway: command.gateway)
         } catch {
             if let scratch { removeTree(scratch) }
             throw error

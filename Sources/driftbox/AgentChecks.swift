@@ -10,8 +10,8 @@ enum AgentChecks {
     static let searchPath = ["/usr/local/bin", "/usr/bin", "/bin"]
 
     /// Kind known, settings valid, trajectories present and valid (one per scenario of the suite
-    /// for a trajectory folder), the command's program present, executable and in a folder the
-    /// sandbox can read.
+    /// for a trajectory folder), the command's program present and executable (a program outside
+    /// the system folders gets its own folder visible read-only in the sandbox).
     static let check: SuiteLoader.AgentCheck = { agent, suiteFolder, scenarioIDs in
         let made: any Agent
         do {
@@ -47,19 +47,11 @@ enum AgentChecks {
         if let command = made as? CommandAgent {
             let program = command.program
             let candidates = program.contains("/") ? [program] : searchPath.map { $0 + "/" + program }
-            if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !isFolder($0) }) {
-                // Inside the sandbox only the system folders (and the workspace) can be read.
-                let real = URL(fileURLWithPath: found).resolvingSymlinksInPath().path
-                if !SandboxOptions.systemPaths.contains(where: { real == $0 || real.hasPrefix($0 + "/") }) {
-                    problems.append(AgentProblem(setting: agent.settings["command"] != nil ? "command" : "preset",
-                                                 "agent '\(agent.id)': the program \(real) is outside the folders the sandbox can read (\(SandboxOptions.systemPaths.joined(separator: ", ")))",
-                                                 hint: "install it under /usr/local or /opt"))
-                }
-            } else {
+            if !candidates.contains(where: { FileManager.default.isExecutableFile(atPath: $0) && !isFolder($0) }) {
                 let setting = agent.settings["command"] != nil ? "command" : "preset"
                 let place = program.contains("/") ? program : "\(program) in \(searchPath.joined(separator: ":")) (the sandbox's PATH)"
                 problems.append(AgentProblem(setting: setting, "agent '\(agent.id)': no executable program \(place)",
-                                             hint: "install it, or give `command` the path of an executable under /usr or /opt (folders the sandbox can read)"))
+                                             hint: "install it, or give `command` the path of an executable file"))
             }
         }
         return problems

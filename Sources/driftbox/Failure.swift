@@ -12,6 +12,9 @@ enum ExitStatus {
     static let error: Int32 = 1
     /// `run` or `resume` finished, and an episode of the run failed.
     static let episodeFailed: Int32 = 2
+    /// `run` or `resume` finished, no episode failed, and an episode of a model-driven agent made
+    /// no model exchange at all.
+    static let modelUnreached: Int32 = 3
     /// `sandbox exec` only: driftbox itself failed before or around the command, whose own status
     /// is passed through otherwise (as `env` and container runners do).
     static let execFailed: Int32 = 125

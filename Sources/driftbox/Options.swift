@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gateway
 import Runner
 import Sandbox
 import Scenarios
@@ -47,6 +48,14 @@ struct PolicyChoice: ExpressibleByArgument, CustomStringConvertible {
 }
 
 extension Condition: ExpressibleByArgument {}
+
+/// Where model answers come from (`--models`).
+enum ModelsChoice: String, CaseIterable, ExpressibleByArgument {
+    case record, replay
+    case recordMissing = "record-missing"
+
+    var mode: ModelsMode { ModelsMode(rawValue: rawValue) ?? .record }
+}
 
 /// A duration in seconds from the command line: finite, positive and at most a week.
 enum Seconds {
@@ -98,12 +107,37 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Progress display.")
     var progress: ProgressChoice = .auto
 
+    @Option(help: "Model answers of agents with `network: gateway`: record (from the upstream, recorded in the run), replay (from --recording only, no upstream contact) or record-missing.")
+    var models: ModelsChoice = .record
+
+    @Option(help: ArgumentHelp("The run (or its models folder) whose recorded exchanges --models replay and record-missing answer from.", valueName: "run"))
+    var recording: String?
+
+    @Option(help: "The model gateway's port on 127.0.0.1 inside each sandbox.")
+    var gatewayPort: UInt16 = GatewayListener.defaultPort
+
+    @Option(help: ArgumentHelp("Stop starting model work once the run's model cost reaches this many US dollars (price table: Fixtures/prices/models.yaml).", valueName: "usd"))
+    var budgetUsd: Double?
+
+    @Option(help: ArgumentHelp("Stop an episode once its model cost reaches this many US dollars.", valueName: "usd"))
+    var episodeBudgetUsd: Double?
+
     func validate() throws {
         guard (1...Self.maximumJobs).contains(jobs) else { throw ValidationError("-j must be from 1 to \(Self.maximumJobs)") }
+        if models != .record, recording == nil { throw ValidationError("--models \(models.rawValue) needs --recording RUN (the run whose exchanges answer)") }
+        if models == .record, recording != nil { throw ValidationError("--recording is read by --models replay or record-missing only") }
+        guard gatewayPort > 0 else { throw ValidationError("--gateway-port must be from 1 to 65535") }
+        for (name, value) in [("--budget-usd", budgetUsd), ("--episode-budget-usd", episodeBudgetUsd)] {
+            if let value, !(value.isFinite && value > 0) { throw ValidationError("\(name) must be a positive number of US dollars") }
+        }
     }
 
     var runOptions: RunOptions {
-        RunOptions(jobs: jobs, stepTimeout: Seconds.duration(stepTimeout), sandboxMode: mode.request, policy: policy.value, progress: progress.style)
+        let prices = (try? Resources.catalog()).map { $0.fixtures.appendingPathComponent("prices/models.yaml").path }
+            .flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        return RunOptions(jobs: jobs, stepTimeout: Seconds.duration(stepTimeout), sandboxMode: mode.request, policy: policy.value, progress: progress.style,
+                          models: ModelOptions(mode: models.mode, recording: recording.map { URL(fileURLWithPath: $0, relativeTo: currentDirectory).standardizedFileURL },
+                                               port: gatewayPort, prices: prices, budget: Budget(runUSD: budgetUsd, episodeUSD: episodeBudgetUsd)))
     }
 }
 
@@ -148,6 +182,7 @@ enum ValueSuggestion {
         "--progress": ProgressChoice.allCases.map(\.rawValue),
         "--policy": PolicyChoice.names,
         "--condition": Condition.allCases.map(\.rawValue),
+        "--models": ModelsChoice.allCases.map(\.rawValue),
     ]
 
     /// `Did you mean '…'?` for the first enumerated option in `arguments` whose value is not one

@@ -12,10 +12,15 @@ func finish(_ outcome: RunOutcome) throws {
     print("run: \(TerminalText.escaped(outcome.folder.path))")
     print(RunSummary(record).render(), terminator: "")
     let failed = record.ends.values.filter { $0.status == .failed }.count
+    let unreached = ModelReach(record)?.unreachedEpisodes ?? []
+    if !unreached.isEmpty {
+        FileHandle.standardError.write(Data("driftbox: \(unreached.count) episode(s) of a model-driven agent never reached its model (no exchange through the gateway): \(TerminalText.escaped(unreached.joined(separator: ", "))); the agent's commands in transcripts/ show why\n".utf8))
+    }
     if failed > 0 {
         FileHandle.standardError.write(Data("driftbox: \(failed) episode(s) failed; `jq 'select(.type==\"end\" and .end.status==\"failed\")' \(TerminalText.escaped(outcome.folder.path))/events.jsonl` shows why\n".utf8))
         throw ExitCode(ExitStatus.episodeFailed)
     }
+    if !unreached.isEmpty { throw ExitCode(ExitStatus.modelUnreached) }
 }
 
 /// `driftbox run`: run a suite or a scenario.
@@ -120,7 +125,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "The folder to write the workspace into (default: replay-<episode>-<step>).")
     var to: String?
 
-    @Flag(help: "Re-execute the episode (scripted agents) and check that every commit id matches the recorded one.")
+    @Flag(help: "Re-execute the episode (command agents with the gateway answered from the run's recording, offline) and check that every commit id matches the recorded one.")
     var verify = false
 
     @Flag(help: "Replace what is in the --to folder (without it, a non-empty folder is refused).")

@@ -1,5 +1,6 @@
 import Agents
 import Foundation
+import Sandbox
 import Testing
 
 /// The command adapter with real programs in the real sandbox.
@@ -72,7 +73,7 @@ struct CommandAgentTests {
     func presetParsesEvents() async throws {
         let dir = try TempDir("cmd-events")
         defer { dir.cleanup() }
-        let cli = try agent(["preset": "codex", "command": resources + "/events-agent.sh", "model": "gpt-test"])
+        let cli = try agent(["preset": "codex", "command": resources + "/events-agent.sh", "model": "gpt-test", "network": "host"])
         #expect(cli.sandboxPolicy == "network")
         let sandbox = try makeSandbox(policy: cli.sandboxPolicy)
         let context = makeContext(dir.path, sandbox: sandbox)
@@ -114,7 +115,7 @@ struct CommandAgentTests {
         #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown preset 'gemini'; use one of aider, claude, codex, mini-swe-agent, opencode, or give `command` and `args`")) {
             _ = try agent(["preset": "gemini"])
         }
-        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network or env.NAME (docs/agents.md)")) {
+        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network, base_url, protocol, key_env, ca_bundle, extra_args or env.NAME (docs/agents.md)")) {
             _ = try agent(["preset": "aider", "modle": "x"])
         }
         #expect(throws: AgentError(.missingSetting, "agent 'cli' (kind command): the arguments use {model} but no `model` is set; add `model: NAME`")) {
@@ -125,5 +126,49 @@ struct CommandAgentTests {
         }
         let quoted = try agent(["command": "tool", "args": #"run 'two words' "say \"hi\"" {prompt}"#])
         #expect(quoted.firstStep == ["run", "two words", #"say "hi""#, "{prompt}"])
+    }
+
+    @Test("network: the gateway by default for presets, with an upstream; host and none on request; the real key never passed in")
+    func networkSettings() throws {
+        #expect(throws: AgentError.self) { _ = try agent(["preset": "aider"]) }  // no upstream
+        let chat = try agent(["preset": "aider", "base_url": "https://api.example.com/v1"])
+        #expect(chat.network == .gateway && chat.sandboxPolicy == "default")
+        #expect(chat.upstream == ModelUpstream(baseURL: "https://api.example.com/v1", modelProtocol: "openai-chat", keyVariable: "OPENAI_API_KEY"))
+        let claude = try agent(["preset": "claude", "base_url": "https://api.example.com", "key_env": "MY_KEY", "ca_bundle": "certs/ca.pem"])
+        #expect(claude.upstream == ModelUpstream(baseURL: "https://api.example.com", modelProtocol: "anthropic-messages", keyVariable: "MY_KEY",
+                                                 caBundlePath: resources + "/certs/ca.pem"))
+        #expect(try agent(["preset": "codex", "base_url": "https://api.example.com/v1"]).upstream?.modelProtocol == "openai-responses")
+        #expect(throws: AgentError.self) { _ = try agent(["preset": "aider", "base_url": "https://x/v1", "protocol": "gemini"]) }
+        #expect(throws: AgentError.self) { _ = try agent(["preset": "aider", "base_url": "https://x/v1", "env": "PATH,OPENAI_API_KEY"]) }
+        #expect(throws: AgentError.self) { _ = try agent(["command": "tool", "base_url": "https://x/v1", "network": "none"]) }
+        #expect(throws: AgentError.self) { _ = try agent(["command": "tool", "network": "everywhere"]) }
+        for (value, network) in [("host", AgentNetwork.host), ("on", .host), ("none", .none), ("off", .none)] {
+            let made = try agent(["preset": "aider", "network": value])
+            #expect(made.network == network && made.upstream == nil)
+            #expect(made.sandboxPolicy == (network == .host ? "network" : "default"))
+        }
+        #expect(try agent(["command": "tool"]).network == .none)  // a bare program is not taken for a model client
+    }
+
+    @Test("a program outside the system folders runs: its folder is visible read-only inside; extra_args add to a preset's")
+    func programOutsideSystemFolders() async throws {
+        let dir = try TempDir("cmd-outside")
+        defer { dir.cleanup() }
+        let tools = try outsideFolder("agent-program")
+        defer { try? FileManager.default.removeItem(atPath: tools) }
+        try "#!/bin/sh\ncat \"$(dirname \"$0\")/data.txt\"; echo \"$@\"; touch \"$(dirname \"$0\")/written\" 2>/dev/null || echo read-only\n"
+            .write(toFile: tools + "/agent.sh", atomically: true, encoding: .utf8)
+        try "beside the program\n".write(toFile: tools + "/data.txt", atomically: true, encoding: .utf8)
+        chmod(tools + "/agent.sh", 0o755)
+        // A sandbox that reads only the system folders (and the workspace).
+        let sandbox = try Sandbox(SandboxOptions(policy: try Policy.load(path: packageRoot + "/sandbox/policies/default.policy")))
+        let cli = try agent(["command": tools + "/agent.sh", "args": "{step}", "extra_args": "--flag 'two words'", "network": "none"])
+        #expect(cli.firstStep == ["{step}", "--flag", "two words"])
+        let turn = try await cli.act(step(), context: makeContext(dir.path, sandbox: sandbox), history: [])
+        #expect(turn.outcome == .completed, "\(turn.commands.first?.stderrTail ?? "")")
+        #expect(turn.message == "beside the program\n1 --flag two words\nread-only")
+        #expect(!FileManager.default.fileExists(atPath: tools + "/written"))
+        let aider = try agent(["preset": "aider", "network": "none", "extra_args": "--map-tokens 0"])
+        #expect(aider.laterSteps.suffix(3) == ["{targets}", "--map-tokens", "0"])
     }
 }

@@ -1,6 +1,8 @@
 import Agents
 import Foundation
 import GitStore
+import Runner
+import Scenarios
 import Testing
 
 /// A real agent CLI from PyPI (mini-swe-agent) driven through the command adapter under the real
@@ -62,7 +64,7 @@ struct MiniSweAgentIntegrationTests {
         defer { server.terminate() }
         let agent = try AgentFactory.make(id: "mini", kind: "command", settings: [
             "preset": "mini-swe-agent", "command": mini, "model": "openai/driftbox-scripted",
-            "env.OPENAI_API_BASE": "http://127.0.0.1:\(port)/v1", "env.OPENAI_API_KEY": "not-a-real-key",
+            "env.OPENAI_API_BASE": "http://127.0.0.1:\(port)/v1", "env.OPENAI_API_KEY": "not-a-real-key", "network": "host",
         ], baseDirectory: dir.path)
         #expect(agent.sandboxPolicy == "network")
         let workspace = try makeWorkspace(fixture: "payment-service", in: dir)
@@ -86,5 +88,73 @@ struct MiniSweAgentIntegrationTests {
         let first = try #require(requests.first)
         #expect(first.contains("PROMPT-7731") && first.contains("CONSTRAINT-5512"))
         #expect(first.contains("\"model\": \"driftbox-scripted\""))
+    }
+
+    @Test("mini-swe-agent through the model gateway under the default policy, to an HTTPS upstream: its edit lands in the step commit, the exchanges are recorded, a replay without the upstream gives the same commit")
+    func miniSweAgentThroughTheGateway() async throws {
+        guard let mini = Self.locateMini() else {
+            let reason = "mini-swe-agent is not installed (looked at \(Self.candidates.joined(separator: ", ")) and DRIFTBOX_MINI_SWE_AGENT); .ci/run installs it"
+            if isCI {
+                Issue.record("CI is set, so this test must run: \(reason)")
+                return
+            }
+            try Test.cancel(Comment(rawValue: reason))
+        }
+        let dir = try TempDir("mini-gateway")
+        defer { dir.cleanup() }
+        let scenario = packageRoot + "/Fixtures/scenarios/efficiency-security/regular.yaml"
+        let suiteFile = URL(fileURLWithPath: dir.path + "/mini.yaml")
+        func writeSuite(baseURL: String, caBundle: String = "") throws {
+            try ("""
+                id: mini
+                base_seed: 5
+                repetitions: 1
+                steps: 1
+                scenarios:
+                  - \(scenario)
+                agents:
+                  - id: mini
+                    kind: command
+                    preset: mini-swe-agent
+                    command: \(mini)
+                    model: openai/driftbox-scripted
+                    base_url: \(baseURL)
+                    key_env: DRIFTBOX_TEST_MINI_KEY
+                """ + (caBundle.isEmpty ? "" : "\n    ca_bundle: \(caBundle)")).write(to: suiteFile, atomically: true, encoding: .utf8)
+        }
+        try writeSuite(baseURL: "http://127.0.0.1:9/v1")
+        let probe = try SuiteLoader().load(suiteFile)
+        let target = try #require(try probe.plan(for: probe.episodes()[0]).steps.first?.task.targets.first)
+        // The model's scripted replies: append a line to the step's target, then finish.
+        let script = """
+            [{"content": "I will note the review.", "bash": "printf '\\\\n# reviewed through the gateway\\\\n' >> \(target)"},
+             {"content": "Done.", "bash": "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"}]
+            """
+        // The upstream speaks HTTPS with a certificate from a CA of the test's own, given to the gateway.
+        let certificates = try ScriptedChatServer.makeCertificates(in: dir.path)
+        let server = try ScriptedChatServer(script: script, in: dir.path, tls: (certificates.certificate, certificates.key))
+        defer { server.stop() }
+        try writeSuite(baseURL: server.baseURL, caBundle: certificates.caBundle)
+        setenv("DRIFTBOX_TEST_MINI_KEY", "sk-mini-real-\(UUID().uuidString)", 1)
+        let definition = try RunDefinition.load(suiteFile, agentsSuite: suiteFile)
+        let runs = URL(fileURLWithPath: dir.path + "/runs")
+        let options = RunOptions(jobs: 1, stepTimeout: .seconds(300), sandboxMode: .full, progress: .quiet)
+        let outcome = try await Runner.start(definition, runsFolder: runs, runID: "recorded", options: options, makeAgent: Runner.standardAgents)
+        let record = try RunRecord(folder: outcome.folder)
+        let step = try #require(record.steps.first)
+        let transcript = try EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(step.episode))
+        #expect(step.outcome == "completed", "\(step.failure ?? ""); \(transcript.first?.turn.commands.first?.stderrTail ?? "")")
+        let text = try #require(try Repository.open(at: record.store.repositoryPath).fileContent(at: step.commit, path: target))
+        #expect(String(decoding: text, as: UTF8.self).hasSuffix("\n# reviewed through the gateway\n"))
+        #expect(server.requests.count == 2)
+        #expect(transcript.first?.exchanges?.count == 2)
+
+        server.stop()
+        var replay = options
+        replay.models = ModelOptions(mode: .replay, recording: outcome.folder)
+        let replayed = try await Runner.start(definition, runsFolder: runs, runID: "replayed", options: replay, makeAgent: Runner.standardAgents)
+        let again = try RunRecord(folder: replayed.folder)
+        let replayedTranscript = try EventLog.read(TranscriptEntry.self, from: again.store.transcriptPath(step.episode))
+        #expect(again.steps.map(\.commit) == [step.commit], "\(again.steps.map(\.failure)); \(replayedTranscript.first?.turn.commands.first?.stdoutTail ?? "")")
     }
 }

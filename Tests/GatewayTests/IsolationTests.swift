@@ -58,8 +58,12 @@ struct IsolationTests {
                                 "-H", "Authorization: Bearer \(harness.token)", "--data", "{}"])
         let otherPath = try await curl(["-w", "%{http_code}", "--path-as-is", "-H", "Authorization: Bearer \(harness.token)", harness.base + "/../../etc/passwd"])
         let otherMethod = try await curl(["-w", "%{http_code}", "-H", "Authorization: Bearer \(harness.token)", harness.base + "/v1/chat/completions"])
+        // Every refusal is reported before it is answered: what the runner takes after the step is whole.
+        let taken = harness.gateway.takeEvents(episode: "ep-1")
+        #expect(harness.gateway.takeEvents(episode: "ep-1").events.isEmpty, "taken once")
         for _ in 0..<2000 where harness.events.all.filter({ $0.kind == .isolation }).count < 4 { try await Task.sleep(for: .milliseconds(5)) }
         let events = harness.events.all.filter { $0.kind == .isolation }
+        #expect(taken.events == events && taken.dropped == 0)
         await harness.stop()
         await upstream.stop()
         #expect(connect.output.contains("405"))

@@ -24,6 +24,10 @@
 //   --seccomp-fd N             fd holding a classic BPF program (struct sock_filter array)
 //   --report-fd N              where setup facts, errors and the final status are written
 //   --lifeline-fd N            read end of a pipe; when it hangs up the whole tree is killed
+//   --gateway-port PORT        full mode without --host-net: listen on 127.0.0.1:PORT inside the
+//   --gateway-fd N               sandbox's network namespace and send that listening socket
+//                              (SCM_RIGHTS, one byte 'g') over the unix socket N before the command
+//                              starts; the launcher keeps no copy (both options or neither)
 //   --user UID:GID             reduced mode: run the command as this uid and gid (no supplementary
 //                              groups), used for a root runner so the agent owns no host file
 //
@@ -45,6 +49,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -62,6 +67,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,10 +130,11 @@ static struct {
     const char *ll_rw[MAX_ITEMS]; int n_ll_rw;
     struct rlim_op rlims[16]; int n_rlims;
     int seccomp_fd, report_fd, lifeline_fd;
+    int gateway_fd, gateway_port;
     int switch_user; uid_t uid; gid_t gid;
     char **argv;
     struct sock_filter *filter; unsigned short filter_len;
-} cfg = { .mode = MODE_FULL, .seccomp_fd = -1, .report_fd = -1, .lifeline_fd = -1 };
+} cfg = { .mode = MODE_FULL, .seccomp_fd = -1, .report_fd = -1, .lifeline_fd = -1, .gateway_fd = -1 };
 
 // The pids cgroup of a root runner (see enter_pids_cgroup), removed by its owner on every exit path.
 static char pids_name[64];
@@ -275,11 +282,23 @@ static void parse_args(int argc, char **argv) {
         else if (strcmp(a, "--report-fd") == 0) cfg.report_fd = parse_fd(v);
         else if (strcmp(a, "--lifeline-fd") == 0) cfg.lifeline_fd = parse_fd(v);
         else if (strcmp(a, "--user") == 0) parse_user(v);
+        else if (strcmp(a, "--gateway-fd") == 0) cfg.gateway_fd = parse_fd(v);
+        else if (strcmp(a, "--gateway-port") == 0) {
+            char *end;
+            long port = strtol(v, &end, 10);
+            if (*v == 0 || *end != 0 || port < 1 || port > 65535) fail("args", "--gateway-port wants 1-65535, got '%s'", v);
+            cfg.gateway_port = (int)port;
+        }
         else fail("args", "unknown option '%s'", a);
         i += takes;
     }
     errno = EINVAL;
     if (i >= argc) fail("args", "no command after --");
+    if ((cfg.gateway_fd >= 0) != (cfg.gateway_port > 0)) fail("args", "--gateway-port and --gateway-fd go together");
+    // The listening socket must live in a network namespace of the sandbox's own: on the host's
+    // network (reduced mode, --host-net) it would be a port anyone on the host could reach.
+    if (cfg.gateway_fd >= 0 && (cfg.mode != MODE_FULL || cfg.host_net))
+        fail("args", "--gateway-port needs full mode with a private network namespace (not reduced mode or --host-net)");
     if (cfg.mode != MODE_NONE && cfg.seccomp_fd < 0) fail("args", "--seccomp-fd is required in mode full and reduced");
     if (cfg.switch_user && cfg.mode != MODE_REDUCED) fail("args", "--user is for reduced mode only");
     cfg.argv = argv + i;
@@ -382,12 +401,53 @@ static void prepare_network(struct network *net) {
     if (net->outer_pidfd < 0) fail("net", "pidfd_open of the launcher");
 }
 
+// The model gateway's listening socket: bound to 127.0.0.1:PORT in the sandbox's network
+// namespace (the only place that address leads to it) and sent to the runner over the unix socket
+// it passed in. The launcher keeps no copy; the runner accepts the sandbox's connections on it.
+// Called before `ready` is signalled, so the socket listens before the command exists.
+static void hand_over_gateway(void) {
+    if (cfg.gateway_fd < 0) return;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) fail("gateway", "socket");
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    unsigned char *port = (unsigned char *)&addr.sin_port, *ip = (unsigned char *)&addr.sin_addr.s_addr;
+    port[0] = (unsigned char)(cfg.gateway_port >> 8);
+    port[1] = (unsigned char)(cfg.gateway_port & 0xff);
+    ip[0] = 127; ip[3] = 1;
+    if (syscall(SYS_bind, s, &addr, sizeof addr) < 0) fail("gateway", "bind 127.0.0.1:%d", cfg.gateway_port);
+    if (syscall(SYS_listen, s, 128) < 0) fail("gateway", "listen on 127.0.0.1:%d", cfg.gateway_port);
+    char byte = 'g';
+    struct iovec iov = { &byte, 1 };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &s, sizeof s);
+    long sent;
+    while ((sent = syscall(SYS_sendmsg, cfg.gateway_fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+    if (sent != 1) { if (sent >= 0) errno = EIO; fail("gateway", "send the listening socket to the runner"); }
+    close(s);
+    close(cfg.gateway_fd);
+    cfg.gateway_fd = -1;
+}
+
 // In the outer launcher, after forking pid 1.
 static void create_network(struct network *net) {
     if (cfg.host_net) return;
     close(net->ready[0]);
     if (unshare(CLONE_NEWNET) < 0) fail("net", "unshare network namespace");
     loopback_up();
+    hand_over_gateway();
     if (write(net->ready[1], "1", 1) != 1) fail("net", "signal network ready");
     close(net->ready[1]);
     close(net->outer_pidfd);
@@ -823,6 +883,7 @@ __attribute__((noreturn)) static void run_init(const struct network *net) {
     trace("init-start");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail("process", "PR_SET_PDEATHSIG");
     if (net->ready[1] >= 0) close(net->ready[1]);
+    if (cfg.gateway_fd >= 0) close(cfg.gateway_fd);  // the outer launcher sends the socket
     build_root();
     trace("root");
     if (sethostname("driftbox", 8) < 0) fail("uts", "sethostname");
@@ -933,6 +994,7 @@ int main(int argc, char **argv) {
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) fail("process", "signalfd");
     if (cfg.lifeline_fd >= 0 && fcntl(cfg.lifeline_fd, F_SETFD, FD_CLOEXEC) < 0) fail("fds", "lifeline fd %d", cfg.lifeline_fd);
+    if (cfg.gateway_fd >= 0 && fcntl(cfg.gateway_fd, F_SETFD, FD_CLOEXEC) < 0) fail("fds", "gateway fd %d", cfg.gateway_fd);
     report("mode %s", cfg.mode == MODE_FULL ? "full" : cfg.mode == MODE_REDUCED ? "reduced" : "none");
     if (cfg.mode != MODE_NONE) report("landlock %d", landlock_abi());
     pid_t child;

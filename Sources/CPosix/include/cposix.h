@@ -55,5 +55,12 @@ int cposix_spawn_closefrom(posix_spawn_file_actions_t *actions, int lowest);
 int cposix_wait_exit_code(int status);
 /// A wait status decoded: WTERMSIG when WIFSIGNALED, else -1.
 int cposix_wait_term_signal(int status);
+/// socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): a connected pair of unix stream sockets.
+int cposix_socketpair_cloexec(int fds[2]);
+/// Receives one descriptor sent with SCM_RIGHTS along one data byte equal to `tag`, without
+/// blocking (MSG_DONTWAIT) and close-on-exec here (MSG_CMSG_CLOEXEC). Returns the descriptor, -1
+/// with errno (EAGAIN: nothing yet), or -2 when the peer hung up or sent no descriptor with that
+/// tag. Every other descriptor in the message is closed.
+int cposix_receive_descriptor(int socket, char tag);
 
 #endif

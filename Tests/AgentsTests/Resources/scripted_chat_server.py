@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """A loopback OpenAI-compatible chat-completions server that answers from a script.
 
-Usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl
+Usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl [CERTIFICATE.pem KEY.pem]
 
 SCRIPT.json is a list of replies, served in order (the last one repeats once the list is used
 up); each reply is {"content": TEXT} and optionally {"bash": COMMAND}, which becomes a `bash`
-tool call with {"command": COMMAND}. Every request body is appended to REQUEST_LOG.jsonl as one
+tool call with {"command": COMMAND}. A request with "stream": true is answered with server-sent
+events (the content in word chunks, then a chunk with the usage, then `data: [DONE]`). Every request body is appended to REQUEST_LOG.jsonl as one
 JSON line. The server binds 127.0.0.1 on an ephemeral port, prints `PORT <n>` on stdout and
-serves until killed or until it has been idle for 120 seconds.
+serves until killed or until it has been idle for 120 seconds. With a certificate and its key it
+serves HTTPS instead of HTTP.
 """
 
 import json
+import ssl
 import sys
 import threading
 import time
@@ -68,12 +71,32 @@ def make_handler(state):
                 self.send_error(404, f"only /v1/chat/completions is served, not {self.path}")
                 return
             number, reply = state.next_reply(body)
+            if body.get("stream"):
+                self.stream(number, reply, body.get("model", "scripted"))
+                return
             payload = json.dumps(completion(number, reply, body.get("model", "scripted"))).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def stream(self, number, reply, model):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            words = reply.get("content", "").split(" ")
+            pieces = [word if index == 0 else " " + word for index, word in enumerate(words)]
+            for piece in pieces:
+                chunk = {"id": f"chatcmpl-{number}", "object": "chat.completion.chunk", "model": model,
+                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+                self.wfile.flush()
+            last = {"id": f"chatcmpl-{number}", "object": "chat.completion.chunk", "model": model,
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
+            self.wfile.write(b"data: " + json.dumps(last).encode() + b"\n\ndata: [DONE]\n\n")
+            self.wfile.flush()
 
         def log_message(self, format, *args):
             pass
@@ -82,14 +105,18 @@ def make_handler(state):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl")
+    if len(sys.argv) not in (3, 5):
+        sys.exit("usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl [CERTIFICATE.pem KEY.pem]")
     with open(sys.argv[1], encoding="utf-8") as handle:
         script = json.load(handle)
     if not script:
         sys.exit(f"{sys.argv[1]}: the script is empty; give at least one reply")
     state = State(script, sys.argv[2])
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    if len(sys.argv) == 5:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"PORT {server.server_address[1]}", flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     while time.monotonic() - state.last_request < 120:

@@ -1,0 +1,96 @@
+import Foundation
+import Gateway
+
+/// Whether each agent of a run reached what it needed of the network: gateway agents that made no
+/// model exchange in an episode, and agents that ran with the host network. Read from `run.json`
+/// and the run's `models/` lists, without writing anything.
+public struct ModelReach: Sendable, Equatable {
+    /// One gateway agent's exchanges.
+    public struct AgentReach: Sendable, Equatable {
+        /// The agent's id.
+        public var agent: String
+        /// Its episodes with at least one recorded step.
+        public var episodes: Int
+        /// Those of them without a single model exchange.
+        public var unreached: [String]
+        /// Its exchanges over the run.
+        public var exchanges: Int
+        /// Their tokens (input, output, cached).
+        public var usage: TokenUsage
+        /// Their cost in US dollars, from the price table.
+        public var costUSD: Double
+        /// Exchanges with tokens but no price.
+        public var unpriced: Int
+        /// What the gateway refused as isolation attempts in its steps.
+        public var isolationAttempts: Int
+    }
+
+    /// The models mode (`record`, `replay`, `record-missing`).
+    public var mode: String
+    /// Gateway agents, by id.
+    public var gateway: [AgentReach]
+    /// Agents that ran with the host network.
+    public var hostNetwork: [String]
+
+    /// Episodes of gateway agents that never reached their model.
+    public var unreachedEpisodes: [String] { gateway.flatMap(\.unreached) }
+
+    /// Reads it; nil for a run without network agents.
+    public init?(_ record: RunRecord) {
+        guard let models = record.manifest.models else { return nil }
+        mode = models.mode
+        hostNetwork = models.hostNetworkAgents
+        let folder = record.store.folder.appendingPathComponent(models.folder).appendingPathComponent("episodes")
+        let stepped = Set(record.steps.map(\.episode))
+        gateway = models.gatewayAgents.map { agent in
+            let episodes = record.manifest.episodes.filter { $0.agent == agent && stepped.contains($0.id) }.map(\.id)
+            var counts: [String: Int] = [:]
+            var usage = TokenUsage(), cost = 0.0, unpriced = 0, isolation = 0
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            for episode in episodes {
+                let lists = folder.appendingPathComponent(ExchangeStore.folderName(ofEpisode: episode))
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: lists.path)) ?? []
+                var hashes: [String] = []
+                for name in names where name.hasSuffix(".txt") {
+                    let text = (try? String(contentsOf: lists.appendingPathComponent(name), encoding: .utf8)) ?? ""
+                    hashes += text.split(separator: "\n").filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }.map(String.init)
+                }
+                counts[episode] = hashes.count
+                for hash in hashes {
+                    let file = folder.deletingLastPathComponent().appendingPathComponent("exchanges/\(hash).json")
+                    guard let data = FileManager.default.contents(atPath: file.path), let exchange = try? decoder.decode(Exchange.self, from: data) else { continue }
+                    if let tokens = exchange.usage {
+                        usage = usage + tokens
+                        if let price = exchange.costUSD { cost += price } else { unpriced += 1 }
+                    }
+                }
+                let transcript = (try? EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(episode))) ?? []
+                isolation += transcript.reduce(0) { $0 + ($1.modelEvents ?? []).filter { $0.kind == "isolation" }.count + ($1.modelEventsDropped ?? 0) }
+            }
+            return AgentReach(agent: agent, episodes: episodes.count, unreached: episodes.filter { counts[$0] == 0 },
+                              exchanges: counts.values.reduce(0, +), usage: usage, costUSD: cost, unpriced: unpriced, isolationAttempts: isolation)
+        }
+    }
+
+    /// The lines the summary shows: exchanges per gateway agent, loud flags for agents that never
+    /// reached their model and for the host network.
+    public func render() -> String {
+        var out = "models (\(mode)):\n"
+        for agent in gateway {
+            out += "  agent '\(agent.agent)' (network: gateway): \(agent.exchanges) exchange(s) in \(agent.episodes) episode(s); "
+                + "tokens \(agent.usage.input) in (\(agent.usage.cached) cached), \(agent.usage.output) out; "
+                + String(format: "$%.4f", agent.costUSD) + (agent.unpriced > 0 ? " (\(agent.unpriced) exchange(s) without a price)" : "") + "\n"
+            if agent.isolationAttempts > 0 {
+                out += "  ISOLATION: agent '\(agent.agent)' tried \(agent.isolationAttempts) request(s) the gateway refused (transcripts/ name them under modelEvents)\n"
+            }
+            if !agent.unreached.isEmpty {
+                out += "  NEVER REACHED ITS MODEL: agent '\(agent.agent)' made no model exchange in \(agent.unreached.count) of \(agent.episodes) episode(s): \(agent.unreached.joined(separator: ", "))\n"
+            }
+        }
+        for agent in hostNetwork {
+            out += "  HOST NETWORK: agent '\(agent)' reached the host network, loopback included (reduced isolation; its model traffic is not recorded)\n"
+        }
+        return out
+    }
+}
