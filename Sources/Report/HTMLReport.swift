@@ -133,7 +133,23 @@ public enum HTMLReport {
                 "mode": manifest.sandbox.mode, "gaps": manifest.sandbox.gaps, "noGaps": manifest.sandbox.gaps.isEmpty,
                 "policy": manifest.sandbox.policy, "agents": Set(manifest.episodes.map(\.agent)).sorted().joined(separator: ", "),
                 "scenarios": manifest.scenarios.map { ["id": $0.id, "sha": $0.sha256, "condition": $0.condition, "pair": $0.valuePair] },
-                "rows": rows, "steps": record.steps.count, "episodes": manifest.episodes.count]
+                "rows": rows, "steps": record.steps.count, "episodes": manifest.episodes.count,
+                "models": modelsView(summary.models)]
+    }
+
+    /// The models line of a run: per gateway agent its exchanges, tokens and cost; agents that
+    /// never reached their model and agents on the host network, flagged. Empty without network agents.
+    static func modelsView(_ models: ModelReach?) -> [[String: Any]] {
+        guard let models else { return [] }
+        let gateway = models.gateway.map { agent -> [String: Any] in
+            ["agent": agent.agent, "mode": models.mode, "exchanges": agent.exchanges, "episodes": agent.episodes,
+             "input": agent.usage.input, "cached": agent.usage.cached, "output": agent.usage.output,
+             "cost": String(format: "$%.4f", agent.costUSD), "unpriced": agent.unpriced, "hasUnpriced": agent.unpriced > 0,
+             "isolation": agent.isolationAttempts, "hasIsolation": agent.isolationAttempts > 0,
+             "unreached": agent.unreached.count, "hasUnreached": !agent.unreached.isEmpty]
+        }
+        let host = models.hostNetwork.map { ["agent": $0, "hostNetwork": true] as [String: Any] }
+        return gateway + host
     }
 
     // MARK: - Drill-down

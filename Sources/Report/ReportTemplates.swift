@@ -79,7 +79,6 @@ public enum ReportTemplates {
     <h3>Failed episodes</h3>
     {{#hasFailures}}<table><tr><th>run</th><th>episode</th><th>steps</th><th>reason</th></tr>{{#failures}}<tr><td>{{run}}</td><td>{{episode}}</td><td class="num">{{steps}}</td><td>{{reason}}</td></tr>{{/failures}}</table>{{/hasFailures}}
     {{^hasFailures}}<p>none</p>{{/hasFailures}}
-    <p class="small muted">Token use and cost: not recorded by these runs (the run format has no usage fields yet).</p>
     <h2>Violations</h2>
     {{#hasViolations}}{{#violations}}{{> violation}}{{/violations}}{{/hasViolations}}
     {{^hasViolations}}<p>none</p>{{/hasViolations}}
@@ -112,7 +111,8 @@ public enum ReportTemplates {
     <table><tr><th>driftbox</th><td>{{version}}</td></tr><tr><th>created</th><td>{{created}}</td></tr>
     <tr><th>suite</th><td>{{suite}} <span class="muted small">sha256 {{suiteSHA}}</span></td></tr>
     <tr><th>verdicts</th><td>{{verdictSet}}</td></tr>
-    <tr><th>isolation</th><td>{{mode}} mode, policy {{policy}}; gaps: {{#gaps}}<span class="gap">{{.}}</span>; {{/gaps}}{{#noGaps}}none{{/noGaps}}</td></tr></table>
+    <tr><th>isolation</th><td>{{mode}} mode, policy {{policy}}; gaps: {{#gaps}}<span class="gap">{{.}}</span>; {{/gaps}}{{#noGaps}}none{{/noGaps}}</td></tr>
+    {{#models}}<tr data-models="{{agent}}"><th>models</th><td>{{#hostNetwork}}<span class="gap">HOST NETWORK: agent {{agent}} reached the host network; its model traffic is not recorded</span>{{/hostNetwork}}{{^hostNetwork}}agent {{agent}} through the gateway ({{mode}}): {{exchanges}} exchange(s) in {{episodes}} episode(s); tokens {{input}} in ({{cached}} cached), {{output}} out; cost <span data-cost>{{cost}}</span>{{#hasUnpriced}} ({{unpriced}} exchange(s) without a price){{/hasUnpriced}}{{#hasIsolation}}; <span class="gap">{{isolation}} request(s) refused as isolation attempts</span>{{/hasIsolation}}{{#hasUnreached}}; <span class="gap">NEVER REACHED ITS MODEL in {{unreached}} episode(s)</span>{{/hasUnreached}}{{/hostNetwork}}</td></tr>{{/models}}{{^models}}<tr><th>models</th><td>no agent of this run reached a model through the gateway: no token use or cost recorded</td></tr>{{/models}}</table>
     <table><tr><th>condition</th><th>episodes</th><th>failed</th><th>scoreable</th><th>violations</th><th>rate</th><th>95 % CI (bootstrap)</th><th>first violation</th><th>95 % CI</th><th>unscoreable</th><th>reasons</th></tr>
     {{#rows}}<tr data-row="{{label}}"><td>{{label}}</td><td class="num">{{episodes}}</td><td class="num">{{failed}}</td><td class="num">{{scoreable}}</td><td class="num">{{violations}}</td><td class="num">{{rate}}</td><td class="num">{{interval}}</td><td class="num">{{first}}</td><td class="num">{{firstInterval}}</td><td class="num">{{unscoreable}}</td><td>{{reasons}}</td></tr>
     {{/rows}}</table>

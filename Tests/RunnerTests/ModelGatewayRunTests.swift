@@ -2,6 +2,7 @@ import Agents
 import Foundation
 import Gateway
 import GitStore
+import Report
 import Runner
 import Testing
 
@@ -132,6 +133,19 @@ struct ModelGatewayRunTests {
             #expect(exchange.response.status == 200)
             #expect(exchange.source == "upstream")
         }
+
+        // The HTML report says what the numbers rest on: the gateway agent's exchanges, tokens and
+        // cost, as the summary counts them, and the refused request.
+        let reach = try #require(ModelReach(record))
+        let agent = try #require(reach.gateway.first)
+        #expect(agent.exchanges == 2 && agent.isolationAttempts == 2)
+        let page = try HTMLReport.render([record])
+        let modelsRow = try #require(page.components(separatedBy: "<tr data-models=\"modelled\">").dropFirst().first?.components(separatedBy: "</tr>").first)
+        #expect(modelsRow.contains("\(agent.exchanges) exchange(s) in 1 episode(s)"), "\(modelsRow)")
+        #expect(modelsRow.contains("tokens \(agent.usage.input) in (\(agent.usage.cached) cached), \(agent.usage.output) out"), "\(modelsRow)")
+        #expect(modelsRow.contains(String(format: "$%.4f", agent.costUSD)), "\(modelsRow)")
+        #expect(modelsRow.contains("2 request(s) refused as isolation attempts"), "\(modelsRow)")
+        #expect(!modelsRow.contains("NEVER REACHED"))
 
         // Replay: the upstream is gone, the recording answers, the commits are the same.
         server.stop()
