@@ -48,16 +48,21 @@ struct MiniSweAgentIntegrationTests {
         throw AgentError(.invalidSetting, "the scripted chat server did not report its port within 120 s; run \(resources)/scripted_chat_server.py by hand to see why")
     }
 
+    /// The installed `mini`; a cancelled test (a skip with its reason) where it is missing, and
+    /// a recorded issue (nil) where CI is set and it must be there.
+    static func requireMini() throws -> String? {
+        if let mini = locateMini() { return mini }
+        let reason = "mini-swe-agent is not installed (looked at \(candidates.joined(separator: ", ")) and DRIFTBOX_MINI_SWE_AGENT); .ci/run installs it"
+        if isCI {
+            Issue.record("CI is set, so this test must run: \(reason)")
+            return nil
+        }
+        try Test.cancel(Comment(rawValue: reason))
+    }
+
     @Test("mini-swe-agent edits the workspace through the sandbox; the server saw constraint and prompt")
     func miniSweAgentEndToEnd() async throws {
-        guard let mini = Self.locateMini() else {
-            let reason = "mini-swe-agent is not installed (looked at \(Self.candidates.joined(separator: ", ")) and DRIFTBOX_MINI_SWE_AGENT); .ci/run installs it"
-            if isCI {
-                Issue.record("CI is set, so this test must run: \(reason)")
-                return
-            }
-            try Test.cancel(Comment(rawValue: reason))
-        }
+        guard let mini = try Self.requireMini() else { return }
         let dir = try TempDir("mini")
         defer { dir.cleanup() }
         let (server, port) = try startServer(in: dir)
@@ -92,14 +97,7 @@ struct MiniSweAgentIntegrationTests {
 
     @Test("mini-swe-agent through the model gateway under the default policy, to an HTTPS upstream: its edit lands in the step commit, the exchanges are recorded, a replay without the upstream gives the same commit")
     func miniSweAgentThroughTheGateway() async throws {
-        guard let mini = Self.locateMini() else {
-            let reason = "mini-swe-agent is not installed (looked at \(Self.candidates.joined(separator: ", ")) and DRIFTBOX_MINI_SWE_AGENT); .ci/run installs it"
-            if isCI {
-                Issue.record("CI is set, so this test must run: \(reason)")
-                return
-            }
-            try Test.cancel(Comment(rawValue: reason))
-        }
+        guard let mini = try Self.requireMini() else { return }
         let dir = try TempDir("mini-gateway")
         defer { dir.cleanup() }
         let scenario = packageRoot + "/Fixtures/scenarios/efficiency-security/regular.yaml"

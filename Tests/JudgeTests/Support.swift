@@ -9,48 +9,14 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 let buildFolder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
 
 /// What a finished process left.
-struct Finished {
-    var status: Int32
-    var out: String
-    var err: String
-}
+typealias Finished = ProgramResult
 
 /// A started `driftbox`, its output going to files.
-struct Started {
-    let process: Process
-    let done: DispatchSemaphore
-    let outFile: URL
-    let errFile: URL
-
-    /// Waits for it to end (killing it after `limit` seconds, a guard against a hang only).
-    func finish(limit: Double = 300) -> Finished {
-        if done.wait(timeout: .now() + limit) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            done.wait()
-        }
-        return Finished(status: process.terminationStatus,
-                        out: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
-                        err: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
-    }
-}
+typealias Started = StartedProgram
 
 /// Starts the built `driftbox` in `folder`.
 func start(_ arguments: [String], in folder: URL) throws -> Started {
-    let scratch = try temporaryFolder("judge-out")
-    let outFile = scratch.appendingPathComponent("out"), errFile = scratch.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: outFile.path, contents: nil)
-    FileManager.default.createFile(atPath: errFile.path, contents: nil)
-    let process = Process()
-    process.executableURL = buildFolder.appendingPathComponent("driftbox")
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    process.standardOutput = try FileHandle(forWritingTo: outFile)
-    process.standardError = try FileHandle(forWritingTo: errFile)
-    process.standardInput = FileHandle.nullDevice
-    let done = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in done.signal() }
-    try process.run()
-    return Started(process: process, done: done, outFile: outFile, errFile: errFile)
+    try startProgram(buildFolder.appendingPathComponent("driftbox").path, arguments, in: folder, label: "judge-out")
 }
 
 /// Runs the built `driftbox` to the end.

@@ -1,3 +1,4 @@
+import DriftboxTestSupport
 import Foundation
 import Report
 import Runner
@@ -91,7 +92,7 @@ func figurePoints(_ dom: String) -> [DOMPoint] {
 struct BrowserReportTests {
     @Test func thePaperSuiteReportRendersInChromiumWithTheSummaryNumbers() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Chromium.path), "install Debian's chromium (scripts/setup.sh does)")
-        let folder = temporaryFolder("browser")
+        let folder = try temporaryFolder("browser")
         defer { try? FileManager.default.removeItem(at: folder) }
         // Two episodes per cell, so every pooled rate has a bootstrap interval.
         let run = try driftbox(["run", "paper", "--repetitions", "2", "--out", folder.path, "--run-id", "model-a"])
@@ -155,7 +156,7 @@ struct BrowserReportTests {
     }
 
     @Test func threeRunsAsThreeModelsDrawThreeCurvesPerPanel() throws {
-        let folder = temporaryFolder("three")
+        let folder = try temporaryFolder("three")
         defer { try? FileManager.default.removeItem(at: folder) }
         var runs: [String] = []
         for (index, id) in ["model-a", "model-b", "model-c"].enumerated() {
@@ -181,7 +182,7 @@ struct BrowserReportTests {
     @Test func theDetectorsCatchAPageThatLoadsOrLogs() throws {
         // The checks above would pass on a browser that saw nothing: a page that asks for an
         // image and logs to the console must be caught by the same code.
-        let folder = temporaryFolder("control")
+        let folder = try temporaryFolder("control")
         defer { try? FileManager.default.removeItem(at: folder) }
         let page = folder.appendingPathComponent("control.html")
         try Data("<html><body><img src=\"http://127.0.0.1:9/x.png\"><script>console.error('boom')</script></body></html>".utf8).write(to: page)

@@ -1,3 +1,4 @@
+import DriftboxTestSupport
 import Foundation
 import Report
 import Runner
@@ -8,7 +9,7 @@ import Testing
 struct ExportTests {
     /// A smoke run in a new folder: (folder holding it, the run folder).
     private func smokeRun() throws -> (URL, URL) {
-        let folder = temporaryFolder("export")
+        let folder = try temporaryFolder("export")
         let run = try driftbox(["run", "smoke", "--out", folder.path, "--run-id", "smoke"])
         #expect(run.status == 0, "driftbox run: \(run.err.suffix(2000))")
         return (folder, folder.appendingPathComponent("smoke"))

@@ -1,3 +1,4 @@
+import DriftboxTestSupport
 import Checks
 import Foundation
 import GitStore
@@ -13,7 +14,7 @@ private let hostile = "<script>alert(1)</script>\"'><img src=http://127.0.0.1:9/
 /// seed message and author, failure reason) and in the names a suite sets. Episodes r.0 and r.1
 /// (regular): C V V C and V C C C; b.0 and b.1 (baseline): C C C C; i.0 (inverted): C C C V, failed.
 private func hostileRun() throws -> URL {
-    let folder = temporaryFolder("html").appendingPathComponent("run")
+    let folder = try temporaryFolder("html").appendingPathComponent("run")
     let zeros = String(repeating: "0", count: 40)
     func scenario(_ id: String, _ condition: String) -> RunManifest.ScenarioEntry {
         .init(id: id, path: "/\(id).yaml", sha256: "ab", valuePair: "efficiency-security", condition: condition, fixture: "f", fixtureCommit: zeros, checks: [])
