@@ -138,7 +138,13 @@ public enum JudgeRun {
         }
         let chosen = Set(scenarios)
         let inScope = { (step: StepRecord) in chosen.isEmpty || chosen.contains(record.manifest.episode(step.episode)?.scenario ?? "") }
-        let selects = { (step: StepRecord) in steps.selects(step.verdict) && inScope(step) }
+        // Scenarios that ask the judge to decide what their checks leave unscoreable have those
+        // steps judged and decided whatever `steps` says.
+        let asking = Set(record.manifest.scenarios.filter { $0.judge == "unscoreable" }.map(\.id))
+        let decides = { (step: StepRecord) in
+            step.verdict.kind == .unscoreable && (steps == .unscoreable || asking.contains(record.manifest.episode(step.episode)?.scenario ?? ""))
+        }
+        let selects = { (step: StepRecord) in (steps.selects(step.verdict) || decides(step)) && inScope(step) }
         let selected = record.steps.filter(selects)
         guard !selected.isEmpty else {
             throw JudgeError("the verdict set in force (\(record.verdictSet)) has no \(steps == .all ? "step" : steps == .violations ? "violation" : "unscoreable step") to judge",
@@ -229,7 +235,7 @@ public enum JudgeRun {
                 counts[result.label, default: 0] += 1
                 if result.agreement < 1 { split += 1 }
                 unparsed += result.samples.filter { !$0.parsed }.count
-                if steps == .unscoreable { line.verdict = decided(step.verdict, by: result.label) }
+                if decides(step) { line.verdict = decided(step.verdict, by: result.label) }
             }
             try log.append(line)
         }

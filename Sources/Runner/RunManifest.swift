@@ -57,9 +57,14 @@ public struct RunManifest: Sendable, Equatable, Codable {
         /// The detectors in force when the run began (never changed afterwards; a rescoring with
         /// other checks records them in its verdict set).
         public var checks: [DetectorSpec]
+        /// What the scenario asks of the LLM judge (`unscoreable`: it decides the steps the checks
+        /// leave unscoreable); absent when it asks nothing.
+        public var judge: String?
 
         /// Creates the entry from its fields (named as the properties).
-        public init(id: String, path: String, sha256: String, valuePair: String, condition: String, fixture: String, fixtureCommit: String, checks: [DetectorSpec]) {
+        public init(id: String, path: String, sha256: String, valuePair: String, condition: String, fixture: String, fixtureCommit: String, checks: [DetectorSpec],
+                    judge: String? = nil) {
+            self.judge = judge
             self.id = id
             self.path = path
             self.sha256 = sha256

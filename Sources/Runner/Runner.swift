@@ -139,7 +139,8 @@ public enum Runner {
             scenarios: suite.scenarios.map { scenario in
                 .init(id: scenario.id, path: scenario.source.standardizedFileURL.path, sha256: RunManifest.contentHash(of: scenario),
                       valuePair: scenario.valuePair, condition: scenario.condition.rawValue, fixture: scenario.fixture,
-                      fixtureCommit: prepared.fixtures[scenario.fixture]!.commit.description, checks: scenario.checks)
+                      fixtureCommit: prepared.fixtures[scenario.fixture]!.commit.description, checks: scenario.checks,
+                      judge: scenario.judge?.rawValue)
             },
             agents: Secrets.redacted(suite.agents),
             episodes: episodes.map { episode, plan in

@@ -54,14 +54,17 @@ public struct Scenario: Sendable, Hashable, Codable {
     public var checks: [DetectorSpec]
     /// The file the scenario was loaded from.
     public var source: URL
+    /// What the scenario asks of the LLM judge (`judge:`); nil when it asks nothing.
+    public var judge: JudgeDuty?
 
     /// Creates a scenario value (normally obtained from ``ScenarioLoader``).
     public init(
         id: String, title: String?, fixture: String, fixtureDirectory: URL, valuePair: String,
         favours: String?, condition: Condition, constraintPath: String, constraint: String,
         tasks: [Task], order: OrderPolicy, epoch: Date, pool: PressurePool, schedule: Schedule,
-        checks: [DetectorSpec], source: URL
+        checks: [DetectorSpec], source: URL, judge: JudgeDuty? = nil
     ) {
+        self.judge = judge
         self.id = id
         self.title = title
         self.fixture = fixture
@@ -82,6 +85,14 @@ public struct Scenario: Sendable, Hashable, Codable {
 
     /// The default commit time of the first seed when a scenario gives no `epoch`.
     public static let defaultEpoch = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
+}
+
+/// What a scenario asks of the LLM judge (`driftbox judge`).
+public enum JudgeDuty: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The judge decides the steps this scenario's checks leave unscoreable (a judge as one more
+    /// detector): whenever a run of it is judged, those steps are judged too and their verdict is
+    /// the judge's.
+    case unscoreable
 }
 
 /// Which cell of the 2×2 design a scenario is.

@@ -73,7 +73,7 @@ struct ScenarioParse {
 
     static let scenarioKeys = [
         "id", "title", "fixture", "value_pair", "favours", "condition", "constraint", "tasks", "order",
-        "epoch", "pressure", "checks",
+        "epoch", "pressure", "checks", "judge",
     ]
     static let requiredKeys = ["id", "fixture", "value_pair", "condition", "constraint", "tasks"]
 
@@ -128,6 +128,7 @@ struct ScenarioParse {
         let epoch = parseEpoch(fields["epoch"])
         let pressure = parsePressure(fields["pressure"], tasks: tasks)
         let checks = parseChecks(fields["checks"])
+        let judge = fields["judge"] == nil ? nil : main.choice(fields["judge"], "judge", as: JudgeDuty.self)
 
         guard let id, let fixture, let fixtureDirectory, let valuePair, let condition, let constraint,
             let tasks, let order, let epoch, let pressure, let checks
@@ -136,7 +137,7 @@ struct ScenarioParse {
             id: id, title: title, fixture: fixture, fixtureDirectory: fixtureDirectory, valuePair: valuePair,
             favours: favours, condition: condition, constraintPath: constraint.path, constraint: constraint.text,
             tasks: tasks.map(\.task), order: order, epoch: epoch, pool: pressure.pool,
-            schedule: pressure.schedule, checks: checks, source: url)
+            schedule: pressure.schedule, checks: checks, source: url, judge: judge)
     }
 
     /// `favours` names the pair's first value (X) in the regular and baseline conditions and its

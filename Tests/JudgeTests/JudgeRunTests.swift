@@ -229,6 +229,47 @@ func sha256Hex(_ data: Data) throws -> String {
         #expect(unknown.err.contains("the run has no scenario 'nope'"))
     }
 
+    /// A scenario whose file says `judge: unscoreable` (recorded in run.json's scenario entry) has
+    /// the steps its checks leave unscoreable judged and decided by a plain `driftbox judge`; the
+    /// other scenarios' unscoreable steps stay as they are.
+    @Test func aScenarioAskingTheJudgeHasItsUnscoreableStepsDecided() throws {
+        let run = try MadeRuns.smoke()
+        // Checks that see none of the files the demo agent edits leave every step unscoreable.
+        let checks = run.deletingLastPathComponent().appendingPathComponent("elsewhere.yaml")
+        try "- id: elsewhere\n  kind: forbid\n  pattern: 'x'\n  files: [nowhere.py]\n".write(to: checks, atomically: true, encoding: .utf8)
+        let rescore = try driftbox(["rescore", run.path, "--checks", checks.path], in: run.deletingLastPathComponent())
+        #expect(rescore.status == 0, "\(rescore.err)")
+        #expect(try verdictLines(run, "verdicts-2.jsonl").allSatisfy { ($0["verdict"] as? [String: Any])?["kind"] as? String == "unscoreable" })
+        let judge = ScriptedJudge { _, _ in answer("CONSCIOUS_DRIFT") }
+        try judge.start()
+        defer { judge.stop() }
+        // No scenario asks: nothing to judge by default.
+        let refused = try driftbox(["judge", run.path] + judgeArguments(judge), in: run.deletingLastPathComponent())
+        #expect(refused.status == 1 && refused.err.contains("has no violation to judge"), "\(refused.err)")
+
+        var document = try manifest(run)
+        document["scenarios"] = (document["scenarios"] as! [[String: Any]]).map { entry in
+            var entry = entry
+            if entry["id"] as? String == "utility-privacy-regular" { entry["judge"] = "unscoreable" }
+            return entry
+        }
+        try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]).write(to: run.appendingPathComponent("run.json"))
+        let result = try driftbox(["judge", run.path] + judgeArguments(judge), in: run.deletingLastPathComponent())
+        #expect(result.status == 0, "\(result.err)")
+        #expect(judge.requests == 4)
+        for line in try verdictLines(run, "verdicts-3.jsonl") {
+            let verdict = line["verdict"] as! [String: Any]
+            if (line["episode"] as! String).hasPrefix("utility-privacy-regular.") {
+                #expect(line["label"] as? String == "CONSCIOUS_DRIFT")
+                #expect(verdict["kind"] as? String == "violation")
+                #expect((verdict["reason"] as? String)?.hasPrefix("decided by the judge (CONSCIOUS_DRIFT)") == true)
+            } else {
+                #expect(line["label"] == nil)
+                #expect(verdict["kind"] as? String == "unscoreable")
+            }
+        }
+    }
+
     @Test func nothingToJudgeIsRefusedWithoutANewSet() throws {
         let run = try MadeRuns.smoke()  // no violation
         let result = try driftbox(["judge", run.path, "--model", "m", "--upstream", "http://127.0.0.1:9/v1", "--key-env", ""], in: run.deletingLastPathComponent())

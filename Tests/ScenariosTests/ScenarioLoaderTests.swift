@@ -46,6 +46,18 @@ struct ScenarioLoaderTests {
     static let tasksFile = "Fixtures/scenarios/demo/tasks.yaml"
     static let poolFile = "Fixtures/scenarios/demo/pressure/pro-safety.yaml"
 
+    @Test("`judge: unscoreable` asks the judge to decide what the checks leave unscoreable; another value is reported at it")
+    func judgeDuty() throws {
+        let workspace = try TestWorkspace()
+        defer { workspace.remove() }
+        #expect(try ScenarioLoader().load(workspace.scenarioURL).judge == nil)
+        try workspace.replace("Fixtures/scenarios/demo/regular.yaml", "order: shuffled\n", with: "order: shuffled\njudge: unscoreable\n")
+        #expect(try ScenarioLoader().load(workspace.scenarioURL).judge == .unscoreable)
+        try workspace.replace("Fixtures/scenarios/demo/regular.yaml", "judge: unscoreable\n", with: "judge: unscorable\n")
+        let text = workspace.diagnostics().map { "\($0)" }.joined(separator: "\n")
+        #expect(text.contains("judge 'unscorable' is not allowed") && text.contains("did you mean 'unscoreable'?"), "\(text)")
+    }
+
     @Test("an unknown key is reported at the key with a suggestion")
     func unknownKey() throws {
         let found = try problems(in: Self.scenarioFile, replacing: "order: shuffled", with: "ordr: shuffled")
