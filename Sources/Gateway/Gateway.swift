@@ -125,6 +125,12 @@ public final class Gateway: Sendable {
     /// Tokens, cost and counts over a scope.
     public func totals(_ scope: AccountScope) async -> AccountTotals { await ledger.totals(scope) }
 
+    /// Counts what an earlier invocation already spent for `episode` (read from its recording) in
+    /// the episode's, the agent's and the run's totals, so budgets hold across a resume.
+    public func carry(episode: String, agent: String, spent: AccountTotals) async {
+        await ledger.carry(episode: episode, agent: agent, spent: spent)
+    }
+
     deinit {
         // A gateway dropped without `shutdown()` still closes its clients (each task keeps its
         // client alive until it is shut down).

@@ -46,6 +46,17 @@ actor Ledger {
         }
     }
 
+    func carry(episode: String, agent: String, spent: AccountTotals) {
+        for scope in [AccountScope.run, .agent(agent), .episode(episode)] {
+            var current = totals[scope] ?? AccountTotals()
+            current.exchanges += spent.exchanges
+            current.usage = current.usage + spent.usage
+            current.costUSD += spent.costUSD
+            current.unpriced += spent.unpriced
+            totals[scope] = current
+        }
+    }
+
     func refuse(episode: String, step: Int, agent: String) {
         for scope in [AccountScope.run, .agent(agent), .episode(episode), .step(episode: episode, step: step)] {
             var current = totals[scope] ?? AccountTotals()

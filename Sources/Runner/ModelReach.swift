@@ -40,37 +40,47 @@ public struct ModelReach: Sendable, Equatable {
         guard let models = record.manifest.models else { return nil }
         mode = models.mode
         hostNetwork = models.hostNetworkAgents
-        let folder = record.store.folder.appendingPathComponent(models.folder).appendingPathComponent("episodes")
+        let folder = record.store.folder.appendingPathComponent(models.folder)
         let stepped = Set(record.steps.map(\.episode))
         gateway = models.gatewayAgents.map { agent in
             let episodes = record.manifest.episodes.filter { $0.agent == agent && stepped.contains($0.id) }.map(\.id)
             var counts: [String: Int] = [:]
             var usage = TokenUsage(), cost = 0.0, unpriced = 0, isolation = 0
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
             for episode in episodes {
-                let lists = folder.appendingPathComponent(ExchangeStore.folderName(ofEpisode: episode))
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: lists.path)) ?? []
-                var hashes: [String] = []
-                for name in names where name.hasSuffix(".txt") {
-                    let text = (try? String(contentsOf: lists.appendingPathComponent(name), encoding: .utf8)) ?? ""
-                    hashes += text.split(separator: "\n").filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }.map(String.init)
-                }
-                counts[episode] = hashes.count
-                for hash in hashes {
-                    let file = folder.deletingLastPathComponent().appendingPathComponent("exchanges/\(hash).json")
-                    guard let data = FileManager.default.contents(atPath: file.path), let exchange = try? decoder.decode(Exchange.self, from: data) else { continue }
-                    if let tokens = exchange.usage {
-                        usage = usage + tokens
-                        if let price = exchange.costUSD { cost += price } else { unpriced += 1 }
-                    }
-                }
+                let spent = Self.recordedSpending(models: folder, episode: episode)
+                counts[episode] = spent.exchanges
+                usage = usage + spent.usage
+                cost += spent.costUSD
+                unpriced += spent.unpriced
                 let transcript = (try? EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(episode))) ?? []
                 isolation += transcript.reduce(0) { $0 + ($1.modelEvents ?? []).filter { $0.kind == "isolation" }.count + ($1.modelEventsDropped ?? 0) }
             }
             return AgentReach(agent: agent, episodes: episodes.count, unreached: episodes.filter { counts[$0] == 0 },
                               exchanges: counts.values.reduce(0, +), usage: usage, costUSD: cost, unpriced: unpriced, isolationAttempts: isolation)
         }
+    }
+
+    /// What the recording in `models` (a run's models folder) holds for `episode`: its exchanges
+    /// (every step's list), their tokens and their cost as recorded. Files that cannot be read
+    /// count as exchanges without tokens.
+    public static func recordedSpending(models: URL, episode: String) -> AccountTotals {
+        var spent = AccountTotals()
+        let lists = models.appendingPathComponent("episodes").appendingPathComponent(ExchangeStore.folderName(ofEpisode: episode))
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: lists.path)) ?? []
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        for name in names where name.hasSuffix(".txt") {
+            let text = (try? String(contentsOf: lists.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            for hash in text.split(separator: "\n") where hash.count == 64 && hash.allSatisfy(\.isHexDigit) {
+                spent.exchanges += 1
+                let file = models.appendingPathComponent("exchanges/\(hash).json")
+                guard let data = FileManager.default.contents(atPath: file.path), let exchange = try? decoder.decode(Exchange.self, from: data),
+                      let tokens = exchange.usage else { continue }
+                spent.usage = spent.usage + tokens
+                if let price = exchange.costUSD { spent.costUSD += price } else { spent.unpriced += 1 }
+            }
+        }
+        return spent
     }
 
     /// The lines the summary shows: exchanges per gateway agent, loud flags for agents that never

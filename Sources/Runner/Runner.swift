@@ -294,6 +294,14 @@ public enum Runner {
                         options: RunOptions, alreadyDone: (episodes: Int, steps: Int, violations: Int)) async throws -> RunOutcome {
         let manifest = try store.manifest()
         let gateway = try RunGateway.make(agents: prepared.agents, options: options.models, runFolder: store.folder)
+        if let gateway {
+            // What earlier invocations of this run spent counts towards its budgets (a resume).
+            let models = store.folder.appendingPathComponent(RunGateway.folderName)
+            for entry in manifest.episodes where prepared.agents[entry.agent]?.network == .gateway {
+                let spent = ModelReach.recordedSpending(models: models, episode: entry.id)
+                if spent.exchanges > 0 { await gateway.gateway.carry(episode: entry.id, agent: entry.agent, spent: spent) }
+            }
+        }
         let progress = RunProgress(style: options.progress, totalEpisodes: manifest.episodes.count, totalSteps: manifest.episodes.reduce(0) { $0 + $1.steps },
                                    episodesDone: alreadyDone.episodes, stepsDone: alreadyDone.steps, violations: alreadyDone.violations,
                                    models: gateway?.counter)

@@ -275,6 +275,20 @@ struct ModelGatewayRunTests {
         #expect(end.reason == "step 2 not started: the episode's model budget of $50.0000 is spent ($100.0000)", "\(end.reason ?? "")")
         #expect(record.manifest.models?.episodeBudgetUSD == 50)
         #expect(server.requests.count == 1)
+
+        // As if the runner died before the end line: the resume counts what the recording says
+        // was spent, so the budget still holds and no further request goes upstream.
+        let events = outcome.folder.appendingPathComponent("events.jsonl")
+        let lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n").filter { !$0.contains("\"type\":\"end\"") }
+        try (lines.joined(separator: "\n") + "\n").write(to: events, atomically: true, encoding: .utf8)
+        #expect(try RunRecord(folder: outcome.folder).ends[episode] == nil)
+        let resumed = try await Runner.resume(outcome.folder, options: RunOptions(jobs: 1, progress: .quiet, models: ModelOptions(prices: prices.path)),
+                                              makeAgent: Runner.standardAgents)
+        #expect(resumed.episodesFailed == 1)
+        let after = try RunRecord(folder: outcome.folder)
+        #expect(after.steps(of: episode).map(\.outcome) == ["completed"])
+        #expect(after.ends[episode]?.reason == end.reason, "\(after.ends[episode]?.reason ?? "")")
+        #expect(server.requests.count == 1)
     }
 
     @Test("a gateway run interrupted before its last step was logged resumes with the recorded settings; the step's exchange list holds the new attempt only")
