@@ -40,14 +40,15 @@ public struct ModelReach: Sendable, Equatable {
         guard let models = record.manifest.models else { return nil }
         mode = models.mode
         hostNetwork = models.hostNetworkAgents
-        let folder = record.store.folder.appendingPathComponent(models.folder)
+        // The gateway's own store reads the lists and exchanges (it exists for a run with gateway agents).
+        let store = models.gatewayAgents.isEmpty ? nil : try? ExchangeStore(root: record.store.folder.appendingPathComponent(models.folder).path)
         let stepped = Set(record.steps.map(\.episode))
         gateway = models.gatewayAgents.map { agent in
             let episodes = record.manifest.episodes.filter { $0.agent == agent && stepped.contains($0.id) }.map(\.id)
             var counts: [String: Int] = [:]
             var usage = TokenUsage(), cost = 0.0, unpriced = 0, isolation = 0
             for episode in episodes {
-                let spent = Self.recordedSpending(models: folder, episode: episode)
+                let spent = store.map { Self.recordedSpending(in: $0, episode: episode) } ?? AccountTotals()
                 counts[episode] = spent.exchanges
                 usage = usage + spent.usage
                 cost += spent.costUSD
@@ -60,22 +61,14 @@ public struct ModelReach: Sendable, Equatable {
         }
     }
 
-    /// What the recording in `models` (a run's models folder) holds for `episode`: its exchanges
-    /// (every step's list), their tokens and their cost as recorded. Files that cannot be read
-    /// count as exchanges without tokens.
-    public static func recordedSpending(models: URL, episode: String) -> AccountTotals {
+    /// What a run's exchange store holds for `episode`: its exchanges (every step's list), their
+    /// tokens and their cost as recorded. An exchange that cannot be read counts without tokens.
+    public static func recordedSpending(in store: ExchangeStore, episode: String) -> AccountTotals {
         var spent = AccountTotals()
-        let lists = models.appendingPathComponent("episodes").appendingPathComponent(ExchangeStore.folderName(ofEpisode: episode))
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: lists.path)) ?? []
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        for name in names where name.hasSuffix(".txt") {
-            let text = (try? String(contentsOf: lists.appendingPathComponent(name), encoding: .utf8)) ?? ""
-            for hash in text.split(separator: "\n") where hash.count == 64 && hash.allSatisfy(\.isHexDigit) {
+        for (_, hashes) in (try? store.exchanges(episode: episode)) ?? [] {
+            for hash in hashes {
                 spent.exchanges += 1
-                let file = models.appendingPathComponent("exchanges/\(hash).json")
-                guard let data = FileManager.default.contents(atPath: file.path), let exchange = try? decoder.decode(Exchange.self, from: data),
-                      let tokens = exchange.usage else { continue }
+                guard let exchange = try? store.exchange(hash), let tokens = exchange.usage else { continue }
                 spent.usage = spent.usage + tokens
                 if let price = exchange.costUSD { spent.costUSD += price } else { spent.unpriced += 1 }
             }

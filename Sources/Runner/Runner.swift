@@ -296,9 +296,8 @@ public enum Runner {
         let gateway = try RunGateway.make(agents: prepared.agents, options: options.models, runFolder: store.folder)
         if let gateway {
             // What earlier invocations of this run spent counts towards its budgets (a resume).
-            let models = store.folder.appendingPathComponent(RunGateway.folderName)
             for entry in manifest.episodes where prepared.agents[entry.agent]?.network == .gateway {
-                let spent = ModelReach.recordedSpending(models: models, episode: entry.id)
+                let spent = ModelReach.recordedSpending(in: gateway.store, episode: entry.id)
                 if spent.exchanges > 0 { await gateway.gateway.carry(episode: entry.id, agent: entry.agent, spent: spent) }
             }
         }
