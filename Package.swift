@@ -83,6 +83,10 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
 
+        // Cluster files: Slurm array scripts and Kubernetes Indexed Jobs that run a suite's shards
+        // and merge them (text generation only).
+        .target(name: "Cluster"),
+
         // The launcher: a small single-threaded C program; no Swift runs between fork and exec.
         // Linked as a static executable: SwiftPM would otherwise link the Swift runtime into this
         // libc-only program, and loading it costs milliseconds on every sandboxed spawn. Without
@@ -95,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "driftbox",
             dependencies: [
-                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "Judge", "Gateway", "driftbox-launcher",
+                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "Judge", "Gateway", "Cluster", "driftbox-launcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -136,6 +140,11 @@ let package = Package(
         // End to end through `driftbox run`: what an agent leaves in its workspace must not fool,
         // crash or hang the runner, nor touch the host.
         .testTarget(name: "HostileRunnerTests", dependencies: ["driftbox"]),
+        // Shards end to end: partition, merge (conflicts, idempotence, a killed merge repeated), the
+        // generated Slurm array on a real Slurm, the Kubernetes manifests against the API schema.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["DriftboxTestSupport", "Cluster", "Runner", "GitStore", "Scenarios", "Yams", "driftbox-launcher", "driftbox"]),
         // The judge end to end: a real run, `driftbox judge` against a scripted judge upstream on
         // loopback HTTP, recording and replay, an interrupted judge run resumed, calibration.
         .testTarget(

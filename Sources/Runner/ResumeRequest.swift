@@ -11,9 +11,12 @@ public struct ResumeRequest: Sendable, Equatable {
     public var sandboxMode: ModeRequest?
     /// The policy asked for (a name or a `.policy` file), if any.
     public var policy: String?
+    /// The shard asked for (`--shard I/N`), if any: the run must be that shard.
+    public var shard: ShardSpec?
 
     /// Creates a request; nil fields take the recorded values.
-    public init(stepTimeout: Duration? = nil, sandboxMode: ModeRequest? = nil, policy: String? = nil) {
+    public init(stepTimeout: Duration? = nil, sandboxMode: ModeRequest? = nil, policy: String? = nil, shard: ShardSpec? = nil) {
+        self.shard = shard
         self.stepTimeout = stepTimeout
         self.sandboxMode = sandboxMode
         self.policy = policy
@@ -48,6 +51,10 @@ public struct ResumeRequest: Sendable, Equatable {
                                         hint: "leave --policy out (a resume uses the recorded settings), or start a new run")
         }
         options.policy = recordedPolicy
+        if let shard, shard.index != manifest.shard?.index || shard.count != manifest.shard?.count {
+            throw RunStoreError.invalid(path: path, reason: "the run was recorded as \(manifest.shard.map { "shard \($0.label)" } ?? "the whole suite"), not as shard \(shard)",
+                                        hint: "resume the folder of shard \(shard), or leave --shard out")
+        }
         return options
     }
 

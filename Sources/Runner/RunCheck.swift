@@ -57,6 +57,11 @@ public enum RunCheck {
             return found
         }
 
+        if manifest.merge?.pending == true {
+            damage(store.manifestPath, "a merge into this run was interrupted (merge.pending is set): the log and refs may be half written",
+                   "repeat the `driftbox merge SHARD… --into \(store.folder.path)` that was interrupted")
+        }
+
         // The log: present, whole but for a torn last line, and agreeing with the manifest.
         var events: [RunEvent] = []
         if !FileManager.default.fileExists(atPath: store.eventsPath) {

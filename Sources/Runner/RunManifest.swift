@@ -185,6 +185,10 @@ public struct RunManifest: Sendable, Equatable, Codable {
     /// How the agents reached their models (nil in runs made before the gateway, and when no
     /// agent uses the network).
     public var models: ModelsEntry?
+    /// The shard of the suite this run is (`run --shard I/N`); nil for a whole suite.
+    public var shard: ShardEntry?
+    /// The shards a merged run was made from (`driftbox merge`); nil for a run that ran itself.
+    public var merge: MergeEntry?
 
     /// The model gateway of a run and the network each agent had.
     public struct ModelsEntry: Sendable, Hashable, Codable {
@@ -221,8 +225,10 @@ public struct RunManifest: Sendable, Equatable, Codable {
 
     /// Creates a manifest from its fields (named as the properties).
     public init(format: Int, runID: String, created: String, driftboxVersion: String, suite: SuiteEntry, scenarios: [ScenarioEntry], agents: [AgentSpec], episodes: [EpisodeEntry], sandbox: SandboxEntry, stepTimeoutSeconds: Double, verdictSets: [VerdictSet],
-                models: ModelsEntry? = nil) {
+                models: ModelsEntry? = nil, shard: ShardEntry? = nil, merge: MergeEntry? = nil) {
         self.models = models
+        self.shard = shard
+        self.merge = merge
         self.format = format
         self.runID = runID
         self.created = created

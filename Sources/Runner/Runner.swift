@@ -55,6 +55,8 @@ public struct RunDefinition: Sendable {
     public var agentsBase: URL
     /// True when the suite was made from one scenario file.
     public var singleScenario: Bool
+    /// The part of the suite's episodes to run (`--shard I/N`); nil for all of them.
+    public var shard: ShardSpec? = nil
 
     /// Loads a suite file, or a scenario file with the agents of `agentsSuite`.
     /// - Parameters:
@@ -128,8 +130,21 @@ public enum Runner {
         defer { withExtendedLifetime(lock) {} }  // held until the command's work is done
         let prepared = try Prepared(definition, options: options, makeAgent: makeAgent, hiding: runsFolder, lock: lock, owner: final)
         defer { prepared.removeScratch() }
-        let episodes = try suite.episodes().map { episode in
+        var episodes = try suite.episodes().map { episode in
             (episode, try suite.plan(for: episode))
+        }
+        let suiteIDs = episodes.map { RunManifest.episodeID($0.0) }
+        if Set(suiteIDs).count != suiteIDs.count {
+            throw RunStoreError.invalid(path: suite.source.path, reason: "two episodes share an id after making ids ref-safe",
+                                        hint: "give scenarios and agents ids that differ in letters, digits, '-' or '_'")
+        }
+        if let shard = definition.shard {
+            let kept = Set(shard.select(suiteIDs))
+            guard !kept.isEmpty else {
+                throw RunStoreError.invalid(path: "--shard", reason: "shard \(shard) has no episode: the suite has \(suiteIDs.count) episode(s)",
+                                            hint: "give at most \(suiteIDs.count) shards")
+            }
+            episodes = episodes.filter { kept.contains(RunManifest.episodeID($0.0)) }
         }
         let manifest = RunManifest(
             format: 1, runID: id, created: RunManifest.now(), driftboxVersion: driftboxVersion,
@@ -152,12 +167,8 @@ public enum Runner {
                            policySource: Prepared.policySource(options.policy)),
             stepTimeoutSeconds: EpisodeExecution.seconds(options.stepTimeout),
             verdictSets: [.init(file: "events.jsonl", created: RunManifest.now(), checks: nil)],
-            models: prepared.modelsEntry(options.models))
-        let ids = manifest.episodes.map(\.id)
-        if Set(ids).count != ids.count {
-            throw RunStoreError.invalid(path: suite.source.path, reason: "two episodes share an id after making ids ref-safe",
-                                        hint: "give scenarios and agents ids that differ in letters, digits, '-' or '_'")
-        }
+            models: prepared.modelsEntry(options.models),
+            shard: definition.shard.map { .init(index: $0.index, count: $0.count, rule: ShardSpec.rule, suiteEpisodes: suiteIDs.count) })
         let store = try RunStore(assembled: staging, into: final, manifest: manifest)
         renamed = true
         ScratchCleanup.forget(staging)
@@ -185,6 +196,10 @@ public enum Runner {
         defer { withExtendedLifetime(lock) {} }  // held until the command's work is done
         try RunCheck.beforeWrite(store)
         let manifest = try store.manifest()
+        if manifest.merge != nil {
+            throw RunStoreError.invalid(path: store.manifestPath, reason: "run \(manifest.runID) was merged from shards (`driftbox merge`); it is not run itself",
+                                        hint: "resume the unfinished shard's own run folder (run.json's merge.shards names them), then merge again")
+        }
         var options = try requested.settings(recorded: manifest, options: options)
         if let models = manifest.models {
             // The recorded gateway settings; a resume records into the same run's store.
@@ -231,6 +246,15 @@ public enum Runner {
         let steps = Dictionary(grouping: events.compactMap(\.step), by: \.episode)
         let seeds = Dictionary(grouping: events.compactMap(\.seed), by: \.episode)
         let suiteEpisodes = Dictionary(uniqueKeysWithValues: definition.suite.episodes().map { (RunManifest.episodeID($0), $0) })
+        if let shard = manifest.shard {
+            // The shard's episodes are those the recorded partition gives today's suite.
+            let expected = try ShardSpec(index: shard.index, count: shard.count).select(definition.suite.episodes().map(RunManifest.episodeID))
+            guard shard.rule == ShardSpec.rule, expected == manifest.episodes.map(\.id) else {
+                throw RunStoreError.invalid(path: store.manifestPath,
+                                            reason: "run.json's shard \(shard.label) (rule \(shard.rule)) lists other episodes than the suite's shard \(shard.label) has now",
+                                            hint: "resume with the driftbox version that made the run, or start a new run")
+            }
+        }
         var work: [(RunManifest.EpisodeEntry, EpisodePlan, EpisodeResumePoint?)] = []
         for entry in manifest.episodes where !ended.contains(entry.id) {
             guard let episode = suiteEpisodes[entry.id] else {

@@ -15,7 +15,7 @@ struct Driftbox: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ResumeCommand.self, ReplayCommand.self, AuditCommand.self, RescoreCommand.self, ReportCommand.self, ExportCommand.self,
             FixturesCommand.self, SandboxCommand.self, ScenariosCommand.self, CheckCommand.self,
-            JudgeCommand.self,
+            JudgeCommand.self, MergeCommand.self, ClusterCommand.self,
         ]
     )
 

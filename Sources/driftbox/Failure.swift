@@ -15,6 +15,8 @@ enum ExitStatus {
     /// `run` or `resume` finished, no episode failed, and an episode of a model-driven agent made
     /// no model exchange at all.
     static let modelUnreached: Int32 = 3
+    /// `merge` finished, and the merged run still misses shards or has unfinished episodes.
+    static let mergeIncomplete: Int32 = 4
     /// `sandbox exec` only: driftbox itself failed before or around the command, whose own status
     /// is passed through otherwise (as `env` and container runners do).
     static let execFailed: Int32 = 125

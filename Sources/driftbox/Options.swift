@@ -160,6 +160,9 @@ struct ResumeOptions: ParsableArguments {
     @Option(help: "Progress display.")
     var progress: ProgressChoice = .auto
 
+    @Option(help: ArgumentHelp("The run's shard, if named: must equal the recorded one.", valueName: "I/N"), transform: { try ShardSpec(parsing: $0) })
+    var shard: ShardSpec?
+
     func validate() throws {
         guard (1...ExecutionOptions.maximumJobs).contains(jobs) else { throw ValidationError("-j must be from 1 to \(ExecutionOptions.maximumJobs)") }
     }
@@ -169,7 +172,7 @@ struct ResumeOptions: ParsableArguments {
 
     /// What the command line names of the recorded settings.
     var request: ResumeRequest {
-        ResumeRequest(stepTimeout: stepTimeout.map(Seconds.duration), sandboxMode: mode?.request, policy: policy?.value)
+        ResumeRequest(stepTimeout: stepTimeout.map(Seconds.duration), sandboxMode: mode?.request, policy: policy?.value, shard: shard)
     }
 }
 

@@ -46,6 +46,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The run's id (default: suite id, time and a random suffix).")
     var runID: String?
 
+    @Option(help: ArgumentHelp("Run only shard I of N (from 0): a fixed part of the suite's episodes, by episode id (docs/cluster.md).", valueName: "I/N"),
+            transform: { try ShardSpec(parsing: $0) })
+    var shard: ShardSpec?
+
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
@@ -60,7 +64,8 @@ struct RunCommand: AsyncParsableCommand {
             let file = try resolve(target)
             let paper = try file.flatMap { Catalog.role(of: $0) == .suite ? $0 : nil }
                 ?? Resources.catalog().fixtures.appendingPathComponent("suites/paper.yaml")
-            let definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
+            var definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
+            definition.shard = shard
             // The agents that will run are checked against the scenarios they will run, before
             // anything is created: an agent that cannot run would otherwise fail every one of its
             // episodes at step 1. Problems are located in the suite that declares the agents.
