@@ -137,7 +137,9 @@ public struct KubernetesJob: Sendable, Equatable {
                             allowPrivilegeEscalation: false
                             capabilities:
                               drop: [ALL]
-                              add: [SETUID, SETGID, CHOWN, FOWNER]   # a root runner hands workspaces to the agent user
+                              # A root runner hands each workspace to the agent user, reads and removes what
+                              # that user made, and stops its processes.
+                              add: [CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, KILL]
                 """
         }
     }
