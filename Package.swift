@@ -144,7 +144,8 @@ let package = Package(
         // generated Slurm array on a real Slurm, the Kubernetes manifests against the API schema.
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["DriftboxTestSupport", "Cluster", "Runner", "GitStore", "Scenarios", "Yams", "driftbox-launcher", "driftbox"]),
+            dependencies: ["DriftboxTestSupport", "Cluster", "Runner", "GitStore", "Scenarios", "Yams", "driftbox-launcher", "driftbox"],
+            exclude: ["Resources"]),
         // The judge end to end: a real run, `driftbox judge` against a scripted judge upstream on
         // loopback HTTP, recording and replay, an interrupted judge run resumed, calibration.
         .testTarget(

@@ -1,6 +1,5 @@
 import Foundation
 import GitStore
-import Posix
 
 /// `driftbox merge`: shards of one suite (`run --shard I/N`) brought together into one run
 /// folder, as if the suite had run on one machine.

@@ -8,7 +8,8 @@ struct Driftbox: AsyncParsableCommand {
         commandName: "driftbox",
         abstract: "Sandboxed agent workspace runner for goal-drift experiments on coding agents.",
         discussion: """
-            Exit status: 0 done; 2 `run` or `resume` finished and an episode of the run failed; 1 any other error \
+            Exit status: 0 done; 2 `run` or `resume` finished and an episode of the run failed; 4 `merge` finished and the \
+            merged run is incomplete; 1 any other error \
             (including a mistyped command line). `sandbox exec` exits with the command's own status, or 125 when \
             driftbox itself failed.
             """,
