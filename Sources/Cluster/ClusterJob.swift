@@ -32,6 +32,9 @@ public struct ClusterJob: Sendable, Equatable {
                 throw ClusterError(name, "'\(value)' is empty or holds a line break", "give a value on one line")
             }
         }
+        for word in runArguments where ["--shard", "--out", "--run-id", "--progress"].contains(where: { word == $0 || word.hasPrefix($0 + "=") }) {
+            throw ClusterError("--run-option", "'\(word)' is set by the generated files themselves", "leave it out (use --shards, --out and --run-id of this command)")
+        }
         self.suite = suite
         self.shards = shards
         self.runID = runID

@@ -6,7 +6,9 @@ import Foundation
 /// resumes it when the shard's folder already has a `run.json` (a requeued task). `merge.sbatch`
 /// merges the shard folders that exist; `submit.sh` submits the array, then the merge with
 /// `--dependency=afterany:<array>` (it runs once every task has ended, however each ended, and
-/// reports what is missing).
+/// reports what is missing). A requeued task can let that dependency pass while it waits to run
+/// again, so the merge job first looks for tasks of the array still queued or running, and if
+/// there are, submits itself again behind the array instead of merging.
 public struct SlurmJob: Sendable, Equatable {
     /// The suite, shards, run id and driftbox.
     public var job: ClusterJob
@@ -22,13 +24,19 @@ public struct SlurmJob: Sendable, Equatable {
     public var memory: String?
     /// More `#SBATCH` options for both jobs (`--account=lab`…), each one option.
     public var extraOptions: [String]
+    /// The folder the files are written to (absolute), where the merge job finds itself to
+    /// submit again.
+    public var folder: String
 
     /// Creates the Slurm form of `job`.
     /// - Throws: `ClusterError` for a value an `#SBATCH` line cannot hold (blanks, quotes, line
     ///   breaks) or a folder that is not absolute.
-    public init(job: ClusterJob, runs: String, partition: String? = nil, time: String? = nil, cpusPerTask: Int? = nil, memory: String? = nil,
+    public init(job: ClusterJob, runs: String, folder: String, partition: String? = nil, time: String? = nil, cpusPerTask: Int? = nil, memory: String? = nil,
                 extraOptions: [String] = []) throws {
         guard runs.hasPrefix("/") else { throw ClusterError("--out", "'\(runs)' is not an absolute path", "give the shared folder's absolute path, the same on every node") }
+        guard folder.hasPrefix("/"), !folder.contains(where: { $0.isNewline || $0 == "\0" }) else {
+            throw ClusterError("--to", "'\(folder)' is not an absolute path on one line", "give the folder's absolute path")
+        }
         let plain: (String) -> Bool = { !$0.isEmpty && !$0.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "\\" || $0 == "\0" }) }
         let named: [(String, String?)] = [("--out", runs), ("--partition", partition), ("--time", time), ("--mem", memory)]
         let values = named.compactMap { pair in pair.1.map { (pair.0, $0) } } + extraOptions.map { ("--sbatch", $0) }
@@ -46,6 +54,7 @@ public struct SlurmJob: Sendable, Equatable {
         self.cpusPerTask = cpusPerTask
         self.memory = memory
         self.extraOptions = extraOptions
+        self.folder = folder
     }
 
     /// The merged run's folder.
@@ -87,7 +96,7 @@ public struct SlurmJob: Sendable, Equatable {
     }
 
     var mergeScript: String {
-        let directives = common("driftbox-\(job.runID)-merge") + ["#SBATCH --output=\(logs)/\(job.runID)-merge.out", "#SBATCH --ntasks=1"]
+        let directives = common("driftbox-\(job.runID)-merge") + ["#SBATCH --output=\(logs)/\(job.runID)-merge.out", "#SBATCH --open-mode=append", "#SBATCH --ntasks=1"]
         return """
             #!/bin/bash
             # driftbox: merges the \(job.shards) shard(s) of \(job.runID) into \(mergedRun) once the array has ended
@@ -95,6 +104,14 @@ public struct SlurmJob: Sendable, Equatable {
             \(directives.joined(separator: "\n"))
             set -u
             runs=\(Shell.quote(runs))
+            # A requeued shard task lets the dependency pass while it waits to run again: while tasks of
+            # the array are queued or running, submit this merge again behind them instead.
+            array="${DRIFTBOX_SHARDS_JOB:-}"
+            if [ -n "$array" ] && [ -n "$(squeue -h -j "$array" -o %i 2>/dev/null)" ]; then
+                again=$(sbatch --parsable --dependency=afterany:"$array" --export=ALL,DRIFTBOX_SHARDS_JOB="$array" \(Shell.quote(folder + "/merge.sbatch")))
+                echo "driftbox merge: tasks of job $array are queued or running (requeued); merge job ${again%%;*} runs after them"
+                exit 0
+            fi
             shards=()
             for shard in $(seq 0 \(job.shards - 1)); do
                 if [ -e "$runs/\(job.runID)-shard-$shard/run.json" ]; then shards+=("$runs/\(job.runID)-shard-$shard"); fi
@@ -117,7 +134,7 @@ public struct SlurmJob: Sendable, Equatable {
         mkdir -p \(Shell.quote(logs))
         array=$(sbatch --parsable "$here/shards.sbatch")
         array=${array%%;*}
-        merge=$(sbatch --parsable --dependency=afterany:"$array" "$here/merge.sbatch")
+        merge=$(sbatch --parsable --dependency=afterany:"$array" --export=ALL,DRIFTBOX_SHARDS_JOB="$array" "$here/merge.sbatch")
         merge=${merge%%;*}
         echo "shards job $array (\(job.shards) array task(s), logs in \(logs))"
         echo "merge job $merge (after every shard has ended; the merged run: \(mergedRun))"

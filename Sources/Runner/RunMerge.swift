@@ -197,6 +197,13 @@ public enum RunMerge {
             throw RunStoreError.invalid(path: store.manifestPath, reason: "shard: run \(manifest.runID) is not a shard (run.json has no shard entry)",
                                         hint: manifest.merge != nil ? "it is a merged run: name its shards instead" : "run the suite with --shard I/N to make shards")
         }
+        // Episode ids name files and refs of the merged run: only ref-safe ids (as `run` makes them).
+        if let bad = manifest.episodes.first(where: { id in
+            id.id.isEmpty || id.id.hasPrefix(".") || !id.id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        }) {
+            throw RunStoreError.invalid(path: store.manifestPath, reason: "episodes: '\(bad.id)' is not an episode id driftbox makes",
+                                        hint: "restore run.json from a copy, or run the shard again")
+        }
         let damage = RunCheck.findings(store.folder).filter { !$0.repairable }
         if let first = damage.first {
             throw RunStoreError.invalid(path: first.location, reason: "shard \(shard.label) is damaged: \(first.problem)", hint: first.fix)

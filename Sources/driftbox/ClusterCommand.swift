@@ -98,10 +98,11 @@ struct SlurmCommand: AsyncParsableCommand {
     func run() async throws {
         try await failing("cluster slurm") {
             let runs = URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL.path
-            let slurm = try SlurmJob(job: try options.job(), runs: runs, partition: partition, time: time, cpusPerTask: cpusPerTask, memory: mem,
+            let folder = URL(fileURLWithPath: options.to, relativeTo: currentDirectory).standardizedFileURL.path
+            let slurm = try SlurmJob(job: try options.job(), runs: runs, folder: folder, partition: partition, time: time, cpusPerTask: cpusPerTask, memory: mem,
                                      extraOptions: sbatch)
             try options.write(slurm.files())
-            FileHandle.standardError.write(Data("driftbox: submit with `sh \(URL(fileURLWithPath: options.to, relativeTo: currentDirectory).standardizedFileURL.path)/submit.sh`; the merged run will be \(slurm.mergedRun)\n".utf8))
+            FileHandle.standardError.write(Data("driftbox: submit with `sh \(folder)/submit.sh`; the merged run will be \(slurm.mergedRun)\n".utf8))
         }
     }
 }

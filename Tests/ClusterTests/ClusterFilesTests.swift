@@ -137,16 +137,17 @@ struct ClusterFilesTests {
 
     @Test func valuesAScriptCannotCarryAreRefused() throws {
         let job = try ClusterJob(suite: "smoke", shards: 2, runID: "grid")
-        #expect(throws: ClusterError.self) { try SlurmJob(job: job, runs: "relative/runs") }
-        #expect(throws: ClusterError.self) { try SlurmJob(job: job, runs: "/shared/my runs") }
-        #expect(throws: ClusterError.self) { try SlurmJob(job: job, runs: "/shared", partition: "a'b") }
+        #expect(throws: ClusterError.self) { try SlurmJob(job: job, runs: "relative/runs", folder: "/jobs") }
+        #expect(throws: ClusterError.self) { try SlurmJob(job: job, runs: "/shared/my runs", folder: "/jobs") }
+        #expect(throws: ClusterError.self) { try SlurmJob(job: job, runs: "/shared", folder: "/jobs", partition: "a'b") }
         #expect(throws: ClusterError.self) { try ClusterJob(suite: "smoke", shards: 3, runID: "grid", suiteEpisodes: 2) }
         #expect(throws: ClusterError.self) { try ClusterJob(suite: "smoke\nrm -rf /", shards: 1, runID: "grid") }
         #expect(throws: ClusterError.self) { try ClusterJob(suite: "smoke", shards: 1, runID: "../grid") }
+        #expect(throws: ClusterError.self) { try ClusterJob(suite: "smoke", shards: 2, runID: "grid", runArguments: ["--shard=0/1"]) }
         #expect(throws: ClusterError.self) { try KubernetesJob(job: job, image: "img", claim: "Runs_Claim") }
         // A quote in the suite's path is quoted for the shell, not interpreted.
         let quoted = try ClusterJob(suite: "/data/it's here.yaml", shards: 1, runID: "grid")
-        #expect(try SlurmJob(job: quoted, runs: "/shared").files()[0].text.contains("run '/data/it'\\''s here.yaml' --shard"))
+        #expect(try SlurmJob(job: quoted, runs: "/shared", folder: "/jobs").files()[0].text.contains("run '/data/it'\\''s here.yaml' --shard"))
         let tooMany = try driftbox(["cluster", "slurm", smokeSuite, "--shards", "3", "--to", FileManager.default.temporaryDirectory.path + "/unused-\(UUID().uuidString)"])
         #expect(tooMany.status == 1)
         #expect(tooMany.errors.contains("--shards: 3 shards for 2 episode(s)"), "\(tooMany.errors)")

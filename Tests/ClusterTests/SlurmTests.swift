@@ -59,12 +59,13 @@ struct SlurmTests {
     @Test func theArrayRunsEveryShardARequeuedShardResumesAndTheMergeEqualsOneMachine() throws {
         guard let slurm = try Self.requireSlurm() else { return }
         let folder = try TemporaryFolder("slurm")
+        let id = "grid-\(UUID().uuidString.prefix(6).lowercased())"
         let runs = folder.file("runs")
         let options = ["--repetitions", "5", "-j", "1"]
         let whole = try driftbox(["run", smokeSuite, "--out", runs, "--run-id", "whole", "--progress", "quiet"] + options)
         #expect(whole.status == 0, "\(whole.errors)")
 
-        let generated = try driftbox(["cluster", "slurm", smokeSuite, "--shards", "2", "--run-id", "grid", "--out", runs, "--driftbox", driftboxExecutable,
+        let generated = try driftbox(["cluster", "slurm", smokeSuite, "--shards", "2", "--run-id", id, "--out", runs, "--driftbox", driftboxExecutable,
                                       "--to", folder.file("slurm")] + options.map { "--run-option=\($0)" })
         #expect(generated.status == 0, "\(generated.errors)")
         let submitted = try runHost(["/bin/sh", folder.file("slurm/submit.sh")], environment: ["PATH": slurm + ":/usr/bin:/bin"])
@@ -76,37 +77,58 @@ struct SlurmTests {
             return String(id)
         }
         let array = try jobID("shards job"), merge = try jobID("merge job")
-        let log0 = runs + "/slurm/grid-shard-0.out"
+        let log0 = runs + "/slurm/\(id)-shard-0.out"
         defer { _ = try? runHost([slurm + "/scancel", array, merge], allowFailure: true) }
 
         // Requeue shard 0 as soon as it has recorded a step: Slurm kills the running task and
         // starts the script again, which resumes the shard.
         try Self.wait(for: "a recorded step of shard 0", limit: 300) {
-            (try? String(contentsOfFile: runs + "/grid-shard-0/events.jsonl", encoding: .utf8))?.contains("\"type\":\"step\"") ?? false
+            (try? String(contentsOfFile: runs + "/\(id)-shard-0/events.jsonl", encoding: .utf8))?.contains("\"type\":\"step\"") ?? false
         }
-        let ended = (try? String(contentsOfFile: runs + "/grid-shard-0/events.jsonl", encoding: .utf8))?.components(separatedBy: "\"type\":\"end\"").count ?? 0
+        let ended = (try? String(contentsOfFile: runs + "/\(id)-shard-0/events.jsonl", encoding: .utf8))?.components(separatedBy: "\"type\":\"end\"").count ?? 0
         #expect(ended - 1 < 5, "shard 0 had ended all its episodes before the requeue")
         try runHost([slurm + "/scontrol", "requeue", "\(array)_0"])
         // A requeued job is held back (BeginTime, about two minutes); let it start now.
         try Self.wait(for: "task \(array)_0 pending again", limit: 120) { try Self.job("\(array)_0", slurm: slurm)?["JobState"] == "PENDING" }
         try runHost([slurm + "/scontrol", "update", "JobId=\(array)_0", "StartTime=now"])
 
-        let terminal: Set<String> = ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "PREEMPTED"]
-        var mergeState = ""
-        try Self.wait(for: "merge job \(merge)", limit: 600, every: 0.5) {
-            mergeState = try Self.job(merge, slurm: slurm)?["JobState"] ?? "GONE"
-            return terminal.contains(mergeState) || mergeState == "GONE"
+        // The merge job may have started while the requeued task waited, and submitted itself
+        // again behind the array: wait until no job of this grid is left in the queue.
+        try Self.wait(for: "the jobs of \(id)", limit: 600, every: 0.5) {
+            try runHost([slurm + "/squeue", "-h", "-n", "driftbox-\(id),driftbox-\(id)-merge", "-o", "%i"], allowFailure: true)
+                .output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         }
+        let mergeState = try Self.job(merge, slurm: slurm)?["JobState"] ?? "GONE"
         let logs = (try? FileManager.default.contentsOfDirectory(atPath: runs + "/slurm"))?.sorted().map {
             "== \($0)\n" + ((try? String(contentsOfFile: runs + "/slurm/" + $0, encoding: .utf8)) ?? "")
         }.joined(separator: "\n") ?? ""
         #expect(mergeState == "COMPLETED", "\(logs)")
+        let mergeLog = (try? String(contentsOfFile: runs + "/slurm/\(id)-merge.out", encoding: .utf8)) ?? ""
+        #expect(mergeLog.contains("shards: 2 of 2 merged; episodes: 10 of 10"), "\(logs)")
         #expect(try Self.job("\(array)_0", slurm: slurm)?["Restarts"] == "1")
         let shardLog = (try? String(contentsOfFile: log0, encoding: .utf8)) ?? ""
         #expect(shardLog.contains("DUE TO JOB REQUEUE"), "\(shardLog)")
         #expect(shardLog.contains("restart 1"), "\(shardLog)")
 
-        let merged = runs + "/grid"
+        let merged = runs + "/" + id
+        #expect(try RunFingerprint(merged) == RunFingerprint(runs + "/whole"))
+
+        // A merge job that starts while tasks of its array are still queued (a requeued task)
+        // submits itself again behind them: here an array that only sleeps stands for them.
+        let holding = try runHost([slurm + "/sbatch", "--parsable", "--array=0-1", "--job-name=driftbox-\(id)", "--output=/dev/null", "--wrap", "sleep 600"])
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? runHost([slurm + "/scancel", holding], allowFailure: true) }
+        let early = try runHost(["/bin/bash", folder.file("slurm/merge.sbatch")],
+                                environment: ["PATH": slurm + ":/usr/bin:/bin", "DRIFTBOX_SHARDS_JOB": holding])
+        #expect(early.output.contains("tasks of job \(holding) are queued or running"), "\(early.output)\(early.errors)")
+        #expect(!early.output.contains("shards: 2 of 2 merged"))
+        try runHost([slurm + "/scancel", holding])
+        try Self.wait(for: "the merge submitted again", limit: 600, every: 0.5) {
+            try runHost([slurm + "/squeue", "-h", "-n", "driftbox-\(id),driftbox-\(id)-merge", "-o", "%i"], allowFailure: true)
+                .output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+        let mergedTwice = (try? String(contentsOfFile: runs + "/slurm/\(id)-merge.out", encoding: .utf8)) ?? ""
+        #expect(mergedTwice.components(separatedBy: "shards: 2 of 2 merged; episodes: 10 of 10").count == 3, "\(mergedTwice)")
         #expect(try RunFingerprint(merged) == RunFingerprint(runs + "/whole"))
         let check = try driftbox(["check", merged, "--deep"])
         #expect(check.status == 0, "\(check.output)")
