@@ -172,7 +172,10 @@ public enum RunMerge {
                 try repository.updateRef(RunStore.fixtureRef(scenario.fixture), to: commit)
             }
         }
-        try repository.consolidatePacks()
+        // One pack for everything the refs reach, once every episode has ended: before, seeds
+        // logged after an episode's last step are reached by no ref and must stay.
+        let ended = Set(events.compactMap(\.end?.episode))
+        if manifest.episodes.allSatisfy({ ended.contains($0.id) }) { try repository.consolidatePacks() }
 
         // 5. Done: the merge is no longer pending.
         merge.pending = false
@@ -180,7 +183,6 @@ public enum RunMerge {
         manifest.merge = merge
         try store.write(manifest)
 
-        let ended = Set(events.compactMap(\.end?.episode))
         return Report(folder: store.folder, shardCount: merge.count, suiteEpisodes: merge.suiteEpisodes, shards: merge.shards.map(\.index),
                       missingShards: (0..<merge.count).filter { parts[$0] == nil }, episodes: manifest.episodes.count,
                       unfinished: manifest.episodes.map(\.id).filter { !ended.contains($0) }, notes: notes)

@@ -152,6 +152,41 @@ struct MergeTests {
         #expect(killed > 0, "no merge was killed before it ended")
     }
 
+    @Test func aShardKilledMidRunMergesAsFarAsItGotAndAgainOnceResumed() throws {
+        let smoke = try ShardedSmoke(repetitions: 3, count: 2, label: "midrun")
+        let runs = smoke.runs
+        // Shard 0 once more, killed in its second episode or later while its log ends with a seed
+        // (seeds logged, the step not yet): the merged run must keep those seeds' commits, which
+        // no ref reaches yet.
+        let started = try startProgram(driftboxExecutable, ["run", smokeSuite, "--repetitions", "3", "--shard", "0/2", "--out", runs, "--run-id", "killed-0",
+                                                            "--progress", "quiet", "-j", "1"], in: URL(fileURLWithPath: packageRoot), label: "killed")
+        let log = runs + "/killed-0/events.jsonl"
+        for _ in 0..<30_000 {
+            let text = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let lines = text.split(separator: "\n")
+            if lines.count >= 12, text.hasSuffix("\n"), lines.last?.contains("\"type\":\"seed\"") == true { break }
+            usleep(1_000)
+        }
+        kill(started.process.processIdentifier, SIGKILL)
+        _ = started.finish()
+        let killedManifest = try RunStore(existing: URL(fileURLWithPath: runs + "/killed-0")).manifest()
+        let killedEnds = try EventLog.read(RunEvent.self, from: log).compactMap(\.end).count
+        try #require(killedEnds < killedManifest.episodes.count, "shard 0 ended before it was killed")
+
+        let merged = runs + "/merged"
+        let partial = try driftbox(["merge", runs + "/killed-0", smoke.shard(1), "--into", merged])
+        #expect(partial.status == 4)
+        #expect(partial.output.contains("unfinished episodes: "), "\(partial.output)")
+        let check = try driftbox(["check", merged, "--deep"])
+        #expect(check.status == 0, "\(check.output)")
+
+        #expect(try driftbox(["resume", runs + "/killed-0", "--progress", "quiet"]).status == 0)
+        let complete = try driftbox(["merge", runs + "/killed-0", "--into", merged])
+        #expect(complete.status == 0, "\(complete.output)\(complete.errors)")
+        #expect(try RunFingerprint(merged) == RunFingerprint(smoke.whole))
+        #expect(try driftbox(["check", merged, "--deep"]).status == 0)
+    }
+
     @Test func anInterruptedMergeIsDamageUntilItIsRepeated() throws {
         let smoke = try ShardedSmoke(repetitions: 2, count: 2, label: "pending")
         let merged = smoke.runs + "/merged"
