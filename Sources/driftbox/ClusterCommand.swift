@@ -92,7 +92,8 @@ struct SlurmCommand: AsyncParsableCommand {
     @Option(help: "Memory of each shard task (sbatch --mem).")
     var mem: String?
 
-    @Option(name: .customLong("sbatch"), help: ArgumentHelp("Another #SBATCH option for both jobs (repeatable), as --name=value.", valueName: "option"))
+    @Option(name: .customLong("sbatch"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Another #SBATCH option for both jobs (repeatable): --sbatch=--account=lab.", valueName: "option"))
     var sbatch: [String] = []
 
     func run() async throws {
