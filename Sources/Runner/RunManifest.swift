@@ -185,6 +185,10 @@ public struct RunManifest: Sendable, Equatable, Codable {
     /// How the agents reached their models (nil in runs made before the gateway, and when no
     /// agent uses the network).
     public var models: ModelsEntry?
+    /// Per agent id, the names at the workspace root its step snapshots left out (its preset's
+    /// and its `snapshot_ignore` setting's); nil when no agent has any. `resume` and
+    /// `replay --verify` use these, whatever the agent's preset says today.
+    public var snapshotIgnore: [String: [String]]?
 
     /// The model gateway of a run and the network each agent had.
     public struct ModelsEntry: Sendable, Hashable, Codable {
@@ -221,8 +225,9 @@ public struct RunManifest: Sendable, Equatable, Codable {
 
     /// Creates a manifest from its fields (named as the properties).
     public init(format: Int, runID: String, created: String, driftboxVersion: String, suite: SuiteEntry, scenarios: [ScenarioEntry], agents: [AgentSpec], episodes: [EpisodeEntry], sandbox: SandboxEntry, stepTimeoutSeconds: Double, verdictSets: [VerdictSet],
-                models: ModelsEntry? = nil) {
+                models: ModelsEntry? = nil, snapshotIgnore: [String: [String]]? = nil) {
         self.models = models
+        self.snapshotIgnore = snapshotIgnore
         self.format = format
         self.runID = runID
         self.created = created
