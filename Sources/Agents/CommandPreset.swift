@@ -102,10 +102,15 @@ public struct CommandPreset: Sendable, Hashable {
             // aider's home (its caches) in the state folder, with a price-list cache that is
             // never empty: aider then does not fetch litellm's price list from the network, and
             // reads the model's limits and prices from the copy litellm ships (local map).
-            environment: ["HOME": "{workspace}/\(stateFolder)/aider-home", "LITELLM_LOCAL_MODEL_COST_MAP": "True"],
+            // Its `git add` of a file it makes writes an index and objects of its own in the state
+            // folder (the workspace's git directory is read-only), reading the repository's objects.
+            environment: ["HOME": "{workspace}/\(stateFolder)/aider-home", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                          "GIT_INDEX_FILE": "{workspace}/\(stateFolder)/aider-git/index",
+                          "GIT_OBJECT_DIRECTORY": "{workspace}/\(stateFolder)/aider-git/objects"],
             snapshotIgnore: aiderState,
             setupFiles: ["\(stateFolder)/aider-home/.aider/caches/model_prices_and_context_window.json": aiderPriceCache,
                          aiderPrompt: "{prompt}",
+                         "\(stateFolder)/aider-git/objects/info/alternates": "{workspace}/../git/objects\n",
                          // A git identity aider finds, or it writes one into the (read-only) repository's config.
                          "\(stateFolder)/aider-home/.gitconfig": "[user]\n\tname = aider\n\temail = aider@localhost\n"]),
         CommandPreset(
