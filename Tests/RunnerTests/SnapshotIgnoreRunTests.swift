@@ -27,13 +27,13 @@ struct SnapshotIgnoreRunTests {
         return file
     }
 
-    @Test("a name under which a target lies, or the fixture's own folder, is refused before the run folder exists; a harmless name is recorded in run.json")
+    @Test("a name of the fixture's folder holding the targets, or of its own file, is refused before the run folder exists; a harmless name is recorded in run.json")
     func refusedWhenTheChecksLookThere() async throws {
         let folder = try temporaryFolder("snapshot-ignore")
         defer { try? FileManager.default.removeItem(at: folder) }
         let runs = folder.appendingPathComponent("runs")
         let options = RunOptions(jobs: 1, stepTimeout: .seconds(120), sandboxMode: .full, progress: .quiet)
-        for (name, why) in [("payments", "the target payments/"), ("README.md", "the fixture's own README.md")] {
+        for (name, why) in [("payments", "the fixture's own payments"), ("README.md", "the fixture's own README.md")] {
             let file = try suite(in: folder, ignore: ".tool-cache, \(name)")
             let definition = try RunDefinition.load(file, agentsSuite: file)
             await #expect {
