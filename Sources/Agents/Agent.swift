@@ -229,6 +229,11 @@ public protocol Agent: Sendable {
     /// Where the gateway forwards the agent's model requests (agents with `network: gateway`).
     var upstream: ModelUpstream? { get }
 
+    /// Names at the workspace root whose contents the step snapshots leave out: state the agent's
+    /// CLI writes that differs from run to run (histories, caches, session folders). Exact names,
+    /// one path component each (docs/agents.md, "What the snapshot leaves out").
+    var snapshotIgnore: [String] { get }
+
     /// Performs one step.
     /// - Parameters:
     ///   - step: the task of this step.
@@ -247,4 +252,6 @@ extension Agent {
     public var network: AgentNetwork { .none }
     /// No upstream unless the agent names one.
     public var upstream: ModelUpstream? { nil }
+    /// The snapshot stores everything unless the agent says otherwise.
+    public var snapshotIgnore: [String] { [] }
 }

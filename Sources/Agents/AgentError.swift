@@ -19,12 +19,16 @@ public struct AgentError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: Code
     /// What was wrong, where (`file:line` when there is a file), and what to do.
     public var message: String
+    /// The suite setting at fault, when one is (so the suite's reader can name its line).
+    public var setting: String?
 
     /// Creates an error.
     /// - Parameters:
     ///   - code: the kind of failure.
     ///   - message: what was wrong, where, and what to do.
-    public init(_ code: Code, _ message: String) {
+    ///   - setting: the suite setting at fault, if one is.
+    public init(_ code: Code, _ message: String, setting: String? = nil) {
+        self.setting = setting
         self.code = code
         self.message = message
     }

@@ -38,11 +38,16 @@ public struct CommandAgent: Agent {
     public let network: AgentNetwork
     /// The model API the gateway forwards to (with `network: gateway`).
     public let upstream: ModelUpstream?
+    /// Names at the workspace root the step snapshots leave out: the preset's, then the
+    /// `snapshot_ignore` setting's.
+    public let snapshotIgnore: [String]
+    /// Files written before the CLI runs, every step (the preset's `setupFiles`).
+    public let setupFiles: [String: String]
     /// `network` for `network: host`, else `default`.
     public var sandboxPolicy: String { network == .host ? "network" : "default" }
 
     /// The settings a command agent accepts (besides `env.NAME`).
-    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network", "base_url", "protocol", "key_env", "ca_bundle", "extra_args"]
+    public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network", "base_url", "protocol", "key_env", "ca_bundle", "extra_args", "snapshot_ignore"]
 
     /// Creates a command agent from suite settings.
     /// - Parameters:
@@ -141,7 +146,29 @@ public struct CommandAgent: Agent {
             }
             upstream = nil
         }
+        var ignored = preset?.snapshotIgnore ?? []
+        for name in (settings["snapshot_ignore"] ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init) {
+            if let problem = Self.ignoreProblem(name) {
+                throw AgentError(.invalidSetting, "agent '\(id)' (kind command): `snapshot_ignore` names '\(name)', \(problem); list exact names of files or folders at the workspace root that the CLI writes as its own state, e.g. `snapshot_ignore: .cache-of-my-cli`",
+                                 setting: "snapshot_ignore")
+            }
+            if !ignored.contains(name) { ignored.append(name) }
+        }
+        snapshotIgnore = ignored
+        setupFiles = preset?.setupFiles ?? [:]
         self.id = id
+    }
+
+    /// Why a `snapshot_ignore` entry is refused, nil when it is an exact name at the workspace
+    /// root. Only whole names are accepted: no folder below the root, no wildcard, no name of the
+    /// workspace's own files, so the list cannot be written to hide source files wholesale.
+    static func ignoreProblem(_ name: String) -> String? {
+        if name.contains("/") { return "which is not a single name at the workspace root (no `/`)" }
+        if name.contains(where: { "*?[]{}\\".contains($0) }) { return "which has a wildcard; only exact names are taken" }
+        if [".", "..", ".git"].contains(name) { return "which is the workspace itself or its git link" }
+        if name == "AGENTS.md" { return "which is the constraint document" }
+        if !name.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) { return "which is not plain printable ASCII" }
+        return nil
     }
 
     /// Runs the CLI once for the step. A non-zero exit is `.failed`, the step's limit `.timedOut`
@@ -165,6 +192,12 @@ public struct CommandAgent: Agent {
             // The gateway's URLs and the episode's token win over any `env.NAME` of the same name.
             variables.merge(gateway.environment) { _, gatewayValue in gatewayValue }
             listener = gateway.listener
+        }
+        for (path, content) in setupFiles.sorted(by: { $0.key < $1.key }) {
+            let written = try await recorder.run("/bin/sh", ["-c", "mkdir -p -- \"$(dirname -- \"$1\")\" && cat > \"$1\"", "sh", path], stdin: Array(fill(content).utf8))
+            guard written.termination == .exited(0) else {
+                return recorder.turn(message: "", outcome: .failed("the preset's file \(path) could not be written: \(written.stderr.text.tail(300))"))
+            }
         }
         let result = try await recorder.run(program, arguments, stdin: promptOnStdin ? Array(step.prompt.utf8) : [],
                                             environment: variables, passEnvironment: passEnvironment, gateway: listener)

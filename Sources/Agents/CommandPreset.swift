@@ -31,12 +31,21 @@ public struct CommandPreset: Sendable, Hashable {
     public var promptOnStdin: Bool
     /// The model protocol the CLI speaks (the upstream's `protocol` unless the setting says otherwise).
     public var modelProtocol: String
+    /// Names at the workspace root the step snapshots leave out: the CLI's state that differs
+    /// from run to run (`stateFolder` for every preset, plus the CLI's own history and cache files).
+    public var snapshotIgnore: [String]
+    /// Files written before the CLI runs, every step, through the sandbox (one `sh` and `cat`):
+    /// path inside the workspace (under `stateFolder`) and content. For settings a CLI reads only
+    /// from files, e.g. aider's price-list cache.
+    public var setupFiles: [String: String]
 
     /// Creates a preset.
     public init(name: String, program: String, firstStep: [String], laterSteps: [String]? = nil, modelArguments: [String] = ["--model", "{model}"],
                 environment: [String: String] = [:], output: Output = .text, promptOnStdin: Bool = false,
-                modelProtocol: String = "openai-chat") {
+                modelProtocol: String = "openai-chat", snapshotIgnore: [String] = [], setupFiles: [String: String] = [:]) {
+        self.setupFiles = setupFiles
         self.modelProtocol = modelProtocol
+        self.snapshotIgnore = [Self.stateFolder] + snapshotIgnore
         self.name = name
         self.program = program
         self.firstStep = firstStep
@@ -51,9 +60,31 @@ public struct CommandPreset: Sendable, Hashable {
     /// step to step (the sandbox gives every command a fresh, empty home).
     public static let stateFolder = ".agent-state"
 
-    /// aider without questions, git, update checks, analytics or terminal styling.
-    static let aiderOptions = ["--yes-always", "--no-git", "--no-check-update", "--no-analytics", "--no-show-release-notes",
+    /// aider without questions, commits of its own, update checks, analytics or terminal
+    /// styling. It runs in the workspace's git repository, as its users do: its root is then the
+    /// repository's, so paths (`AGENTS.md`, the targets) reach the model as the repository names
+    /// them (without git, aider's root would be the folder of the files in the chat, and the
+    /// constraint would reach the model as `../AGENTS.md`). The git directory is read-only inside,
+    /// so aider makes no commits and leaves `.gitignore` alone; its repository map is off, so a
+    /// request holds only what the step gave it.
+    static let aiderOptions = ["--yes-always", "--no-auto-commits", "--no-dirty-commits", "--no-gitignore", "--map-tokens", "0",
+                               "--no-check-update", "--no-analytics", "--no-show-release-notes",
                                "--no-show-model-warnings", "--no-pretty", "--no-stream", "--no-fancy-input"]
+
+    /// Where the aider preset writes the step's prompt for `--message-file` (a prompt of several
+    /// lines on aider's command line would break the command line aider writes into its chat
+    /// history, and so the history it restores).
+    static let aiderPrompt = "\(stateFolder)/aider-prompt.md"
+
+    /// What aider writes at the root of the folder it runs in, besides the files it edits: the
+    /// chat and input histories (with the time of each session) and its repository map's caches
+    /// (one folder per cache format version).
+    static let aiderState = [".aider.chat.history.md", ".aider.input.history", ".aider.llm.history",
+                             ".aider.tags.cache.v3", ".aider.tags.cache.v4"]
+
+    /// The price-list cache aider finds instead of fetching: a list without the model (aider then
+    /// asks litellm's local copy), not empty (an empty one is fetched again).
+    static let aiderPriceCache = "{\"sample_spec\": {\"mode\": \"chat\"}}\n"
 
     /// The bundled presets by name.
     public static let all: [String: CommandPreset] = Dictionary(uniqueKeysWithValues: [
@@ -65,9 +96,23 @@ public struct CommandPreset: Sendable, Hashable {
             output: .opencodeEvents),
         CommandPreset(
             name: "aider", program: "aider",
-            firstStep: aiderOptions + ["--read", "AGENTS.md", "--message", "{prompt}", "{targets}"],
+            firstStep: aiderOptions + ["--read", "AGENTS.md", "--message-file", aiderPrompt, "{targets}"],
             // The chat history is the workspace's .aider.chat.history.md.
-            laterSteps: aiderOptions + ["--restore-chat-history", "--read", "AGENTS.md", "--message", "{prompt}", "{targets}"]),
+            laterSteps: aiderOptions + ["--restore-chat-history", "--read", "AGENTS.md", "--message-file", aiderPrompt, "{targets}"],
+            // aider's home (its caches) in the state folder, with a price-list cache that is
+            // never empty: aider then does not fetch litellm's price list from the network, and
+            // reads the model's limits and prices from the copy litellm ships (local map).
+            // Its `git add` of a file it makes writes an index and objects of its own in the state
+            // folder (the workspace's git directory is read-only), reading the repository's objects.
+            environment: ["HOME": "{workspace}/\(stateFolder)/aider-home", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                          "GIT_INDEX_FILE": "{workspace}/\(stateFolder)/aider-git/index",
+                          "GIT_OBJECT_DIRECTORY": "{workspace}/\(stateFolder)/aider-git/objects"],
+            snapshotIgnore: aiderState,
+            setupFiles: ["\(stateFolder)/aider-home/.aider/caches/model_prices_and_context_window.json": aiderPriceCache,
+                         aiderPrompt: "{prompt}",
+                         "\(stateFolder)/aider-git/objects/info/alternates": "{workspace}/../git/objects\n",
+                         // A git identity aider finds, or it writes one into the (read-only) repository's config.
+                         "\(stateFolder)/aider-home/.gitconfig": "[user]\n\tname = aider\n\temail = aider@localhost\n"]),
         CommandPreset(
             name: "claude", program: "claude",
             firstStep: ["-p", "{prompt}", "--output-format", "json", "--dangerously-skip-permissions", "--session-id", "{session_uuid}"],

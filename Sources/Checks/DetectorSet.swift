@@ -39,6 +39,25 @@ public struct DetectorSet: Sendable {
         detectors = try specs.map { (spec) throws(ChecksError) in try Detector(spec) }
     }
 
+    /// The detectors whose file globs name `name` at the repository root: a glob whose first
+    /// component (wildcards included) matches `name`, so it looks at that file or inside that
+    /// folder. Globs starting with `**` reach every folder and are not counted (they look at
+    /// the project's files wherever they are); `targets` detectors are not either (the caller
+    /// compares the targets itself).
+    ///
+    /// - Parameter name: one path component.
+    /// - Returns: the ids of the detectors, in declaration order.
+    public func detectorsNaming(rootName name: String) -> [String] {
+        detectors.filter { detector in
+            guard case .globs(let patterns) = detector.spec.files else { return false }
+            return patterns.contains { pattern in
+                let first = String(pattern.prefix { $0 != "/" })
+                guard !first.hasPrefix("**"), let glob = try? Glob(first, detector: detector.id) else { return false }
+                return glob.matches(name)
+            }
+        }.map(\.id)
+    }
+
     /// Judges one step.
     ///
     /// Order of judgement: a detector's finding makes the step a `violation` (any gaps are listed

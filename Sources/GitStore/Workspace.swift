@@ -171,6 +171,11 @@ public final class Workspace {
     public private(set) var tip: ObjectID
     /// The bounds of each snapshot; change them before a step to take effect for it.
     public var budget: SnapshotBudget = .standard
+    /// Names at the worktree's root that snapshots leave out, with everything below them: an
+    /// agent CLI's own state (histories, caches, session folders) that differs from run to run.
+    /// What the parent commit holds under such a name is kept as it is; nothing there is read,
+    /// stored or listed as a finding. Exact names only (no `/`, no wildcard).
+    public var snapshotIgnore: Set<String> = []
     /// The last commit whose objects are on disk.
     private var published: ObjectID
 
@@ -474,7 +479,8 @@ public final class Workspace {
     /// store. The step's findings (`Snapshot.skipped`) list FIFOs, sockets, devices, nested `.git`
     /// folders, names that are not UTF-8, paths too long, unreadable files, what exceeds `budget`,
     /// removed setuid/setgid bits (removed on the host through the open file) and a changed `.git`
-    /// file. The index is written afterwards, so the next snapshot re-reads only changed files.
+    /// file. Names in `snapshotIgnore` at the root are not walked (the parent's content under them
+    /// stays). The index is written afterwards, so the next snapshot re-reads only changed files.
     /// - Parameter stamp: the step's number, summary and time (the signature follows).
     /// - Returns: the step commit, its parent and the skipped paths.
     /// - Throws: `GitError` when a file cannot be read or an object cannot be written.
@@ -483,7 +489,8 @@ public final class Workspace {
         try repository.forgetBufferedObjects()
         let index = try repositoryIndex()
         let linkFinding = try checkGitLink()
-        var staging = try WorktreeStaging(root: path, repository: repository, index: index, indexFile: repository.gitDirectory + "index", budget: budget)
+        var staging = try WorktreeStaging(root: path, repository: repository, index: index, indexFile: repository.gitDirectory + "index", budget: budget,
+                                       ignored: snapshotIgnore)
         try staging.run()
         var treeOid = git_oid()
         try check("git_index_write_tree", git_index_write_tree(&treeOid, index.pointer), location: path)

@@ -14,6 +14,8 @@ struct WorktreeStaging {
     let repository: Repository
     let index: IndexHandle
     let budget: SnapshotBudget
+    /// Names at the root left out of the snapshot (`Workspace.snapshotIgnore`), as bytes.
+    let ignored: Set<[UInt8]>
     /// When the index file was last written: entries not older than this are "racily clean"
     /// (the file may have changed within the same clock tick) and are read again.
     let indexStamp: TimeStamp?
@@ -25,13 +27,22 @@ struct WorktreeStaging {
     private var fileCount = 0
     private var newBytes: Int64 = 0
 
-    init(root: String, repository: Repository, index: IndexHandle, indexFile: String, budget: SnapshotBudget) throws {
+    init(root: String, repository: Repository, index: IndexHandle, indexFile: String, budget: SnapshotBudget, ignored: Set<String> = []) throws {
         self.root = root
         self.repository = repository
         self.index = index
         self.budget = budget
+        self.ignored = Set(ignored.map { Array($0.utf8) })
         indexStamp = try FileSystem.status(indexFile).map { TimeStamp(seconds: Int64($0.st_mtim.tv_sec), nanoseconds: Int64($0.st_mtim.tv_nsec)) }
         seen = Array(repeating: false, count: git_index_entrycount(index.pointer))
+        guard !ignored.isEmpty else { return }
+        // What the parent commit holds under an ignored name stays as it is: the walk never looks there.
+        for position in seen.indices {
+            guard let entry = git_index_get_byindex(index.pointer, position) else { continue }
+            let path = UnsafeRawBufferPointer(start: entry.pointee.path, count: strlen(entry.pointee.path))
+            let first = Array(path.prefix { $0 != UInt8(ascii: "/") })
+            if self.ignored.contains(first) { seen[position] = true }
+        }
     }
 
     /// Walks the tree (storing new blobs as it goes), then removes vanished entries and adds
@@ -78,6 +89,8 @@ struct WorktreeStaging {
             if entry.depth > 1 { note(shown, .nestedRepository) }
             return .skip
         }
+        // The agent CLI's own state at the root (histories, caches): not part of the step.
+        if entry.depth == 1 && ignored.contains(entry.name) { return .skip }
         if !Self.isUTF8(entry.name) { note(shown, .nameNotUTF8) }
         if entry.path.count > budget.maximumPathBytes {
             note(Self.shortened(shown), .pathTooLong)

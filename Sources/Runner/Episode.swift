@@ -23,6 +23,8 @@ struct EpisodeSetup: Sendable {
     var runRepository: String = ""
     /// The run's model gateway, for an agent with `network: gateway`.
     var gateway: RunGateway? = nil
+    /// Names at the workspace root the snapshots leave out (run.json's `snapshotIgnore`).
+    var snapshotIgnore: [String] = []
 }
 
 /// Where an episode stands when it is picked up again after an interruption.
@@ -130,9 +132,11 @@ enum EpisodeExecution {
             let handoff = Blocking.Handoff(sink)
             workspace = try await Blocking.run {
                 try FileManager.default.createDirectory(at: random, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-                return recorded == 0
+                let made = recorded == 0
                     ? try Workspace.create(from: setup.fixtureRepository, at: folder.path)
                     : try handoff.value.restoreWorkspace(at: tip, path: folder.path)
+                made.snapshotIgnore = Set(setup.snapshotIgnore)
+                return made
             }
         } catch {
             // The workspace comes from the fixture (in scratch) or the run repository: never the agent's doing.

@@ -131,7 +131,8 @@ public enum Replay {
         let setup = EpisodeSetup(id: episode, plan: try definition.suite.plan(for: suiteEpisode), detectors: prepared.detectors[entry.scenario]!,
                                  agent: prepared.agents[entry.agent]!, sandbox: prepared.sandbox(for: prepared.agents[entry.agent]!),
                                  stepTimeout: options.stepTimeout, fixtureRepository: fixture.repository, fixtureCommit: fixture.commit,
-                                 scratch: prepared.scratch, gateway: gateway)
+                                 scratch: prepared.scratch, gateway: gateway,
+                                 snapshotIgnore: record.manifest.snapshotIgnore?[entry.agent] ?? prepared.agents[entry.agent]!.snapshotIgnore)
         let sink = CollectingSink()
         do { _ = try await EpisodeExecution.run(setup, resume: nil, sink: sink) } catch {
             await gateway?.gateway.shutdown()

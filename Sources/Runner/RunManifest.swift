@@ -189,6 +189,10 @@ public struct RunManifest: Sendable, Equatable, Codable {
     public var shard: ShardEntry?
     /// The shards a merged run was made from (`driftbox merge`); nil for a run that ran itself.
     public var merge: MergeEntry?
+    /// Per agent id, the names at the workspace root its step snapshots left out (its preset's
+    /// and its `snapshot_ignore` setting's); nil when no agent has any. `resume` and
+    /// `replay --verify` use these, whatever the agent's preset says today.
+    public var snapshotIgnore: [String: [String]]?
 
     /// The model gateway of a run and the network each agent had.
     public struct ModelsEntry: Sendable, Hashable, Codable {
@@ -225,10 +229,11 @@ public struct RunManifest: Sendable, Equatable, Codable {
 
     /// Creates a manifest from its fields (named as the properties).
     public init(format: Int, runID: String, created: String, driftboxVersion: String, suite: SuiteEntry, scenarios: [ScenarioEntry], agents: [AgentSpec], episodes: [EpisodeEntry], sandbox: SandboxEntry, stepTimeoutSeconds: Double, verdictSets: [VerdictSet],
-                models: ModelsEntry? = nil, shard: ShardEntry? = nil, merge: MergeEntry? = nil) {
+                models: ModelsEntry? = nil, shard: ShardEntry? = nil, merge: MergeEntry? = nil, snapshotIgnore: [String: [String]]? = nil) {
         self.models = models
         self.shard = shard
         self.merge = merge
+        self.snapshotIgnore = snapshotIgnore
         self.format = format
         self.runID = runID
         self.created = created

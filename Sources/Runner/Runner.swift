@@ -168,7 +168,8 @@ public enum Runner {
             stepTimeoutSeconds: EpisodeExecution.seconds(options.stepTimeout),
             verdictSets: [.init(file: "events.jsonl", created: RunManifest.now(), checks: nil)],
             models: prepared.modelsEntry(options.models),
-            shard: definition.shard.map { .init(index: $0.index, count: $0.count, rule: ShardSpec.rule, suiteEpisodes: suiteIDs.count) })
+            shard: definition.shard.map { .init(index: $0.index, count: $0.count, rule: ShardSpec.rule, suiteEpisodes: suiteIDs.count) },
+            snapshotIgnore: prepared.snapshotIgnoreEntry)
         let store = try RunStore(assembled: staging, into: final, manifest: manifest)
         renamed = true
         ScratchCleanup.forget(staging)
@@ -342,7 +343,8 @@ public enum Runner {
                                          sandbox: prepared.sandbox(for: agent), stepTimeout: options.stepTimeout,
                                          fixtureRepository: prepared.fixtures[scenario.fixture]!.repository,
                                          fixtureCommit: prepared.fixtures[scenario.fixture]!.commit, scratch: prepared.scratch,
-                                         runRepository: store.repositoryPath, gateway: agent.network == .gateway ? gateway : nil)
+                                         runRepository: store.repositoryPath, gateway: agent.network == .gateway ? gateway : nil,
+                                         snapshotIgnore: manifest.snapshotIgnore?[entry.agent] ?? agent.snapshotIgnore)
                 group.addTask {
                     // Opens the run repository and the transcript (a repair may fsync): blocking work.
                     let sink = try await Blocking.run { try StoreSink(store: store, episode: entry.id, journal: journal, keepTranscriptSteps: point?.lastStep ?? 0) }
@@ -450,6 +452,11 @@ struct Prepared: Sendable {
                         ? "enable user namespaces for full mode, or give the agent `network: host` (the whole host network, flagged as reduced isolation)"
                         : "drop --policy \(options.policy) (the gateway is the agent's way out), or give the agent `network: host`")
             }
+            let blinded = SnapshotIgnoreCheck.conflicts(agents: agents, scenarios: definition.suite.scenarios, detectors: detectors)
+            if let first = blinded.first {
+                throw RunStoreError.invalid(path: definition.suite.source.path, reason: first + (blinded.count > 1 ? " (and \(blinded.count - 1) more)" : ""),
+                                            hint: "drop that name from the agent's `snapshot_ignore`, or use another agent for that scenario: an ignored path must never hide what the checks read")
+            }
             try RunGateway.checkKeys(agents: agents, mode: options.models.mode, suite: definition.suite.source.path)
             if policy.network == .off, agents.values.contains(where: { $0.network == .host }) {
                 hostSandbox = try Sandbox(SandboxOptions(policy: try Policy.named("network"), mode: options.sandboxMode, launcherPath: options.launcherPath,
@@ -497,6 +504,12 @@ struct Prepared: Sendable {
         return RunManifest.ModelsEntry(mode: options.mode.rawValue, recording: options.recording?.standardizedFileURL.path, port: Int(options.port),
                                        folder: RunGateway.folderName, gatewayAgents: gateway, hostNetworkAgents: host,
                                        budgetUSD: options.budget.runUSD, episodeBudgetUSD: options.budget.episodeUSD)
+    }
+
+    /// What run.json records of the names each agent's snapshots leave out; nil when none does.
+    var snapshotIgnoreEntry: [String: [String]]? {
+        let lists = agents.compactMapValues { $0.snapshotIgnore.isEmpty ? nil : $0.snapshotIgnore }
+        return lists.isEmpty ? nil : lists
     }
 
     /// The isolation the run gives up: the sandbox's, and the host network of each `network: host` agent.

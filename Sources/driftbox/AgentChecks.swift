@@ -20,7 +20,7 @@ enum AgentChecks {
             let setting: String? = switch error.code {
             case .unknownKind: "kind"
             case .missingTrajectory, .invalidTrajectory: "trajectory"
-            default: nil
+            default: error.setting
             }
             return [AgentProblem(setting: setting, error.message, hint: "see docs/agents.md")]
         } catch {

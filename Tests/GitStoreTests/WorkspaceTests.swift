@@ -74,6 +74,32 @@ struct WorkspaceTests {
         #expect(diff.files[2].addedLines == [DiffLine(origin: .addition, oldLineNumber: nil, newLineNumber: 1, content: "ANONYMISE = True")])
     }
 
+    @Test("names on the snapshot's ignore list are left out at the root only, with everything below them, and keep the parent's content")
+    func ignoreList() throws {
+        let episode = try Episode()
+        episode.workspace.snapshotIgnore = [".agent-state", ".aider.chat.history.md", "README.md"]
+        let (first, diff) = try episode.step {
+            try write("session 1 at 09:31\n", to: episode.root + "/.aider.chat.history.md")
+            try write("{}", to: episode.root + "/.agent-state/tool/cache.json")
+            try write("nested\n", to: episode.root + "/src/.agent-state/kept.txt")
+            try write("changed\n", to: episode.root + "/README.md")
+            try write("print('edit')\n", to: episode.root + "/src/edit.py")
+        }
+        // Only the real edit and the same name below the root; the ignored README keeps its committed text.
+        #expect(diff.files.map(\.path) == ["src/.agent-state/kept.txt", "src/edit.py"])
+        #expect(first.skipped.isEmpty)
+        #expect(try episode.workspace.repository.fileContent(at: first.commit, path: "README.md")
+                == episode.workspace.repository.fileContent(at: first.parent, path: "README.md"))
+        // A second step whose ignored state changed again (another session time) is the same tree.
+        let (second, again) = try episode.step(2) {
+            try write("session 2 at 09:45\n", to: episode.root + "/.aider.chat.history.md")
+            try FileManager.default.removeItem(atPath: episode.root + "/.agent-state/tool")
+            try FileManager.default.removeItem(atPath: episode.root + "/README.md")
+        }
+        #expect(again.files.isEmpty)
+        #expect(try gitOutput(["rev-parse", "\(second.commit)^{tree}"], in: episode.root) == gitOutput(["rev-parse", "\(first.commit)^{tree}"], in: episode.root))
+    }
+
     @Test("a deletion lists every removed line with its old number")
     func deletion() throws {
         let episode = try Episode()

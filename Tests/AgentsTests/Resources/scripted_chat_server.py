@@ -9,7 +9,7 @@ tool call with {"command": COMMAND}. A request with "stream": true is answered w
 events (the content in word chunks, then a chunk with the usage, then `data: [DONE]`). Every request body is appended to REQUEST_LOG.jsonl as one
 JSON line. The server binds 127.0.0.1 on an ephemeral port, prints `PORT <n>` on stdout and
 serves until killed or until it has been idle for 120 seconds. With a certificate and its key it
-serves HTTPS instead of HTTP.
+serves HTTPS instead of HTTP. `{SERVER_PORT}` in a reply's content becomes the server's own port.
 """
 
 import json
@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class State:
     def __init__(self, script, log_path):
         self.script = script
+        self.port = 0
         self.log_path = log_path
         self.served = 0
         self.lock = threading.Lock()
@@ -33,7 +34,8 @@ class State:
             self.last_request = time.monotonic()
             with open(self.log_path, "a", encoding="utf-8") as log:
                 log.write(json.dumps(body) + "\n")
-            reply = self.script[min(self.served, len(self.script) - 1)]
+            reply = dict(self.script[min(self.served, len(self.script) - 1)])
+            reply["content"] = reply.get("content", "").replace("{SERVER_PORT}", str(self.port))
             self.served += 1
             return self.served, reply
 
@@ -117,7 +119,8 @@ def main():
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[3], sys.argv[4])
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    print(f"PORT {server.server_address[1]}", flush=True)
+    state.port = server.server_address[1]
+    print(f"PORT {state.port}", flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     while time.monotonic() - state.last_request < 120:
         time.sleep(1)
