@@ -51,9 +51,19 @@ let package = Package(
         .target(name: "Checks", dependencies: ["GitStore"]),
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
         .target(name: "Agents", dependencies: ["Sandbox", "Yams"]),
+        // The built-in model agent (suite kind `model`): tool calling over the model APIs through
+        // the run's gateway, every tool run in the episode's sandbox. Runner assembles it.
+        .target(
+            name: "ModelAgent",
+            dependencies: [
+                "Agents", "Sandbox",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(
             name: "Runner",
-            dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Posix", "Gateway", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "ModelAgent", "Posix", "Gateway", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Report",
             dependencies: ["Runner", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
@@ -118,7 +128,8 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["DriftboxTestSupport", "Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["DriftboxTestSupport", "Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["DriftboxTestSupport", "Scenarios", "Checks", "GitStore"]),
-        .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "Gateway", "driftbox-launcher", "driftbox"]),
+        .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "Gateway", "driftbox-launcher", "driftbox",
+                                                      .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ReportTests", dependencies: ["DriftboxTestSupport", "Report", "Runner", "driftbox"]),
         .testTarget(
             name: "GatewayTests",

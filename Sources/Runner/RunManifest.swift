@@ -185,6 +185,9 @@ public struct RunManifest: Sendable, Equatable, Codable {
     /// How the agents reached their models (nil in runs made before the gateway, and when no
     /// agent uses the network).
     public var models: ModelsEntry?
+    /// The data files each agent's behaviour depends on (the model agent's tools file and system
+    /// prompt), with their SHA-256, by agent id; nil when no agent has any.
+    public var agentDataFiles: [String: [AgentDataFile]]?
 
     /// The model gateway of a run and the network each agent had.
     public struct ModelsEntry: Sendable, Hashable, Codable {
@@ -221,7 +224,8 @@ public struct RunManifest: Sendable, Equatable, Codable {
 
     /// Creates a manifest from its fields (named as the properties).
     public init(format: Int, runID: String, created: String, driftboxVersion: String, suite: SuiteEntry, scenarios: [ScenarioEntry], agents: [AgentSpec], episodes: [EpisodeEntry], sandbox: SandboxEntry, stepTimeoutSeconds: Double, verdictSets: [VerdictSet],
-                models: ModelsEntry? = nil) {
+                models: ModelsEntry? = nil, agentDataFiles: [String: [AgentDataFile]]? = nil) {
+        self.agentDataFiles = agentDataFiles
         self.models = models
         self.format = format
         self.runID = runID

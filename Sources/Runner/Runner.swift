@@ -3,6 +3,7 @@ import Checks
 import Foundation
 import Gateway
 import GitStore
+import ModelAgent
 import Sandbox
 import Scenarios
 
@@ -152,7 +153,8 @@ public enum Runner {
                            policySource: Prepared.policySource(options.policy)),
             stepTimeoutSeconds: EpisodeExecution.seconds(options.stepTimeout),
             verdictSets: [.init(file: "events.jsonl", created: RunManifest.now(), checks: nil)],
-            models: prepared.modelsEntry(options.models))
+            models: prepared.modelsEntry(options.models),
+            agentDataFiles: prepared.agentDataFiles)
         let ids = manifest.episodes.map(\.id)
         if Set(ids).count != ids.count {
             throw RunStoreError.invalid(path: suite.source.path, reason: "two episodes share an id after making ids ref-safe",
@@ -475,6 +477,12 @@ struct Prepared: Sendable {
                                        budgetUSD: options.budget.runUSD, episodeBudgetUSD: options.budget.episodeUSD)
     }
 
+    /// The data files each agent depends on, with digests; nil when no agent has any.
+    var agentDataFiles: [String: [AgentDataFile]]? {
+        let files = agents.filter { !$0.value.dataFiles.isEmpty }.mapValues(\.dataFiles)
+        return files.isEmpty ? nil : files
+    }
+
     /// The isolation the run gives up: the sandbox's, and the host network of each `network: host` agent.
     var isolationGaps: [String] {
         sandbox.isolationGaps + agents.filter { $0.value.network == .host }.keys.sorted().map {
@@ -484,8 +492,14 @@ struct Prepared: Sendable {
 }
 
 extension Runner {
-    /// Makes agents through `AgentFactory` (scripted trajectories, external commands).
+    /// Makes agents through `AgentFactory` (scripted trajectories, external commands) and the
+    /// built-in model agent (`kind: model`, with the bundled tools and system prompt by default).
     public static let standardAgents: AgentMaker = { spec, base in
-        try AgentFactory.make(id: spec.id, kind: spec.kind, settings: spec.settings, baseDirectory: base.path)
+        guard spec.kind == ModelAgent.kind else {
+            return try AgentFactory.make(id: spec.id, kind: spec.kind, settings: spec.settings, baseDirectory: base.path)
+        }
+        let bundled = try? Catalog.bundled(executable: Catalog.runningExecutable,
+                                           directory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).fixtures.appendingPathComponent("agent")
+        return try ModelAgent(id: spec.id, settings: spec.settings, baseDirectory: base.path, bundled: bundled)
     }
 }
