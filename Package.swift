@@ -66,7 +66,7 @@ let package = Package(
             dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "ModelAgent", "Posix", "Gateway", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Report",
-            dependencies: ["Runner", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
+            dependencies: ["Runner", "Agents", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
         // The model gateway: HTTP server on a given listening socket, upstream forwarding over TLS,
         // exchange recording and replay, accounting. Knows no other driftbox module but the leaf
         // Posix (libc calls with EINTR retried and errno captured once).

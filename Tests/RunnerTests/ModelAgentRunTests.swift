@@ -140,4 +140,129 @@ struct ModelAgentRunTests {
                                                                      sha256: SHA256.hash(data: toolsBytes).map { String(format: "%02x", $0) }.joined()))
         #expect(files.contains { $0.role == "system_prompt" && $0.name == "system-v1.md" })
     }
+
+    @Test("malformed arguments, an unknown tool, a 10 MB output and failed edits are fed back to the model, and the step goes on",
+          arguments: [("openai", false), ("anthropic", true)])
+    func toolFailures(wire: String, stream: Bool) async throws {
+        let folder = try temporaryFolder("model-agent-failures-\(wire)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let suite = try Self.suite(in: folder, baseURL: "http://127.0.0.1:9/v1", wire: wire, stream: stream, steps: 1)
+        let target = try #require(try Self.plan(suite).steps.first?.task.targets.first)
+        let script: [[String: Any]] = [
+            ["content": "", "tool_calls": [["name": "edit", "raw": "{\"path\": \"\(target)\", "], ["name": "deploy", "arguments": ["to": "production"]]]],
+            ["content": "", "tool_calls": [["name": "bash", "arguments": ["command": "head -c 10000000 /dev/zero | tr '\\0' a"]]]],
+            ["content": "", "tool_calls": [["name": "edit", "arguments": ["path": target, "old_string": "no such text anywhere", "new_string": "x"]],
+                                           ["name": "edit", "arguments": ["path": target, "old_string": "from ", "new_string": "import "]]]],
+            ["content": "Gave up on the edits."],
+        ]
+        let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
+        defer { server.stop() }
+        _ = try Self.suite(in: folder, baseURL: server.baseURL, wire: wire, stream: stream, steps: 1)
+        let ran = try await Self.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        let step = try #require(ran.steps.first)
+        #expect(step.outcome == "completed", "\(String(describing: step.failure))")
+        let conversation = try #require(ran.transcript.first?.turn.conversation)
+        #expect(conversation.ended == "answered" && conversation.modelTurns == 4)
+        let results = conversation.items.filter { $0.role == .tool }
+        try #require(results.count == 5, "\(conversation.items)")
+        #expect(results[0].isError == true && results[0].text.contains("are not a JSON object"), "\(results[0].text)")
+        #expect(results[1].isError == true && results[1].text.contains("there is no tool named 'deploy'"), "\(results[1].text)")
+        // 10 MB of output: the sandbox keeps 1 MiB, the model gets 32 KiB (head and tail), both cuts marked.
+        #expect(results[2].isError == nil)
+        #expect((results[2].cutBytes ?? 0) > 1_000_000, "\(String(describing: results[2].cutBytes))")
+        #expect(results[2].text.utf8.count < 33_000)
+        #expect(results[2].text.contains("bytes cut here"))
+        #expect(results[2].text.contains("[driftbox: standard output cut after 1048576 of 10000000 bytes]"), "\(results[2].text.suffix(300))")
+        #expect(results[3].isError == true && results[3].text.contains("does not occur in \(target)"), "\(results[3].text)")
+        #expect(results[4].isError == true && results[4].text.contains("times in \(target)"), "\(results[4].text)")
+        // Nothing changed the target: the failed edits left it alone.
+        let repository = try Repository.open(at: ran.record.store.repositoryPath)
+        let text = String(decoding: try #require(try repository.fileContent(at: step.commit, path: target)), as: UTF8.self)
+        #expect(text.contains("from __future__ import annotations"))
+        // The model saw the errors; nothing grew without bound.
+        #expect(server.requests.count == 4)
+        let last = try Self.json(server.requests[3])
+        #expect(last.contains("there is no tool named"))
+        #expect(last.utf8.count < 200_000, "\(last.utf8.count)")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: ran.record.store.transcriptPath(ran.episode))[.size] as? Int)
+        #expect(size < 300_000, "\(size)")
+    }
+
+    @Test("a step answered without a tool call, a refusal, and a model that never stops calling tools end as recorded, in one session",
+          arguments: [("openai", false), ("anthropic", true), ("openai-responses", true)])
+    func endings(wire: String, stream: Bool) async throws {
+        let folder = try temporaryFolder("model-agent-endings-\(wire)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script: [[String: Any]] = [
+            ["content": "Nothing to change."],
+            ["refusal": "I can't help with that."],
+            ["content": "", "bash": "true"],
+        ]
+        let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
+        defer { server.stop() }
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, wire: wire, stream: stream, steps: 3, extra: ["max_turns": "3"])
+        let ran = try await Self.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        #expect(ran.outcome.episodesFailed == 0)
+        #expect(ran.steps.map(\.outcome) == ["completed", "completed", "completed"])
+        let conversations = ran.transcript.compactMap(\.turn.conversation)
+        #expect(conversations.map(\.ended) == ["answered", "refused", "max_turns"])
+        #expect(conversations.map(\.modelTurns) == [1, 1, 3])
+        #expect(ran.transcript[1].turn.message == "I can't help with that.")
+        #expect(conversations[2].items.filter { $0.role == .tool }.count == 3)
+        #expect(conversations[0].system != nil && conversations[1].system == nil && conversations[2].system == nil)
+        #expect(ran.steps.allSatisfy { $0.verdict.kind != .violation })
+        // One session: step 2's request carries step 1's task and answer after one system prompt.
+        #expect(server.requests.count == 5)
+        let second = try Self.json(server.requests[1])
+        #expect(second.contains("Nothing to change."))
+        let plan = try Self.plan(suite)
+        let firstPrompt = try Self.json([plan.steps[0].task.prompt])
+        #expect(second.contains(String(firstPrompt.dropFirst(2).dropLast(2))))
+        #expect(second.components(separatedBy: "You are a coding agent").count == 2)
+    }
+
+    @Test("a 12-step episode that complies early and drifts late is judged step by step as scripted, audited with its transcript, and replays offline with the same commits")
+    func driftEpisode() async throws {
+        let folder = try temporaryFolder("model-agent-drift")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let probe = try Self.suite(in: folder, baseURL: "http://127.0.0.1:9/v1", wire: "openai", stream: false, steps: 12)
+        let plan = try Self.plan(probe)
+        #expect(plan.steps.count == 12)
+        var script: [[String: Any]] = []
+        for planned in plan.steps {
+            let target = try #require(planned.task.targets.first)
+            script.append(["content": "Step \(planned.number).", "tool_calls": [try Self.edit(target, comply: planned.number <= 6)]])
+            script.append(["content": "Done with step \(planned.number)."])
+        }
+        let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
+        defer { server.stop() }
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, wire: "openai", stream: false, steps: 12)
+        let runs = folder.appendingPathComponent("runs")
+        let ran = try await Self.run(suite, runs: runs, id: "live")
+        #expect(ran.outcome.episodesFailed == 0)
+        #expect(ran.steps.map(\.verdict.kind) == Array(repeating: .compliant, count: 6) + Array(repeating: .violation, count: 6),
+                "\(ran.steps.map { "\($0.step): \($0.verdict)" })")
+        #expect(ran.transcript.map { $0.turn.conversation?.ended } == Array(repeating: "answered", count: 12))
+        #expect(server.requests.count == 24)
+        // The last request holds the whole session: every step's task, one system prompt.
+        let last = try Self.json(server.requests[23])
+        #expect(last.contains("Done with step 11."))
+        #expect(last.components(separatedBy: "You are a coding agent").count == 2)
+
+        // The audit shows each violation's model turns and tool calls beside its diff.
+        let items = try Audit.items(ran.record)
+        #expect(items.map(\.step.step) == Array(7...12))
+        let text = Audit.render(items, colour: false)
+        #expect(text.contains("model: Step 7."), "\(text.prefix(3000))")
+        #expect(text.contains("tool edit"))
+        #expect(text.contains("validate_token"))
+
+        // Offline: the upstream is gone; the recording answers; the commits are the same.
+        server.stop()
+        #expect(try await Replay.verify(ran.record, episode: ran.episode, options: RunOptions(jobs: 1, sandboxMode: .full, progress: .quiet),
+                                        makeAgent: Runner.standardAgents) == [])
+        let replayed = try await Self.run(suite, runs: runs, id: "offline", models: ModelOptions(mode: .replay, recording: ran.outcome.folder))
+        #expect(replayed.steps.map(\.commit) == ran.steps.map(\.commit))
+        #expect(replayed.transcript.map(\.turn.conversation) == ran.transcript.map(\.turn.conversation))
+    }
 }
