@@ -265,4 +265,35 @@ struct ModelAgentRunTests {
         #expect(replayed.steps.map(\.commit) == ran.steps.map(\.commit))
         #expect(replayed.transcript.map(\.turn.conversation) == ran.transcript.map(\.turn.conversation))
     }
+
+    @Test("context policy: the oldest tool outputs are elided when the session outgrows context_bytes, and again when the upstream answers that the prompt is too long")
+    func contextPolicy() async throws {
+        let folder = try temporaryFolder("model-agent-context")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func output(_ letter: String) -> [String: Any] {
+            ["content": "", "bash": "head -c 20000 /dev/zero | tr '\\0' \(letter)"]
+        }
+        let overflow: [String: Any] = ["error": ["status": 400, "message": "This model's maximum context length is 128000 tokens (context_length_exceeded)"]]
+        for (name, budget, script) in [("proactive", "40000", [output("b"), output("c"), ["content": "Done."]]),
+                                       ("reactive", "400000", [output("b"), output("c"), overflow, ["content": "Done."]])] {
+            let place = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: place, withIntermediateDirectories: true)
+            let server = try ScriptedChatServer(script: try Self.json(script), in: place.path)
+            defer { server.stop() }
+            let suite = try Self.suite(in: place, baseURL: server.baseURL, wire: "openai", stream: false, steps: 1, extra: ["context_bytes": budget])
+            let ran = try await Self.run(suite, runs: place.appendingPathComponent("runs"), id: "r")
+            #expect(ran.steps.first?.outcome == "completed", "\(name): \(String(describing: ran.steps.first?.failure))")
+            let conversation = try #require(ran.transcript.first?.turn.conversation)
+            #expect(conversation.ended == "answered", "\(name)")
+            #expect(conversation.elided == 1, "\(name)")
+            // The transcript keeps both outputs; the last request carried the newer one only.
+            #expect(conversation.items.filter { $0.role == .tool }.map { $0.text.hasPrefix(String(repeating: "b", count: 100)) } == [true, false], "\(name)")
+            let requests = server.requests.map { (try? Self.json($0)) ?? "" }
+            #expect(requests.count == script.count, "\(name)")
+            let last = try #require(requests.last)
+            #expect(!last.contains(String(repeating: "b", count: 1000)) && last.contains(String(repeating: "c", count: 1000)), "\(name)")
+            #expect(last.contains("was elided to fit the model's context"), "\(name)")
+            #expect(requests.dropLast().allSatisfy { !$0.contains("was elided") }, "\(name)")
+        }
+    }
 }

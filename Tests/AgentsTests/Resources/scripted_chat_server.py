@@ -11,6 +11,8 @@ the list is used up). A reply is {"content": TEXT} with optionally:
                             {"name": NAME, "raw": TEXT} (arguments sent as that text, e.g. malformed);
   "refusal": TEXT           the model declines (Chat's `refusal`, Messages' stop_reason `refusal`,
                             a Responses `refusal` part).
+A reply {"error": {"status": N, "message": TEXT}} is answered with that status and the API's
+error shape ({"error": {"message": TEXT, "type": "invalid_request_error"}}).
 Routes: POST /v1/chat/completions, /v1/responses, /v1/messages, each in its API's shape. A
 request with "stream": true is answered with that API's server-sent events: text in word chunks,
 tool-call arguments in two pieces, then the usage (and `data: [DONE]` for Chat). Every request
@@ -206,6 +208,14 @@ def make_handler(state):
             whole, streamed, done = route
             number, reply = state.next_reply(body)
             model = body.get("model", "scripted")
+            if "error" in reply:
+                payload = json.dumps({"type": "error", "error": {"message": reply["error"]["message"], "type": "invalid_request_error"}}).encode()
+                self.send_response(reply["error"]["status"])
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             if body.get("stream"):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
