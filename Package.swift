@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "driftbox",
             dependencies: [
-                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "Judge", "Gateway", "driftbox-launcher",
+                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "ModelAgent", "Runner", "Report", "Judge", "Gateway", "driftbox-launcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -296,4 +296,45 @@ struct ModelAgentRunTests {
             #expect(requests.dropLast().allSatisfy { !$0.contains("was elided") }, "\(name)")
         }
     }
+
+    @Test("driftbox run --model --base-url fills the suite's model agent; audit shows its tool calls beside the violation; replay --verify re-executes it offline")
+    func commandLine() throws {
+        let folder = try temporaryFolder("model-agent-cli")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // The bundled suite's agent, without a model: the command line names it.
+        let bundled = try String(contentsOf: packageRoot.appendingPathComponent("Fixtures/suites/paper-model.yaml"), encoding: .utf8)
+        let agent = try #require(bundled.components(separatedBy: "agents:\n").last)
+            .replacingOccurrences(of: "../agent/", with: packageRoot.appendingPathComponent("Fixtures/agent").path + "/")
+            .split(separator: "\n").filter { !$0.contains("model: gpt") }.joined(separator: "\n")
+        let suite = folder.appendingPathComponent("cli.yaml")
+        let scenario = packageRoot.appendingPathComponent("Fixtures/scenarios/efficiency-security/regular.yaml").path
+        try "id: cli\nbase_seed: 11\nrepetitions: 1\nsteps: 1\nscenarios:\n  - \(scenario)\nagents:\n\(agent)\n".write(to: suite, atomically: true, encoding: .utf8)
+        let target = try #require(try Self.plan(suite).steps.first?.task.targets.first)
+        let serverFolder = folder.appendingPathComponent("server")
+        try FileManager.default.createDirectory(at: serverFolder, withIntermediateDirectories: true)
+        let server = try ScriptedChatServer(script: try Self.json([["content": "On it.", "tool_calls": [try Self.edit(target, comply: false)]], ["content": "Done."]]),
+                                            in: serverFolder.path)
+        defer { server.stop() }
+        let runs = folder.appendingPathComponent("runs")
+        func driftbox(_ arguments: [String]) throws -> HostRun {
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DRIFTBOX_") }
+            environment["OPENAI_API_KEY"] = "sk-cli-test"
+            return try runHost([driftboxExecutable] + arguments, in: folder.path, environment: environment, allowFailure: true)
+        }
+        let missing = try driftbox(["run", suite.path, "--out", runs.path, "--progress", "quiet", "--mode", "full", "--run-id", "none"])
+        #expect(missing.status != 0 && missing.errors.contains("needs the setting `model`"), "\(missing.errors)")
+        let ran = try driftbox(["run", suite.path, "--model", "cli-model", "--base-url", server.baseURL, "--out", runs.path, "--progress", "quiet",
+                                "--mode", "full", "--run-id", "cli"])
+        #expect(ran.status == 0, "\(ran.errors)")
+        #expect(server.requests.first?["model"] as? String == "cli-model")
+        let record = try RunRecord(folder: runs.appendingPathComponent("cli"))
+        #expect(record.manifest.agents.first?.settings["model"] == "cli-model")
+        #expect(record.steps.map(\.verdict.kind) == [.violation])
+        let audit = try driftbox(["audit", runs.appendingPathComponent("cli").path])
+        #expect(audit.output.contains("model: On it.") && audit.output.contains("tool edit {") && audit.output.contains("→ edit: replaced 1 occurrence(s)"), "\(audit.output)")
+        server.stop()
+        let episode = try #require(record.manifest.episodes.first).id
+        let verified = try driftbox(["replay", runs.appendingPathComponent("cli").path, episode, "--verify", "--mode", "full"])
+        #expect(verified.status == 0 && verified.output.contains("verified: 1 step(s)"), "\(verified.output) \(verified.errors)")
+    }
 }
