@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "driftbox-bench",
             dependencies: [
-                "GitStore", "Sandbox", "Runner", "Report", "Gateway", "Posix", "driftbox-launcher",
+                "GitStore", "Sandbox", "Runner", "Report", "Gateway", "Posix", "Agents", "ModelAgent", "driftbox-launcher",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -248,3 +248,15 @@ enum ContextPolicy {
             || text.contains("prompt is too long") || text.contains("maximum context") || text.contains("too many tokens")
     }
 }
+
+extension ModelAgent {
+    /// Runs one tool call exactly as a step does (in `context.sandbox`, in `context.workspace`,
+    /// output capped to `toolOutputBytes`), outside any conversation: for benchmarks and tools.
+    /// - Returns: the result text the model would see, and whether it reports an error.
+    /// - Throws: `SandboxError` when the sandbox cannot start a process.
+    public func runTool(_ call: ToolCall, context: AgentContext) async throws -> (text: String, isError: Bool) {
+        let runner = ToolRunner(context: context, tools: tools, toolTimeout: toolTimeout, deadline: .now + context.stepTimeout)
+        let outcome = try await runner.run(call)
+        return (outcome.text.capped(toolOutputBytes).0, outcome.isError)
+    }
+}
