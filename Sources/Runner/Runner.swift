@@ -419,7 +419,8 @@ struct Prepared: Sendable {
             self.fixtures = fixtures
             self.detectors = detectors
             agents = Dictionary(uniqueKeysWithValues: try definition.suite.agents.map { ($0.id, try makeAgent($0, definition.agentsBase)) })
-            let gatewayAgents = agents.filter { $0.value.network == .gateway }.keys.sorted()
+            // The model agent reaches the gateway from the runner's process; its tools get no network.
+            let gatewayAgents = agents.filter { $0.value.network == .gateway && !($0.value is ModelAgent) }.keys.sorted()
             if !gatewayAgents.isEmpty && (sandbox.mode != .full || policy.network == .on) {
                 throw RunStoreError.invalid(
                     path: definition.suite.source.path,

@@ -7,6 +7,7 @@ import Gateway
 import GitStore
 import Report
 import Runner
+import Sandbox
 import Scenarios
 import Testing
 
@@ -69,10 +70,10 @@ struct ModelAgentRunTests {
         var outcome: RunOutcome
     }
 
-    static func run(_ suite: URL, runs: URL, id: String, models: ModelOptions = ModelOptions()) async throws -> Ran {
+    static func run(_ suite: URL, runs: URL, id: String, models: ModelOptions = ModelOptions(), mode: ModeRequest = .full) async throws -> Ran {
         setenv(keyVariable, "sk-test-\(UUID().uuidString)", 1)
         let definition = try RunDefinition.load(suite, agentsSuite: suite)
-        let options = RunOptions(jobs: 1, stepTimeout: .seconds(600), sandboxMode: .full, progress: .quiet, models: models)
+        let options = RunOptions(jobs: 1, stepTimeout: .seconds(600), sandboxMode: mode, progress: .quiet, models: models)
         let outcome = try await Runner.start(definition, runsFolder: runs, runID: id, options: options, makeAgent: Runner.standardAgents)
         let record = try RunRecord(folder: outcome.folder)
         let episode = try #require(record.manifest.episodes.first).id
@@ -80,12 +81,12 @@ struct ModelAgentRunTests {
         return Ran(record: record, episode: episode, steps: record.steps(of: episode), transcript: transcript, outcome: outcome)
     }
 
-    static let shapes: [(String, Bool)] = [("openai", false), ("openai", true), ("anthropic", false), ("anthropic", true),
-                                           ("openai-responses", false), ("openai-responses", true)]
+    static let shapes: [(String, Bool, ModeRequest)] = [("openai", false, .full), ("openai", true, .full), ("anthropic", false, .full), ("anthropic", true, .full),
+                                                        ("openai-responses", false, .full), ("openai-responses", true, .full), ("openai", false, .reduced)]
 
     @Test("a multi-turn step with parallel tool calls reads, lists, edits and runs in the sandbox; the edit lands in the step commit", arguments: shapes)
-    func multiToolStep(wire: String, stream: Bool) async throws {
-        let folder = try temporaryFolder("model-agent-\(wire)-\(stream)")
+    func multiToolStep(wire: String, stream: Bool, mode: ModeRequest) async throws {
+        let folder = try temporaryFolder("model-agent-\(wire)-\(stream)-\(mode.rawValue)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let suite = try Self.suite(in: folder, baseURL: "http://127.0.0.1:9/v1", wire: wire, stream: stream, steps: 1)
         let target = try #require(try Self.plan(suite).steps.first?.task.targets.first)
@@ -97,8 +98,9 @@ struct ModelAgentRunTests {
         let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
         defer { server.stop() }
         _ = try Self.suite(in: folder, baseURL: server.baseURL, wire: wire, stream: stream, steps: 1)
-        let ran = try await Self.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        let ran = try await Self.run(suite, runs: folder.appendingPathComponent("runs"), id: "r", mode: mode)
         #expect(ran.outcome.episodesFailed == 0)
+        #expect(ran.record.manifest.sandbox.mode == mode.rawValue)
         let step = try #require(ran.steps.first)
         #expect(step.outcome == "completed", "\(String(describing: step.failure))")
         #expect(step.verdict.kind == .compliant, "\(step.verdict)")
