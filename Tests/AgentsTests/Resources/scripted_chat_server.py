@@ -105,7 +105,7 @@ def chat_events(number, reply, model):
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
         body.update(extra)
         return (None, body)
-    events = [chunk({"role": "assistant"})]
+    events = []
     if "refusal" in reply:
         events += [chunk({"refusal": piece}) for piece in words(reply["refusal"])]
     events += [chunk({"content": piece}) for piece in words(reply.get("content", ""))]
