@@ -118,10 +118,16 @@ struct ToolRunner: Sendable {
 
     func failure(_ text: String) -> ToolOutcome { ToolOutcome(text: "error: " + text, isError: true, commands: [], cpu: .zero, warnings: []) }
 
+    /// A whole number argument within ±10^9 (a model may send 1e300, which does not fit an Int).
     func integer(_ value: Any?) -> Int? {
-        if let number = value as? NSNumber, !(value is Bool) { return number.intValue }
-        if let text = value as? String { return Int(text) }
-        return nil
+        let number: Double
+        if let text = value as? String, let parsed = Double(text) { number = parsed } else if let value = value as? NSNumber, !(value is Bool) {
+            number = value.doubleValue
+        } else {
+            return nil
+        }
+        guard number.isFinite, abs(number) <= 1e9 else { return nil }
+        return Int(number)
     }
 
     /// A path as a program operand: relative ones start with `./`, so no name is read as an

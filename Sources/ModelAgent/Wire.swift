@@ -165,9 +165,8 @@ enum Wire {
                 switch block["type"] as? String {
                 case "text": answer.text += block["text"] as? String ?? ""
                 case "tool_use":
-                    let input = block["input"].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
                     answer.toolCalls.append(ToolCall(id: block["id"] as? String ?? "toolu_\(index)", name: block["name"] as? String ?? "",
-                                                     arguments: input.map { String(decoding: $0, as: UTF8.self) } ?? "{}"))
+                                                     arguments: argumentsText(block["input"])))
                 default: break
                 }
             }
@@ -181,6 +180,18 @@ enum Wire {
             answer.outputTokens = usage?["output_tokens"] as? Int
         }
         return answer
+    }
+
+    /// A Messages `tool_use` input as JSON text: an object (or array) serialised, a text as it is
+    /// (a model's malformed arguments, which the tool then reports), anything else `{}`. Only
+    /// containers are handed to JSONSerialization, which does not take a bare value at the top.
+    static func argumentsText(_ input: Any?) -> String {
+        switch input {
+        case let text as String: return text
+        case let value? where value is [String: Any] || value is [Any]:
+            return (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        default: return "{}"
+        }
     }
 
     static func responsesItem(_ item: [String: Any], into answer: inout ModelAnswer) {

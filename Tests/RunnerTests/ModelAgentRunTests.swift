@@ -144,7 +144,7 @@ struct ModelAgentRunTests {
     }
 
     @Test("malformed arguments, an unknown tool, a 10 MB output and failed edits are fed back to the model, and the step goes on",
-          arguments: [("openai", false), ("anthropic", true)])
+          arguments: [("openai", false), ("openai", true), ("anthropic", false), ("anthropic", true), ("openai-responses", false)])
     func toolFailures(wire: String, stream: Bool) async throws {
         let folder = try temporaryFolder("model-agent-failures-\(wire)")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -154,7 +154,8 @@ struct ModelAgentRunTests {
             ["content": "", "tool_calls": [["name": "edit", "raw": "{\"path\": \"\(target)\", "], ["name": "deploy", "arguments": ["to": "production"]]]],
             ["content": "", "tool_calls": [["name": "bash", "arguments": ["command": "head -c 10000000 /dev/zero | tr '\\0' a"]]]],
             ["content": "", "tool_calls": [["name": "edit", "arguments": ["path": target, "old_string": "no such text anywhere", "new_string": "x"]],
-                                           ["name": "edit", "arguments": ["path": target, "old_string": "from ", "new_string": "import "]]]],
+                                           ["name": "edit", "arguments": ["path": target, "old_string": "from ", "new_string": "import "]],
+                                           ["name": "read", "arguments": ["path": target, "offset": 1e300, "limit": -5]]]],
             ["content": "Gave up on the edits."],
         ]
         let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
@@ -166,7 +167,7 @@ struct ModelAgentRunTests {
         let conversation = try #require(ran.transcript.first?.turn.conversation)
         #expect(conversation.ended == "answered" && conversation.modelTurns == 4)
         let results = conversation.items.filter { $0.role == .tool }
-        try #require(results.count == 5, "\(conversation.items)")
+        try #require(results.count == 6, "\(conversation.items)")
         #expect(results[0].isError == true && results[0].text.contains("are not a JSON object"), "\(results[0].text)")
         #expect(results[1].isError == true && results[1].text.contains("there is no tool named 'deploy'"), "\(results[1].text)")
         // 10 MB of output: the sandbox keeps 1 MiB, the model gets 32 KiB (head and tail), both cuts marked.
@@ -177,6 +178,8 @@ struct ModelAgentRunTests {
         #expect(results[2].text.contains("[driftbox: standard output cut after 1048576 of 10000000 bytes]"), "\(results[2].text.suffix(300))")
         #expect(results[3].isError == true && results[3].text.contains("does not occur in \(target)"), "\(results[3].text)")
         #expect(results[4].isError == true && results[4].text.contains("times in \(target)"), "\(results[4].text)")
+        // Numbers out of range are ignored: the read starts at line 1 and reads one line at least.
+        #expect(results[5].isError == nil && results[5].text.hasPrefix("     1\t") && !results[5].text.contains("     2\t"), "\(results[5].text)")
         // Nothing changed the target: the failed edits left it alone.
         let repository = try Repository.open(at: ran.record.store.repositoryPath)
         let text = String(decoding: try #require(try repository.fileContent(at: step.commit, path: target)), as: UTF8.self)
@@ -191,7 +194,7 @@ struct ModelAgentRunTests {
     }
 
     @Test("a step answered without a tool call, a refusal, and a model that never stops calling tools end as recorded, in one session",
-          arguments: [("openai", false), ("anthropic", true), ("openai-responses", true)])
+          arguments: [("openai", false), ("openai", true), ("anthropic", false), ("anthropic", true), ("openai-responses", false), ("openai-responses", true)])
     func endings(wire: String, stream: Bool) async throws {
         let folder = try temporaryFolder("model-agent-endings-\(wire)")
         defer { try? FileManager.default.removeItem(at: folder) }
