@@ -115,6 +115,9 @@ public struct ModelAgent: Agent {
 
     /// The most bytes of `AGENTS.md` put into the system prompt.
     static let instructionsLimit = 65_536
+    /// Tool calls of one model turn that run; the rest are answered with an error (a turn of
+    /// thousands of calls would otherwise fill the step's time and transcript).
+    static let callsPerTurn = 64
     /// How often one step retries a request the upstream refused as too long for the model's context.
     static let overflowRetries = 3
 
@@ -199,8 +202,9 @@ public struct ModelAgent: Agent {
             if answer.toolCalls.isEmpty { return turn(.completed, ended: "answered") }
             // Parallel calls of one turn run one after another, in the model's order: the same
             // workspace state for each on every run, so a replay sees the same results.
-            for toolCall in answer.toolCalls {
-                let result = try await runner.run(toolCall)
+            for (index, toolCall) in answer.toolCalls.enumerated() {
+                let result = index < Self.callsPerTurn ? try await runner.run(toolCall)
+                    : runner.failure("not run: at most \(Self.callsPerTurn) tool calls of one model turn run; call the rest in a later turn")
                 record(result)
                 let (text, cutBytes) = result.text.capped(toolOutputBytes)
                 items.append(ConversationItem(role: .tool, text: text, callID: toolCall.id, name: toolCall.name, isError: result.isError ? true : nil,

@@ -156,6 +156,7 @@ struct ModelAgentRunTests {
             ["content": "", "tool_calls": [["name": "edit", "arguments": ["path": target, "old_string": "no such text anywhere", "new_string": "x"]],
                                            ["name": "edit", "arguments": ["path": target, "old_string": "from ", "new_string": "import "]],
                                            ["name": "read", "arguments": ["path": target, "offset": 1e300, "limit": -5]]]],
+            ["content": "", "tool_calls": Array(repeating: ["name": "bash", "arguments": ["command": "echo many >> many.txt"]], count: 70)],
             ["content": "Gave up on the edits."],
         ]
         let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
@@ -165,8 +166,12 @@ struct ModelAgentRunTests {
         let step = try #require(ran.steps.first)
         #expect(step.outcome == "completed", "\(String(describing: step.failure))")
         let conversation = try #require(ran.transcript.first?.turn.conversation)
-        #expect(conversation.ended == "answered" && conversation.modelTurns == 4)
-        let results = conversation.items.filter { $0.role == .tool }
+        #expect(conversation.ended == "answered" && conversation.modelTurns == 5)
+        let all = conversation.items.filter { $0.role == .tool }
+        // Of a turn of 70 calls, 64 ran; the other 6 were answered with an error.
+        let many = all.suffix(70)
+        #expect(many.filter { $0.isError == true }.count == 6 && many.last?.text.contains("at most 64 tool calls") == true)
+        let results = Array(all.dropLast(70))
         try #require(results.count == 6, "\(conversation.items)")
         #expect(results[0].isError == true && results[0].text.contains("are not a JSON object"), "\(results[0].text)")
         #expect(results[1].isError == true && results[1].text.contains("there is no tool named 'deploy'"), "\(results[1].text)")
@@ -184,8 +189,10 @@ struct ModelAgentRunTests {
         let repository = try Repository.open(at: ran.record.store.repositoryPath)
         let text = String(decoding: try #require(try repository.fileContent(at: step.commit, path: target)), as: UTF8.self)
         #expect(text.contains("from __future__ import annotations"))
+        let appended = String(decoding: try #require(try repository.fileContent(at: step.commit, path: "many.txt")), as: UTF8.self)
+        #expect(appended == String(repeating: "many\n", count: 64))
         // The model saw the errors; nothing grew without bound.
-        #expect(server.requests.count == 4)
+        #expect(server.requests.count == 5)
         let last = try Self.json(server.requests[3])
         #expect(last.contains("there is no tool named"))
         #expect(last.utf8.count < 200_000, "\(last.utf8.count)")
