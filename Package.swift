@@ -51,12 +51,22 @@ let package = Package(
         .target(name: "Checks", dependencies: ["GitStore"]),
         .target(name: "Scenarios", dependencies: ["GitStore", "Checks", "Yams"]),
         .target(name: "Agents", dependencies: ["Sandbox", "Yams"]),
+        // The built-in model agent (suite kind `model`): tool calling over the model APIs through
+        // the run's gateway, every tool run in the episode's sandbox. Runner assembles it.
+        .target(
+            name: "ModelAgent",
+            dependencies: [
+                "Agents", "Sandbox",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(
             name: "Runner",
-            dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Posix", "Gateway", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "ModelAgent", "Posix", "Gateway", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Report",
-            dependencies: ["Runner", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
+            dependencies: ["Runner", "Agents", "GitStore", "Checks", .product(name: "Mustache", package: "swift-mustache")]),
         // The model gateway: HTTP server on a given listening socket, upstream forwarding over TLS,
         // exchange recording and replay, accounting. Knows no other driftbox module but the leaf
         // Posix (libc calls with EINTR retried and errno captured once).
@@ -99,13 +109,13 @@ let package = Package(
         .executableTarget(
             name: "driftbox",
             dependencies: [
-                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "Runner", "Report", "Judge", "Gateway", "Cluster", "driftbox-launcher",
+                "GitStore", "Sandbox", "Scenarios", "Checks", "Agents", "ModelAgent", "Runner", "Report", "Judge", "Gateway", "Cluster", "driftbox-launcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "driftbox-bench",
             dependencies: [
-                "GitStore", "Sandbox", "Runner", "Report", "Gateway", "Posix", "driftbox-launcher",
+                "GitStore", "Sandbox", "Runner", "Report", "Gateway", "Posix", "Agents", "ModelAgent", "driftbox-launcher",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -122,7 +132,8 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["DriftboxTestSupport", "Sandbox", "driftbox-launcher"]),
         .testTarget(name: "ChecksTests", dependencies: ["DriftboxTestSupport", "Checks", "GitStore"], exclude: ["Corpus"]),
         .testTarget(name: "ScenariosTests", dependencies: ["DriftboxTestSupport", "Scenarios", "Checks", "GitStore"]),
-        .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "Gateway", "driftbox-launcher", "driftbox"]),
+        .testTarget(name: "RunnerTests", dependencies: ["DriftboxTestSupport", "Runner", "Report", "Agents", "GitStore", "Checks", "Scenarios", "Gateway", "driftbox-launcher", "driftbox",
+                                                      .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ReportTests", dependencies: ["DriftboxTestSupport", "Report", "Runner", "driftbox"]),
         .testTarget(
             name: "GatewayTests",

@@ -105,11 +105,19 @@ public struct GatewayAccess: Sendable {
     /// Takes each command's listening socket (owned by the callee from then on).
     public var received: @Sendable (CInt) -> Void
 
+    /// For an agent that calls its model from the runner's own process (kind `model`): starts,
+    /// once per step, a gateway listener on the host's loopback (127.0.0.1, an ephemeral port)
+    /// that accepts only this episode's token, and returns its base URL (`http://127.0.0.1:PORT`);
+    /// nil when the runner offers none.
+    public var runnerEndpoint: (@Sendable () async throws -> String)?
+
     /// Creates access.
-    public init(port: UInt16, token: String, received: @escaping @Sendable (CInt) -> Void) {
+    public init(port: UInt16, token: String, received: @escaping @Sendable (CInt) -> Void,
+                runnerEndpoint: (@Sendable () async throws -> String)? = nil) {
         self.port = port
         self.token = token
         self.received = received
+        self.runnerEndpoint = runnerEndpoint
     }
 
     /// The variables that point the common model clients at the gateway with the token as key:
@@ -198,9 +206,15 @@ public struct AgentTurn: Sendable, Hashable, Codable {
     /// What the sandbox gave up for this step compared with full isolation (mode, open network,
     /// warnings of its commands), one line each; nil when not recorded, empty when nothing.
     public var isolationGaps: [String]?
+    /// The model agent's conversation of this step (its user turn, every model turn, tool call and
+    /// tool result as the model saw it); nil for other agents. The episode's session is the
+    /// concatenation of the steps' conversations, so a resumed episode continues it exactly.
+    public var conversation: ModelConversation?
 
     /// Creates a turn.
-    public init(message: String, commands: [CommandRecord], outcome: AgentOutcome, usage: AgentUsage, isolationGaps: [String]? = nil) {
+    public init(message: String, commands: [CommandRecord], outcome: AgentOutcome, usage: AgentUsage, isolationGaps: [String]? = nil,
+                conversation: ModelConversation? = nil) {
+        self.conversation = conversation
         self.message = message
         self.commands = commands
         self.outcome = outcome
@@ -234,6 +248,9 @@ public protocol Agent: Sendable {
     /// one path component each (docs/agents.md, "What the snapshot leaves out").
     var snapshotIgnore: [String] { get }
 
+    /// The data files the agent's behaviour depends on, with digests (recorded in run.json).
+    var dataFiles: [AgentDataFile] { get }
+
     /// Performs one step.
     /// - Parameters:
     ///   - step: the task of this step.
@@ -254,4 +271,7 @@ extension Agent {
     public var upstream: ModelUpstream? { nil }
     /// The snapshot stores everything unless the agent says otherwise.
     public var snapshotIgnore: [String] { [] }
+
+    /// No data files unless the agent names some.
+    public var dataFiles: [AgentDataFile] { [] }
 }

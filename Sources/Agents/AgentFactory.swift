@@ -3,7 +3,9 @@ import Foundation
 /// Makes the agents a suite names.
 public enum AgentFactory {
     /// The agent kinds ``make(id:kind:settings:baseDirectory:)`` knows.
-    public static let kinds = ["scripted", "command"]
+    /// (`model`, the built-in model agent, is made by the `ModelAgent` library, which the runner
+    /// calls: this module cannot depend on it.)
+    public static let kinds = ["scripted", "command", "model"]
 
     /// Makes one suite agent.
     /// - Parameters:
@@ -21,6 +23,8 @@ public enum AgentFactory {
             return try ScriptedAgent(id: id, trajectoryPath: resolve(path, against: baseDirectory))
         case "command":
             return try CommandAgent(id: id, settings: settings, baseDirectory: baseDirectory)
+        case "model":
+            throw AgentError(.unknownKind, "agent '\(id)': kind model is made by the ModelAgent library; make agents with Runner.standardAgents (docs/agents.md)")
         default:
             throw AgentError(.unknownKind, "agent '\(id)': unknown kind '\(kind)'; use one of: \(kinds.joined(separator: ", ")) (docs/agents.md)")
         }
@@ -34,8 +38,8 @@ public enum AgentFactory {
         return value
     }
 
-    /// A path from a setting: absolute as is, else relative to `base`.
-    static func resolve(_ path: String, against base: String) -> String {
+    /// A path from a setting: absolute as is, else relative to `base` (the suite file's folder).
+    public static func resolve(_ path: String, against base: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
     }
 }

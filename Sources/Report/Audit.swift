@@ -1,3 +1,4 @@
+import Agents
 import Checks
 import Foundation
 import GitStore
@@ -20,6 +21,9 @@ public struct AuditItem: Sendable {
     public var hunks: [(path: String, hunk: Hunk, highlighted: Set<Int>)]
     /// The judge's label, agreement and reasoning, when the newest verdict set carries them.
     public var judge: JudgeNotes.Note? = nil
+    /// The model agent's conversation of the step (model turns, tool calls, results), when it
+    /// recorded one.
+    public var conversation: ModelConversation? = nil
 }
 
 /// Violations of a run with their diff lines, and the steps the checks could not see whole.
@@ -44,6 +48,14 @@ public enum Audit {
         let repository = try Repository.open(at: record.store.repositoryPath)
         let notes = try JudgeNotes.read(record)
         var items: [AuditItem] = []
+        var transcripts: [String: [Int: ModelConversation]] = [:]
+        func conversation(_ episode: String, _ step: Int) -> ModelConversation? {
+            if transcripts[episode] == nil {
+                let entries = (try? EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(episode))) ?? []
+                transcripts[episode] = Dictionary(entries.compactMap { entry in entry.turn.conversation.map { (entry.step, $0) } }) { $1 }
+            }
+            return transcripts[episode]?[step]
+        }
         for step in record.steps where step.verdict.kind == .violation || isHidden(step.verdict) {
             guard episode == nil || step.episode == episode, condition == nil || record.condition(of: step.episode) == condition else { continue }
             let seeds = record.seeds(of: step.episode).filter { $0.block != "constraint" && $0.step <= step.step }
@@ -68,9 +80,29 @@ public enum Audit {
             items.append(AuditItem(episode: step.episode, scenario: record.manifest.episode(step.episode)?.scenario ?? "?",
                                    condition: record.condition(of: step.episode), step: step,
                                    pressure: seeds.filter { $0.step == latest }, hunks: hunks,
-                                   judge: notes.note(episode: step.episode, step: step.step)))
+                                   judge: notes.note(episode: step.episode, step: step.step),
+                                   conversation: conversation(step.episode, step.step)))
         }
         return items
+    }
+
+    /// The lines of a model conversation's item for the audit: the model's text, each tool call
+    /// with its arguments, a result's first characters, each cut to a width that keeps the diff
+    /// in sight.
+    static func lines(_ item: ConversationItem) -> [String] {
+        func short(_ text: String, _ width: Int) -> String {
+            let flat = text.replacingOccurrences(of: "\n", with: " ⏎ ")
+            return flat.count > width ? String(flat.prefix(width)) + "…" : flat
+        }
+        switch item.role {
+        case .assistant:
+            let text = item.refusal.map { "refused: " + $0 } ?? item.text
+            return (text.isEmpty ? [] : ["model: " + short(text, 200)]) + (item.toolCalls ?? []).map { "tool \($0.name) \(short($0.arguments, 200))" }
+        case .tool:
+            return ["  → \(item.name ?? "?")\(item.isError == true ? " (error)" : ""): \(short(item.text, 160))"]
+        case .user:
+            return ["task: " + short(item.text, 200)]
+        }
     }
 
     /// True for an unscoreable verdict whose gaps lie in what the agent left, not in its choice
@@ -111,6 +143,12 @@ public enum Audit {
             if let judge = item.judge {
                 let agreement = judge.agreement.map { $0 < 1 ? String(format: ", %.0f%% of samples", $0 * 100) : "" } ?? ""
                 out += "  " + paint("35", "judge: \(safe(judge.label))\(agreement)" + (judge.reasoning.map { ": " + safe(String($0.prefix(600))) } ?? "")) + "\n"
+            }
+            if let conversation = item.conversation {
+                out += "  " + paint("34", "agent: \(conversation.modelTurns) model turn(s), ended \(safe(conversation.ended))") + "\n"
+                for entry in conversation.items where entry.role != .user {
+                    for line in Self.lines(entry) { out += "    " + safe(line) + "\n" }
+                }
             }
             let gapTag = item.step.verdict.kind == .violation ? "also not seen: " : "unscoreable: "
             for gap in item.step.verdict.gaps {

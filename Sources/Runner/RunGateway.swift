@@ -145,20 +145,38 @@ final class RunGateway: Sendable {
         // over late (a command still starting when the step was cancelled) is closed at once.
         let servers = Mutex<(tasks: [Task<GatewayServer?, Never>], closed: Bool)>(([], false))
         let gateway = self.gateway
-        let access = GatewayAccess(port: port, token: token) { fd in
+        // An agent in the runner's own process (kind `model`) gets one listener on the host's
+        // loopback for the step, started when it first asks, accepting this episode's token only.
+        let host = Mutex<(task: Task<GatewayServer, any Error>?, closed: Bool)>((nil, false))
+        let endpoint: @Sendable () async throws -> String = {
+            let task = try host.withLock { state -> Task<GatewayServer, any Error> in
+                if let task = state.task { return task }
+                guard !state.closed else { throw CancellationError() }
+                let task = Task<GatewayServer, any Error> { try await GatewayServer.serve(gateway, host: "127.0.0.1", port: 0, episode: episode) }
+                state.task = task
+                return task
+            }
+            return "http://127.0.0.1:\(try await task.value.port)"
+        }
+        let access = GatewayAccess(port: port, token: token, received: { fd in
             let served = servers.withLock { state -> Bool in
                 guard !state.closed else { return false }
                 state.tasks.append(Task<GatewayServer?, Never> { try? await GatewayServer.serve(gateway, listeningSocket: fd, episode: episode) })
                 return true
             }
             if !served { close(fd) }
-        }
+        }, runnerEndpoint: endpoint)
         func stop() async {
             let tasks = servers.withLock { state in
                 state.closed = true
                 return state.tasks
             }
             for task in tasks { await task.value?.shutdown() }
+            let listener = host.withLock { state in
+                state.closed = true
+                return state.task
+            }
+            if let listener { await (try? listener.value)?.shutdown() }
         }
         let value: T
         do { value = try await body(access) } catch {

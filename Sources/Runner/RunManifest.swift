@@ -193,6 +193,9 @@ public struct RunManifest: Sendable, Equatable, Codable {
     /// and its `snapshot_ignore` setting's); nil when no agent has any. `resume` and
     /// `replay --verify` use these, whatever the agent's preset says today.
     public var snapshotIgnore: [String: [String]]?
+    /// The data files each agent's behaviour depends on (the model agent's tools file and system
+    /// prompt), with their SHA-256, by agent id; nil when no agent has any.
+    public var agentDataFiles: [String: [AgentDataFile]]?
 
     /// The model gateway of a run and the network each agent had.
     public struct ModelsEntry: Sendable, Hashable, Codable {
@@ -229,7 +232,9 @@ public struct RunManifest: Sendable, Equatable, Codable {
 
     /// Creates a manifest from its fields (named as the properties).
     public init(format: Int, runID: String, created: String, driftboxVersion: String, suite: SuiteEntry, scenarios: [ScenarioEntry], agents: [AgentSpec], episodes: [EpisodeEntry], sandbox: SandboxEntry, stepTimeoutSeconds: Double, verdictSets: [VerdictSet],
-                models: ModelsEntry? = nil, shard: ShardEntry? = nil, merge: MergeEntry? = nil, snapshotIgnore: [String: [String]]? = nil) {
+                models: ModelsEntry? = nil, shard: ShardEntry? = nil, merge: MergeEntry? = nil, snapshotIgnore: [String: [String]]? = nil,
+                agentDataFiles: [String: [AgentDataFile]]? = nil) {
+        self.agentDataFiles = agentDataFiles
         self.models = models
         self.shard = shard
         self.merge = merge

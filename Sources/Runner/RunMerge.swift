@@ -264,6 +264,8 @@ public enum RunMerge {
             ("stepTimeoutSeconds", "\(manifest.stepTimeoutSeconds)", "\(other.stepTimeoutSeconds)"),
             ("models.mode", manifest.models?.mode ?? "none", other.models?.mode ?? "none"),
             ("models.port", manifest.models.map { "\($0.port)" } ?? "none", other.models.map { "\($0.port)" } ?? "none"),
+            ("snapshotIgnore", manifest.snapshotIgnore.map(json) ?? "none", other.snapshotIgnore.map(json) ?? "none"),
+            ("agentDataFiles", manifest.agentDataFiles.map(json) ?? "none", other.agentDataFiles.map(json) ?? "none"),
         ]
         let shard = manifest.shard!
         if let merged {

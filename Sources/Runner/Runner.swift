@@ -3,6 +3,7 @@ import Checks
 import Foundation
 import Gateway
 import GitStore
+import ModelAgent
 import Sandbox
 import Scenarios
 
@@ -169,7 +170,8 @@ public enum Runner {
             verdictSets: [.init(file: "events.jsonl", created: RunManifest.now(), checks: nil)],
             models: prepared.modelsEntry(options.models),
             shard: definition.shard.map { .init(index: $0.index, count: $0.count, rule: ShardSpec.rule, suiteEpisodes: suiteIDs.count) },
-            snapshotIgnore: prepared.snapshotIgnoreEntry)
+            snapshotIgnore: prepared.snapshotIgnoreEntry,
+            agentDataFiles: prepared.agentDataFiles)
         let store = try RunStore(assembled: staging, into: final, manifest: manifest)
         renamed = true
         ScratchCleanup.forget(staging)
@@ -443,7 +445,8 @@ struct Prepared: Sendable {
             self.fixtures = fixtures
             self.detectors = detectors
             agents = Dictionary(uniqueKeysWithValues: try definition.suite.agents.map { ($0.id, try makeAgent($0, definition.agentsBase)) })
-            let gatewayAgents = agents.filter { $0.value.network == .gateway }.keys.sorted()
+            // The model agent reaches the gateway from the runner's process; its tools get no network.
+            let gatewayAgents = agents.filter { $0.value.network == .gateway && !($0.value is ModelAgent) }.keys.sorted()
             if !gatewayAgents.isEmpty && (sandbox.mode != .full || policy.network == .on) {
                 throw RunStoreError.invalid(
                     path: definition.suite.source.path,
@@ -512,6 +515,12 @@ struct Prepared: Sendable {
         return lists.isEmpty ? nil : lists
     }
 
+    /// The data files each agent depends on, with digests; nil when no agent has any.
+    var agentDataFiles: [String: [AgentDataFile]]? {
+        let files = agents.filter { !$0.value.dataFiles.isEmpty }.mapValues(\.dataFiles)
+        return files.isEmpty ? nil : files
+    }
+
     /// The isolation the run gives up: the sandbox's, and the host network of each `network: host` agent.
     var isolationGaps: [String] {
         sandbox.isolationGaps + agents.filter { $0.value.network == .host }.keys.sorted().map {
@@ -521,8 +530,14 @@ struct Prepared: Sendable {
 }
 
 extension Runner {
-    /// Makes agents through `AgentFactory` (scripted trajectories, external commands).
+    /// Makes agents through `AgentFactory` (scripted trajectories, external commands) and the
+    /// built-in model agent (`kind: model`, with the bundled tools and system prompt by default).
     public static let standardAgents: AgentMaker = { spec, base in
-        try AgentFactory.make(id: spec.id, kind: spec.kind, settings: spec.settings, baseDirectory: base.path)
+        guard spec.kind == ModelAgent.kind else {
+            return try AgentFactory.make(id: spec.id, kind: spec.kind, settings: spec.settings, baseDirectory: base.path)
+        }
+        let bundled = try? Catalog.bundled(executable: Catalog.runningExecutable,
+                                           directory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).fixtures.appendingPathComponent("agent")
+        return try ModelAgent(id: spec.id, settings: spec.settings, baseDirectory: base.path, bundled: bundled)
     }
 }

@@ -1,5 +1,6 @@
 import Agents
 import Foundation
+import Runner
 import Sandbox
 import Scenarios
 
@@ -15,7 +16,7 @@ enum AgentChecks {
     static let check: SuiteLoader.AgentCheck = { agent, suiteFolder, scenarioIDs in
         let made: any Agent
         do {
-            made = try AgentFactory.make(id: agent.id, kind: agent.kind, settings: agent.settings, baseDirectory: suiteFolder.path)
+            made = try Runner.standardAgents(agent, suiteFolder)
         } catch let error as AgentError {
             let setting: String? = switch error.code {
             case .unknownKind: "kind"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checks
 import Foundation
+import ModelAgent
 import Report
 import Runner
 import Sandbox
@@ -50,6 +51,12 @@ struct RunCommand: AsyncParsableCommand {
             transform: { try ShardSpec(parsing: $0) })
     var shard: ShardSpec?
 
+    @Option(help: ArgumentHelp("The model every `kind: model` agent of the suite talks to (replaces its `model` setting; recorded in run.json).", valueName: "name"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("The upstream's base URL for every `kind: model` agent (replaces its `base_url`).", valueName: "url"))
+    var baseURL: String?
+
     @OptionGroup var execution: ExecutionOptions
 
     func validate() throws {
@@ -66,12 +73,19 @@ struct RunCommand: AsyncParsableCommand {
                 ?? Resources.catalog().fixtures.appendingPathComponent("suites/paper.yaml")
             var definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
             definition.shard = shard
+            let overrides = ["model": model, "base_url": baseURL].compactMapValues { $0 }
+            if !overrides.isEmpty {
+                guard definition.suite.agents.contains(where: { $0.kind == ModelAgent.kind }) else {
+                    throw ValidationError("--model and --base-url set the model of `kind: model` agents, and the suite has none")
+                }
+                definition.suite.agents = definition.suite.agents.map { Self.overriding($0, overrides) }
+            }
             // The agents that will run are checked against the scenarios they will run, before
             // anything is created: an agent that cannot run would otherwise fail every one of its
             // episodes at step 1. Problems are located in the suite that declares the agents.
             let kept = Set(definition.suite.agents.map(\.id)), scenarioIDs = definition.suite.scenarios.map(\.id)
             _ = try SuiteLoader(agentCheck: { spec, folder, _ in
-                kept.contains(spec.id) ? AgentChecks.check(spec, folder, scenarioIDs) : []
+                kept.contains(spec.id) ? AgentChecks.check(Self.overriding(spec, overrides), folder, scenarioIDs) : []
             }).load(paper)
             let runs = URL(fileURLWithPath: out, relativeTo: currentDirectory).standardizedFileURL
             let id = runID ?? Runner.defaultRunID(suite: definition.suite.id)
@@ -79,6 +93,14 @@ struct RunCommand: AsyncParsableCommand {
             let outcome = try await Runner.start(definition, runsFolder: runs, runID: id, options: execution.runOptions, makeAgent: Runner.standardAgents)
             try finish(outcome)
         }
+    }
+
+    /// A `kind: model` agent with the command line's settings in place of the suite's.
+    static func overriding(_ spec: AgentSpec, _ overrides: [String: String]) -> AgentSpec {
+        guard spec.kind == ModelAgent.kind else { return spec }
+        var spec = spec
+        spec.settings.merge(overrides) { $1 }
+        return spec
     }
 
     /// A suite or scenario file from a path, a bundled suite name or a bundled scenario id.
@@ -130,7 +152,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "The folder to write the workspace into (default: replay-<episode>-<step>).")
     var to: String?
 
-    @Flag(help: "Re-execute the episode (command agents with the gateway answered from the run's recording, offline) and check that every commit id matches the recorded one.")
+    @Flag(help: "Re-execute the episode (agents with the gateway, the built-in model agent included, answered from the run's recording, offline) and check that every commit id matches the recorded one.")
     var verify = false
 
     @Flag(help: "Replace what is in the --to folder (without it, a non-empty folder is refused).")

@@ -49,7 +49,7 @@ import Testing
 
     @Test("the factory refuses unknown kinds, missing settings and missing trajectories")
     func factoryErrors() {
-        #expect(throws: AgentError(.unknownKind, "agent 'x': unknown kind 'llm'; use one of: scripted, command (docs/agents.md)")) {
+        #expect(throws: AgentError(.unknownKind, "agent 'x': unknown kind 'llm'; use one of: scripted, command, model (docs/agents.md)")) {
             _ = try AgentFactory.make(id: "x", kind: "llm", settings: [:], baseDirectory: packageRoot)
         }
         #expect(throws: AgentError(.missingSetting, "agent 'x' (kind scripted) needs the setting `trajectory`; add e.g. `trajectory: ../trajectories/demo` to its entry in the suite")) {

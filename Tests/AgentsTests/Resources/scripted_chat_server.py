@@ -1,15 +1,25 @@
 #!/usr/bin/env python3
-"""A loopback OpenAI-compatible chat-completions server that answers from a script.
+"""A loopback model server (OpenAI Chat Completions, OpenAI Responses, Anthropic Messages) that
+answers from a script.
 
 Usage: scripted_chat_server.py SCRIPT.json REQUEST_LOG.jsonl [CERTIFICATE.pem KEY.pem]
 
-SCRIPT.json is a list of replies, served in order (the last one repeats once the list is used
-up); each reply is {"content": TEXT} and optionally {"bash": COMMAND}, which becomes a `bash`
-tool call with {"command": COMMAND}. A request with "stream": true is answered with server-sent
-events (the content in word chunks, then a chunk with the usage, then `data: [DONE]`). Every request body is appended to REQUEST_LOG.jsonl as one
-JSON line. The server binds 127.0.0.1 on an ephemeral port, prints `PORT <n>` on stdout and
-serves until killed or until it has been idle for 120 seconds. With a certificate and its key it
-serves HTTPS instead of HTTP. `{SERVER_PORT}` in a reply's content becomes the server's own port.
+SCRIPT.json is a list of replies, served in order whatever the route (the last one repeats once
+the list is used up). A reply is {"content": TEXT} with optionally:
+  "bash": COMMAND           a `bash` tool call with {"command": COMMAND};
+  "tool_calls": [CALL...]   tool calls, each {"name": NAME, "arguments": OBJECT} or
+                            {"name": NAME, "raw": TEXT} (arguments sent as that text, e.g. malformed);
+  "refusal": TEXT           the model declines (Chat's `refusal`, Messages' stop_reason `refusal`,
+                            a Responses `refusal` part).
+A reply {"error": {"status": N, "message": TEXT}} is answered with that status and the API's
+error shape ({"error": {"message": TEXT, "type": "invalid_request_error"}}).
+Routes: POST /v1/chat/completions, /v1/responses, /v1/messages, each in its API's shape. A
+request with "stream": true is answered with that API's server-sent events: text in word chunks,
+tool-call arguments in two pieces, then the usage (and `data: [DONE]` for Chat). Every request
+body is appended to REQUEST_LOG.jsonl as one JSON line. The server binds 127.0.0.1 on an
+ephemeral port, prints `PORT <n>` on stdout and serves until killed or until it has been idle
+for 120 seconds. With a certificate and its key it serves HTTPS instead of HTTP.
+`{SERVER_PORT}` in a reply's content becomes the server's own port.
 """
 
 import json
@@ -40,15 +50,47 @@ class State:
             return self.served, reply
 
 
+USAGE_IN, USAGE_OUT = 100, 20
+
+
+def calls_of(number, reply):
+    """The reply's tool calls as (id, name, arguments text)."""
+    calls = []
+    if "bash" in reply:
+        calls.append((f"call_{number}", "bash", json.dumps({"command": reply["bash"]})))
+    for index, call in enumerate(reply.get("tool_calls", [])):
+        text = call["raw"] if "raw" in call else json.dumps(call.get("arguments", {}))
+        calls.append((f"call_{number}_{index}", call["name"], text))
+    return calls
+
+
+def words(text):
+    pieces = text.split(" ")
+    return [piece if index == 0 else " " + piece for index, piece in enumerate(pieces)] if text else []
+
+
+def halves(text):
+    middle = len(text) // 2
+    return [text[:middle], text[middle:]]
+
+
+def anthropic_input(text):
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value
+
+
 def completion(number, reply, model):
     message = {"role": "assistant", "content": reply.get("content", "")}
     finish = "stop"
-    if "bash" in reply:
-        message["tool_calls"] = [{
-            "id": f"call_{number}",
-            "type": "function",
-            "function": {"name": "bash", "arguments": json.dumps({"command": reply["bash"]})},
-        }]
+    calls = calls_of(number, reply)
+    if "refusal" in reply:
+        message["content"] = None
+        message["refusal"] = reply["refusal"]
+    if calls:
+        message["tool_calls"] = [{"id": id, "type": "function", "function": {"name": name, "arguments": text}} for id, name, text in calls]
         finish = "tool_calls"
     return {
         "id": f"chatcmpl-{number}",
@@ -56,8 +98,101 @@ def completion(number, reply, model):
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+        "usage": {"prompt_tokens": USAGE_IN, "completion_tokens": USAGE_OUT, "total_tokens": USAGE_IN + USAGE_OUT},
     }
+
+
+def chat_events(number, reply, model):
+    def chunk(delta, finish=None, **extra):
+        body = {"id": f"chatcmpl-{number}", "object": "chat.completion.chunk", "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        body.update(extra)
+        return (None, body)
+    events = []
+    if "refusal" in reply:
+        events += [chunk({"refusal": piece}) for piece in words(reply["refusal"])]
+    events += [chunk({"content": piece}) for piece in words(reply.get("content", ""))]
+    calls = calls_of(number, reply)
+    for index, (id, name, text) in enumerate(calls):
+        events.append(chunk({"tool_calls": [{"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]}))
+        events += [chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}) for piece in halves(text)]
+    events.append(chunk({}, "tool_calls" if calls else "stop",
+                        usage={"prompt_tokens": USAGE_IN, "completion_tokens": USAGE_OUT, "total_tokens": USAGE_IN + USAGE_OUT}))
+    return events
+
+
+def message(number, reply, model):
+    content = []
+    if reply.get("content") or "refusal" in reply:
+        content.append({"type": "text", "text": reply.get("refusal", reply.get("content", ""))})
+    calls = calls_of(number, reply)
+    for id, name, text in calls:
+        content.append({"type": "tool_use", "id": id, "name": name, "input": anthropic_input(text)})
+    stop = "refusal" if "refusal" in reply else "tool_use" if calls else "end_turn"
+    return {"id": f"msg_{number}", "type": "message", "role": "assistant", "model": model, "content": content,
+            "stop_reason": stop, "stop_sequence": None, "usage": {"input_tokens": USAGE_IN, "output_tokens": USAGE_OUT}}
+
+
+def message_events(number, reply, model):
+    whole = message(number, reply, model)
+    events = [("message_start", {"type": "message_start", "message": dict(whole, content=[], stop_reason=None,
+                                                                          usage={"input_tokens": USAGE_IN, "output_tokens": 1})})]
+    calls = calls_of(number, reply)
+    index = 0
+    text = reply.get("refusal", reply.get("content", ""))
+    if text:
+        events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}))
+        events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}})
+                   for piece in words(text)]
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        index += 1
+    for id, name, arguments in calls:
+        events.append(("content_block_start", {"type": "content_block_start", "index": index,
+                                               "content_block": {"type": "tool_use", "id": id, "name": name, "input": {}}}))
+        events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": piece}})
+                   for piece in halves(arguments)]
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        index += 1
+    events.append(("message_delta", {"type": "message_delta", "delta": {"stop_reason": whole["stop_reason"], "stop_sequence": None},
+                                     "usage": {"output_tokens": USAGE_OUT}}))
+    events.append(("message_stop", {"type": "message_stop"}))
+    return events
+
+
+def response(number, reply, model):
+    output = []
+    if "refusal" in reply:
+        output.append({"type": "message", "id": f"msg_{number}", "role": "assistant", "status": "completed",
+                       "content": [{"type": "refusal", "refusal": reply["refusal"]}]})
+    elif reply.get("content"):
+        output.append({"type": "message", "id": f"msg_{number}", "role": "assistant", "status": "completed",
+                       "content": [{"type": "output_text", "text": reply["content"], "annotations": []}]})
+    for id, name, text in calls_of(number, reply):
+        output.append({"type": "function_call", "id": "fc_" + id, "call_id": id, "name": name, "arguments": text, "status": "completed"})
+    return {"id": f"resp_{number}", "object": "response", "status": "completed", "model": model, "output": output,
+            "usage": {"input_tokens": USAGE_IN, "output_tokens": USAGE_OUT, "total_tokens": USAGE_IN + USAGE_OUT}}
+
+
+def response_events(number, reply, model):
+    whole = response(number, reply, model)
+    events = [("response.created", {"type": "response.created", "response": dict(whole, status="in_progress", output=[])})]
+    for index, item in enumerate(whole["output"]):
+        if item["type"] == "message" and item["content"][0]["type"] == "output_text":
+            events += [("response.output_text.delta", {"type": "response.output_text.delta", "output_index": index, "delta": piece})
+                       for piece in words(item["content"][0]["text"])]
+        if item["type"] == "function_call":
+            events += [("response.function_call_arguments.delta", {"type": "response.function_call_arguments.delta", "output_index": index, "delta": piece})
+                       for piece in halves(item["arguments"])]
+        events.append(("response.output_item.done", {"type": "response.output_item.done", "output_index": index, "item": item}))
+    events.append(("response.completed", {"type": "response.completed", "response": whole}))
+    return events
+
+
+ROUTES = {
+    "/chat/completions": (completion, chat_events, True),
+    "/messages": (message, message_events, False),
+    "/responses": (response, response_events, False),
+}
 
 
 def make_handler(state):
@@ -69,36 +204,38 @@ def make_handler(state):
             except ValueError:
                 self.send_error(400, "the body is not JSON")
                 return
-            if not self.path.rstrip("/").endswith("/chat/completions"):
-                self.send_error(404, f"only /v1/chat/completions is served, not {self.path}")
+            route = next((ROUTES[suffix] for suffix in ROUTES if self.path.rstrip("/").endswith(suffix)), None)
+            if route is None:
+                self.send_error(404, f"only /v1/chat/completions, /v1/responses and /v1/messages are served, not {self.path}")
                 return
+            whole, streamed, done = route
             number, reply = state.next_reply(body)
-            if body.get("stream"):
-                self.stream(number, reply, body.get("model", "scripted"))
+            model = body.get("model", "scripted")
+            if "error" in reply:
+                payload = json.dumps({"type": "error", "error": {"message": reply["error"]["message"], "type": "invalid_request_error"}}).encode()
+                self.send_response(reply["error"]["status"])
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
                 return
-            payload = json.dumps(completion(number, reply, body.get("model", "scripted"))).encode()
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for event, data in streamed(number, reply, model):
+                    self.wfile.write((f"event: {event}\n" if event else "").encode() + b"data: " + json.dumps(data).encode() + b"\n\n")
+                    self.wfile.flush()
+                if done:
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                return
+            payload = json.dumps(whole(number, reply, model)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
-
-        def stream(self, number, reply, model):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            words = reply.get("content", "").split(" ")
-            pieces = [word if index == 0 else " " + word for index, word in enumerate(words)]
-            for piece in pieces:
-                chunk = {"id": f"chatcmpl-{number}", "object": "chat.completion.chunk", "model": model,
-                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-                self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-                self.wfile.flush()
-            last = {"id": f"chatcmpl-{number}", "object": "chat.completion.chunk", "model": model,
-                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
-            self.wfile.write(b"data: " + json.dumps(last).encode() + b"\n\ndata: [DONE]\n\n")
-            self.wfile.flush()
 
         def log_message(self, format, *args):
             pass
