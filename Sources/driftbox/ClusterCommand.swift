@@ -37,7 +37,7 @@ struct ClusterOptions: ParsableArguments {
 
     /// Checks the suite loads and has at least `shards` episodes; returns the job.
     func job() throws -> ClusterJob {
-        let file = try RunCommand().resolve(suite) ?? URL(fileURLWithPath: suite)
+        let file = try RunCommand.resolve(suite) ?? URL(fileURLWithPath: suite)
         let definition = try RunDefinition.load(file, agentsSuite: try Resources.catalog().fixtures.appendingPathComponent("suites/paper.yaml"),
                                                 seed: nil, repetitions: Self.value(of: "--repetitions", in: runOptions).flatMap(Int.init),
                                                 agents: Self.values(of: "--agent", in: runOptions))

@@ -68,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await failing("run") {
-            let file = try resolve(target)
+            let file = try Self.resolve(target)
             let paper = try file.flatMap { Catalog.role(of: $0) == .suite ? $0 : nil }
                 ?? Resources.catalog().fixtures.appendingPathComponent("suites/paper.yaml")
             var definition = try RunDefinition.load(file ?? paper, agentsSuite: paper, seed: seed, repetitions: repetitions, agents: agent)
@@ -104,7 +104,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// A suite or scenario file from a path, a bundled suite name or a bundled scenario id.
-    func resolve(_ target: String?) throws -> URL? {
+    static func resolve(_ target: String?) throws -> URL? {
         guard let target else { return nil }
         let path = URL(fileURLWithPath: target, relativeTo: currentDirectory).standardizedFileURL
         if FileManager.default.fileExists(atPath: path.path) { return path }
