@@ -30,6 +30,20 @@ struct ModelFaultRunTests {
         return try store.exchanges(episode: ran.episode, step: step).map { try store.exchange($0) }
     }
 
+    @Test("a tuning setting out of range is refused by scenarios validate at its line in the suite")
+    func tuningLocated() throws {
+        let folder = try temporaryFolder("fault-tuning-line")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let suite = try Base.suite(in: folder, baseURL: "http://127.0.0.1:9/v1", wire: "openai", stream: false, steps: 1,
+                                   extra: ["first_byte_timeout": "0.01"])
+        let line = try #require(try String(contentsOf: suite, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { $0.contains("first_byte_timeout:") }) + 1
+        let checked = try runHost([driftboxExecutable, "scenarios", "validate", suite.path], in: folder.path, allowFailure: true)
+        #expect(checked.status != 0)
+        #expect(checked.errors.contains("\(suite.path):\(line):"), "\(checked.errors)")
+        #expect(checked.errors.contains("`first_byte_timeout: 0.01` is not a number of seconds from 0.1 to 3600"), "\(checked.errors)")
+    }
+
     @Test("a 429 storm with Retry-After is waited out by the gateway's retries; the step ends with the answer, the retries in the transcript")
     func rateLimitStorm() async throws {
         let folder = try temporaryFolder("fault-429")
