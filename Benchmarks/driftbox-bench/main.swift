@@ -1,7 +1,7 @@
 import Foundation
 
-// driftbox-bench [--only git,sandbox,runner,report,gateway,agent] [--iterations N] [--write FILE]
-var only: Set<String> = ["git", "sandbox", "runner", "report", "gateway", "agent"]
+// driftbox-bench [--only git,sandbox,runner,report,gateway,agent,concurrent] [--iterations N] [--write FILE]
+var only: Set<String> = ["git", "sandbox", "runner", "report", "gateway", "agent", "concurrent"]
 var iterations = 30
 var writePath: String?
 var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -11,7 +11,7 @@ while let arg = args.next() {
     case "--iterations": iterations = Int(args.next() ?? "") ?? iterations
     case "--write": writePath = args.next()
     default:
-        FileHandle.standardError.write("usage: driftbox-bench [--only git,sandbox,runner,report,gateway,agent] [--iterations N] [--write FILE]\n".data(using: .utf8)!)
+        FileHandle.standardError.write("usage: driftbox-bench [--only git,sandbox,runner,report,gateway,agent,concurrent] [--iterations N] [--write FILE]\n".data(using: .utf8)!)
         exit(2)
     }
 }
@@ -23,6 +23,7 @@ if only.contains("runner") { rows += try await RunnerBenchmarks.run(iterations: 
 if only.contains("report") { rows += try await ReportBenchmarks.run(iterations: iterations) }
 if only.contains("gateway") { rows += try await GatewayBenchmarks.run(iterations: iterations) }
 if only.contains("agent") { rows += try await AgentBenchmarks.run(iterations: iterations) }
+if only.contains("concurrent") { rows += try await ConcurrentRunBenchmarks.run(iterations: iterations) }
 
 var table = "| benchmark | driftbox (median) | reference | reference (median) | ratio (reference ÷ driftbox) | n | note |\n"
 table += "|---|---|---|---|---|---|---|\n"

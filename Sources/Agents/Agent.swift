@@ -85,8 +85,12 @@ public struct ModelUpstream: Sendable, Hashable, Codable {
     /// system's (an absolute path); nil: the system's.
     public var caBundlePath: String?
 
+    /// How the gateway treats this upstream (retries, time limits, concurrency); nil: its defaults.
+    public var tuning: UpstreamTuning?
+
     /// Creates an upstream.
-    public init(baseURL: String, modelProtocol: String, keyVariable: String?, caBundlePath: String? = nil) {
+    public init(baseURL: String, modelProtocol: String, keyVariable: String?, caBundlePath: String? = nil, tuning: UpstreamTuning? = nil) {
+        self.tuning = tuning
         self.caBundlePath = caBundlePath
         self.baseURL = baseURL
         self.modelProtocol = modelProtocol

@@ -48,6 +48,7 @@ public struct CommandAgent: Agent {
 
     /// The settings a command agent accepts (besides `env.NAME`).
     public static let settingKeys = ["preset", "command", "args", "prompt_stdin", "model", "env", "output", "network", "base_url", "protocol", "key_env", "ca_bundle", "extra_args", "snapshot_ignore"]
+        + UpstreamTuning.settingKeys
 
     /// Creates a command agent from suite settings.
     /// - Parameters:
@@ -139,9 +140,10 @@ public struct CommandAgent: Agent {
                 throw invalid("`env` passes \(key), the upstream's real key, into the sandbox", "remove it from `env`: the gateway adds the key upstream and the agent gets a token of its own")
             }
             let bundle = settings["ca_bundle"].map { AgentFactory.resolve($0, against: baseDirectory) }
-            upstream = ModelUpstream(baseURL: base, modelProtocol: modelProtocol, keyVariable: key.isEmpty ? nil : key, caBundlePath: bundle)
+            upstream = ModelUpstream(baseURL: base, modelProtocol: modelProtocol, keyVariable: key.isEmpty ? nil : key, caBundlePath: bundle,
+                                     tuning: try UpstreamTuning.parse(settings, agent: id, kind: "command"))
         } else {
-            for key in ["base_url", "protocol", "key_env", "ca_bundle"] where settings[key] != nil {
+            for key in ["base_url", "protocol", "key_env", "ca_bundle"] + UpstreamTuning.settingKeys where settings[key] != nil {
                 throw invalid("`\(key)` is set but `network` is not `gateway`", "remove it, or use `network: gateway`")
             }
             upstream = nil

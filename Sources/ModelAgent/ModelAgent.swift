@@ -14,6 +14,7 @@ public struct ModelAgent: Agent {
     /// The settings it accepts.
     public static let settingKeys = ["protocol", "model", "base_url", "key_env", "ca_bundle", "temperature", "max_tokens", "seed", "max_turns",
                                      "system_prompt", "tools", "stream", "context_bytes", "tool_output_bytes", "tool_timeout"]
+        + UpstreamTuning.settingKeys
     /// The bundled tools and system prompt, in the `Fixtures/agent` folder.
     public static let defaultTools = "tools-v1.json"
     /// The bundled system prompt.
@@ -92,7 +93,8 @@ public struct ModelAgent: Agent {
             throw invalid("`key_env: \(key)` does not name a variable", "write the name of the runner's variable that holds the key")
         }
         upstream = ModelUpstream(baseURL: base, modelProtocol: wire.gatewayName, keyVariable: key.isEmpty ? nil : key,
-                                 caBundlePath: settings["ca_bundle"].map { AgentFactory.resolve($0, against: baseDirectory) })
+                                 caBundlePath: settings["ca_bundle"].map { AgentFactory.resolve($0, against: baseDirectory) },
+                                 tuning: try UpstreamTuning.parse(settings, agent: id, kind: Self.kind))
         func file(_ key: String, _ bundledName: String) throws(AgentError) -> String {
             if let path = settings[key] { return AgentFactory.resolve(path, against: baseDirectory) }
             guard let bundled else {

@@ -159,6 +159,9 @@ public enum Export {
         public var curves: [String: [Point]]
         public var figure: DriftFigure
         public var isolationGaps: [String]
+        /// Tokens, exchanges and cost per gateway agent and for the run, read from the run's
+        /// recording (the figures of the summary's models lines); nil without gateway agents.
+        public var models: ModelTotals?
     }
 
     /// The summary document of a run.
@@ -179,7 +182,8 @@ public enum Export {
                 (curve.condition, curve.points.map { SummaryDocument.Point(step: $0.step, violations: $0.violations.successes, trials: $0.violations.trials,
                                                                              rate: $0.violations.rate, interval: bounds($0.violations.wilson())) })
             }, uniquingKeysWith: { a, _ in a }),
-            figure: DriftFigure([record]), isolationGaps: record.manifest.sandbox.gaps)
+            figure: DriftFigure([record]), isolationGaps: record.manifest.sandbox.gaps,
+            models: summary.models.flatMap { $0.gateway.isEmpty ? nil : ModelTotals($0) })
     }
 
     /// The summary document as pretty-printed JSON.

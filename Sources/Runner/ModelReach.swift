@@ -44,20 +44,25 @@ public struct ModelReach: Sendable, Equatable {
         let store = models.gatewayAgents.isEmpty ? nil : try? ExchangeStore(root: record.store.folder.appendingPathComponent(models.folder).path)
         let stepped = Set(record.steps.map(\.episode))
         gateway = models.gatewayAgents.map { agent in
-            let episodes = record.manifest.episodes.filter { $0.agent == agent && stepped.contains($0.id) }.map(\.id)
+            // Spending counts every episode of the agent the recording holds exchanges of (one
+            // interrupted before its first step was logged included); reach, those with a step.
+            let all = record.manifest.episodes.filter { $0.agent == agent }.map(\.id)
+            let episodes = all.filter { stepped.contains($0) }
             var counts: [String: Int] = [:]
-            var usage = TokenUsage(), cost = 0.0, unpriced = 0, isolation = 0
-            for episode in episodes {
+            var usage = TokenUsage(), cost = 0.0, unpriced = 0, isolation = 0, exchanges = 0
+            for episode in all {
                 let spent = store.map { Self.recordedSpending(in: $0, episode: episode) } ?? AccountTotals()
                 counts[episode] = spent.exchanges
+                exchanges += spent.exchanges
                 usage = usage + spent.usage
                 cost += spent.costUSD
                 unpriced += spent.unpriced
+                guard stepped.contains(episode) else { continue }
                 let transcript = (try? EventLog.read(TranscriptEntry.self, from: record.store.transcriptPath(episode))) ?? []
                 isolation += transcript.reduce(0) { $0 + ($1.modelEvents ?? []).filter { $0.kind == "isolation" }.count + ($1.modelEventsDropped ?? 0) }
             }
             return AgentReach(agent: agent, episodes: episodes.count, unreached: episodes.filter { counts[$0] == 0 },
-                              exchanges: counts.values.reduce(0, +), usage: usage, costUSD: cost, unpriced: unpriced, isolationAttempts: isolation)
+                              exchanges: exchanges, usage: usage, costUSD: cost, unpriced: unpriced, isolationAttempts: isolation)
         }
     }
 

@@ -59,8 +59,10 @@ final class RunGateway: Sendable {
                 throw RunStoreError.invalid(path: runFolder.path, reason: "agent '\(id)' uses the gateway but names no upstream",
                                             hint: "give it `base_url`, `protocol` and `key_env`")
             }
-            return Upstream(name: id, baseURL: upstream.baseURL, modelProtocol: modelProtocol, keyVariable: upstream.keyVariable,
-                            caBundlePath: upstream.caBundlePath)
+            var made = Upstream(name: id, baseURL: upstream.baseURL, modelProtocol: modelProtocol, keyVariable: upstream.keyVariable,
+                                caBundlePath: upstream.caBundlePath)
+            if let tuning = upstream.tuning { tune(&made, tuning) }
+            return made
         }
         guard !upstreams.isEmpty else { return nil }
         do {
@@ -86,6 +88,16 @@ final class RunGateway: Sendable {
         } catch let error as GatewayError {
             throw RunStoreError.invalid(path: runFolder.path, reason: "the model gateway cannot start: \(error)", hint: "fix what the message names")
         }
+    }
+
+    /// Applies an agent's tuning settings to its upstream; unset fields keep the gateway's defaults.
+    static func tune(_ upstream: inout Upstream, _ tuning: UpstreamTuning) {
+        func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+        if let retries = tuning.retries { upstream.retry.maxAttempts = retries + 1 }
+        if let seconds = tuning.connectSeconds { upstream.timeouts.connect = duration(seconds) }
+        if let seconds = tuning.firstByteSeconds { upstream.timeouts.firstByte = duration(seconds) }
+        if let seconds = tuning.totalSeconds { upstream.timeouts.total = duration(seconds) }
+        if let count = tuning.maxConcurrent { upstream.maxConcurrent = count }
     }
 
     /// Refuses, before anything is made, a gateway agent whose upstream key is not in the runner's

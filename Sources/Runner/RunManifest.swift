@@ -196,6 +196,9 @@ public struct RunManifest: Sendable, Equatable, Codable {
     /// The data files each agent's behaviour depends on (the model agent's tools file and system
     /// prompt), with their SHA-256, by agent id; nil when no agent has any.
     public var agentDataFiles: [String: [AgentDataFile]]?
+    /// Tokens, exchanges and cost per gateway agent and for the run, from the run's recording;
+    /// written when the run (or a resume of it) ends; nil before that and without gateway agents.
+    public var modelTotals: ModelTotals?
 
     /// The model gateway of a run and the network each agent had.
     public struct ModelsEntry: Sendable, Hashable, Codable {

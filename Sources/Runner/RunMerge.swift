@@ -182,6 +182,8 @@ public enum RunMerge {
         merge.updated = RunManifest.now()
         manifest.merge = merge
         try store.write(manifest)
+        // The model totals of what is merged so far (a shard's own totals came with its run.json).
+        try ModelTotals.write(into: store)
 
         return Report(folder: store.folder, shardCount: merge.count, suiteEpisodes: merge.suiteEpisodes, shards: merge.shards.map(\.index),
                       missingShards: (0..<merge.count).filter { parts[$0] == nil }, episodes: manifest.episodes.count,
@@ -303,6 +305,7 @@ public enum RunMerge {
         manifest.created = RunManifest.now()
         manifest.episodes = []
         manifest.shard = nil
+        manifest.modelTotals = nil
         manifest.verdictSets = [.init(file: "events.jsonl", created: manifest.created, checks: nil)]
         manifest.merge = .init(count: basis.shard.count, rule: basis.shard.rule, suiteEpisodes: basis.shard.suiteEpisodes, shards: [], pending: true,
                                updated: manifest.created)

@@ -369,6 +369,8 @@ public enum Runner {
                 .map { RunStoreError.harness(run: store.folder.path, reason: $0.reason, fix: $0.fix) } ?? error
         }
         await gateway?.gateway.shutdown()
+        // Every exchange is durable now: the whole run's model totals go into run.json.
+        if gateway != nil { try await Blocking.run { try ModelTotals.write(into: store) } }
         return RunOutcome(folder: store.folder, episodesRun: work.count, episodesFailed: failed)
     }
 

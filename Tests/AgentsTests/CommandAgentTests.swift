@@ -115,7 +115,7 @@ struct CommandAgentTests {
         #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown preset 'gemini'; use one of aider, claude, codex, mini-swe-agent, opencode, or give `command` and `args`")) {
             _ = try agent(["preset": "gemini"])
         }
-        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network, base_url, protocol, key_env, ca_bundle, extra_args, snapshot_ignore or env.NAME (docs/agents.md)")) {
+        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): unknown setting `modle`; use one of preset, command, args, prompt_stdin, model, env, output, network, base_url, protocol, key_env, ca_bundle, extra_args, snapshot_ignore, retries, connect_timeout, first_byte_timeout, total_timeout, max_concurrent or env.NAME (docs/agents.md)")) {
             _ = try agent(["preset": "aider", "modle": "x"])
         }
         #expect(throws: AgentError(.missingSetting, "agent 'cli' (kind command): the arguments use {model} but no `model` is set; add `model: NAME`")) {
@@ -126,6 +126,35 @@ struct CommandAgentTests {
         }
         let quoted = try agent(["command": "tool", "args": #"run 'two words' "say \"hi\"" {prompt}"#])
         #expect(quoted.firstStep == ["run", "two words", #"say "hi""#, "{prompt}"])
+    }
+
+    @Test("upstream tuning settings become the upstream's tuning; a value out of range is refused naming its setting")
+    func tuningSettings() throws {
+        let base = ["preset": "aider", "base_url": "https://api.example.com/v1"]
+        #expect(try agent(base).upstream?.tuning == nil)
+        let tuned = try agent(base.merging(["retries": "0", "connect_timeout": "2.5", "first_byte_timeout": "30", "total_timeout": "90", "max_concurrent": "3"]) { $1 })
+        #expect(tuned.upstream?.tuning == UpstreamTuning(retries: 0, connectSeconds: 2.5, firstByteSeconds: 30, totalSeconds: 90, maxConcurrent: 3))
+        #expect(try agent(base.merging(["retries": "5"]) { $1 }).upstream?.tuning == UpstreamTuning(retries: 5))
+        let cases: [(String, String, String)] = [
+            ("retries", "many", "`retries: many` is not a whole number from 0 to 20"),
+            ("retries", "21", "`retries: 21` is not a whole number from 0 to 20"),
+            ("max_concurrent", "0", "`max_concurrent: 0` is not a whole number from 1 to 1024"),
+            ("total_timeout", "0", "`total_timeout: 0` is not a number of seconds from 0.1 to 86400"),
+            ("first_byte_timeout", "nan", "`first_byte_timeout: nan` is not a number of seconds from 0.1 to 3600"),
+            ("connect_timeout", "-1", "`connect_timeout: -1` is not a number of seconds from 0.1 to 600"),
+        ]
+        for (key, value, message) in cases {
+            do {
+                _ = try agent(base.merging([key: value]) { $1 })
+                Issue.record("\(key): \(value) was accepted")
+            } catch let error as AgentError {
+                #expect(error.code == .invalidSetting && error.setting == key, "\(error)")
+                #expect(error.message.hasPrefix("agent 'cli' (kind command): " + message), "\(error.message)")
+            }
+        }
+        #expect(throws: AgentError(.invalidSetting, "agent 'cli' (kind command): `retries` is set but `network` is not `gateway`; remove it, or use `network: gateway`")) {
+            _ = try agent(["command": "tool", "retries": "2"])
+        }
     }
 
     @Test("network: the gateway by default for presets, with an upstream; host and none on request; the real key never passed in")

@@ -13,6 +13,18 @@ the list is used up). A reply is {"content": TEXT} with optionally:
                             a Responses `refusal` part).
 A reply {"error": {"status": N, "message": TEXT}} is answered with that status and the API's
 error shape ({"error": {"message": TEXT, "type": "invalid_request_error"}}).
+Faults:
+  {"status": N, "retry_after": S}   status N (e.g. 429) with `Retry-After: S` (seconds; optional)
+                                    and the API's error shape;
+  "times": N                        on any reply: it answers N requests in a row (one entry
+                                    of the script each);
+  {"malformed": true}               status 200, `application/json`, a body cut inside its JSON;
+  "stall_seconds": N                on any reply: waits N seconds before the answer's first byte,
+                                    or, with "stall_after_events": K on a streamed answer, after
+                                    its first K events; then answers as usual;
+  "disconnect_mid_stream": true     on any reply: sends the answer's first half (half of a
+                                    stream's events) under a `Content-Length` the whole would
+                                    exceed, then closes the connection.
 Routes: POST /v1/chat/completions, /v1/responses, /v1/messages, each in its API's shape. A
 request with "stream": true is answered with that API's server-sent events: text in word chunks,
 tool-call arguments in two pieces, then the usage (and `data: [DONE]` for Chat). Every request
@@ -23,6 +35,7 @@ for 120 seconds. With a certificate and its key it serves HTTPS instead of HTTP.
 """
 
 import json
+import socket
 import ssl
 import sys
 import threading
@@ -211,6 +224,27 @@ def make_handler(state):
             whole, streamed, done = route
             number, reply = state.next_reply(body)
             model = body.get("model", "scripted")
+            stall = reply.get("stall_seconds", 0)
+            if stall and not (body.get("stream") and "stall_after_events" in reply):
+                time.sleep(stall)
+            if "status" in reply:
+                payload = json.dumps({"type": "error", "error": {"message": f"scripted status {reply['status']}", "type": "rate_limit_error"}}).encode()
+                self.send_response(reply["status"])
+                if "retry_after" in reply:
+                    self.send_header("Retry-After", str(reply["retry_after"]))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            if reply.get("malformed"):
+                payload = b'{"id": "chatcmpl-' + str(number).encode() + b'", "choices": [ '
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             if "error" in reply:
                 payload = json.dumps({"type": "error", "error": {"message": reply["error"]["message"], "type": "invalid_request_error"}}).encode()
                 self.send_response(reply["error"]["status"])
@@ -219,23 +253,44 @@ def make_handler(state):
                 self.end_headers()
                 self.wfile.write(payload)
                 return
+            disconnect = reply.get("disconnect_mid_stream", False)
             if body.get("stream"):
+                events = [(f"event: {event}\n" if event else "").encode() + b"data: " + json.dumps(data).encode() + b"\n\n"
+                          for event, data in streamed(number, reply, model)]
+                if done:
+                    events.append(b"data: [DONE]\n\n")
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                if disconnect:
+                    self.send_header("Content-Length", str(sum(len(event) for event in events) + 1))
+                    events = events[:max(1, len(events) // 2)]
                 self.end_headers()
-                for event, data in streamed(number, reply, model):
-                    self.wfile.write((f"event: {event}\n" if event else "").encode() + b"data: " + json.dumps(data).encode() + b"\n\n")
+                for index, event in enumerate(events):
+                    if stall and index == reply.get("stall_after_events"):
+                        time.sleep(stall)
+                    self.wfile.write(event)
                     self.wfile.flush()
-                if done:
-                    self.wfile.write(b"data: [DONE]\n\n")
-                    self.wfile.flush()
+                if disconnect:
+                    self.hang_up()
                 return
             payload = json.dumps(whole(number, reply, model)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
+            if disconnect:
+                self.wfile.write(payload[:len(payload) // 2])
+                self.hang_up()
+                return
             self.wfile.write(payload)
+
+        def hang_up(self):
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
         def log_message(self, format, *args):
             pass
@@ -250,6 +305,7 @@ def main():
         script = json.load(handle)
     if not script:
         sys.exit(f"{sys.argv[1]}: the script is empty; give at least one reply")
+    script = [reply for reply in script for _ in range(max(1, reply.get("times", 1)))]
     state = State(script, sys.argv[2])
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
     if len(sys.argv) == 5:
