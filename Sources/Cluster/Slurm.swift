@@ -6,9 +6,10 @@ import Foundation
 /// resumes it when the shard's folder already has a `run.json` (a requeued task). `merge.sbatch`
 /// merges the shard folders that exist; `submit.sh` submits the array, then the merge with
 /// `--dependency=afterany:<array>` (it runs once every task has ended, however each ended, and
-/// reports what is missing). A requeued task can let that dependency pass while it waits to run
-/// again, so the merge job first looks for tasks of the array still queued or running, and if
-/// there are, submits itself again behind the array instead of merging.
+/// reports what is missing). The shards' own records decide whether the grid is done: the merge job
+/// merges what exists, and when `driftbox merge` finds a shard missing or unfinished while a task
+/// of the array is still in any state but a final one (a requeued task waiting to run again), it
+/// submits itself again behind the array instead of ending.
 public struct SlurmJob: Sendable, Equatable {
     /// The suite, shards, run id and driftbox.
     public var job: ClusterJob
@@ -95,8 +96,13 @@ public struct SlurmJob: Sendable, Equatable {
             """
     }
 
+    /// The states in which a job has ended for good; a task in any other state (pending, requeued,
+    /// held, special exit, running, completing, configuring, suspended…) may still write its shard.
+    public static let finalStates = ["BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "REVOKED", "TIMEOUT"]
+
     var mergeScript: String {
         let directives = common("driftbox-\(job.runID)-merge") + ["#SBATCH --output=\(logs)/\(job.runID)-merge.out", "#SBATCH --open-mode=append", "#SBATCH --ntasks=1"]
+        let itself = Shell.quote(folder + "/merge.sbatch")
         return """
             #!/bin/bash
             # driftbox: merges the \(job.shards) shard(s) of \(job.runID) into \(mergedRun) once the array has ended
@@ -104,23 +110,41 @@ public struct SlurmJob: Sendable, Equatable {
             \(directives.joined(separator: "\n"))
             set -u
             runs=\(Shell.quote(runs))
-            # A requeued shard task lets the dependency pass while it waits to run again: while tasks of
-            # the array are queued or running, submit this merge again behind them instead.
+            # The shards' own records decide (driftbox merge exits 4 while a shard is missing or has
+            # unfinished episodes). Slurm is asked first: a task that ends after this question has
+            # written its records before the merge reads them.
             array="${DRIFTBOX_SHARDS_JOB:-}"
-            if [ -n "$array" ] && [ -n "$(squeue -h -j "$array" -o %i 2>/dev/null)" ]; then
-                again=$(sbatch --parsable --dependency=afterany:"$array" --export=ALL,DRIFTBOX_SHARDS_JOB="$array" \(Shell.quote(folder + "/merge.sbatch")))
-                echo "driftbox merge: tasks of job $array are queued or running (requeued); merge job ${again%%;*} runs after them"
-                exit 0
+            waiting=""
+            if [ -n "$array" ]; then
+                if listed=$(squeue --me -h -t all -o '%F %T' 2>&1); then
+                    waiting=$(printf '%s\n' "$listed" | awk -v job="$array" '$1 == job && $2 !~ /^(\(Self.finalStates.joined(separator: "|")))$/ { print $2 }' | sort -u | tr '\n' ' ')
+                else
+                    waiting="unknown (squeue: $listed) "
+                fi
             fi
             shards=()
             for shard in $(seq 0 \(job.shards - 1)); do
                 if [ -e "$runs/\(job.runID)-shard-$shard/run.json" ]; then shards+=("$runs/\(job.runID)-shard-$shard"); fi
             done
             if [ "${#shards[@]}" -eq 0 ]; then
-                echo "driftbox merge: no shard of \(job.runID) has a run folder in $runs; see $runs/slurm/\(job.runID)-shard-*.out" >&2
-                exit 1
+                echo "driftbox merge: no shard of \(job.runID) has a run folder in $runs yet" >&2
+                status=1
+            else
+                \(Shell.quote(job.driftbox)) merge "${shards[@]}" --into "$runs/\(job.runID)"
+                status=$?
             fi
-            exec \(Shell.quote(job.driftbox)) merge "${shards[@]}" --into "$runs/\(job.runID)"
+            [ "$status" -eq 0 ] && exit 0
+            if [ -n "$waiting" ]; then
+                # A task of the array is still queued, requeued, held or running: merge again after it.
+                if ! again=$(sbatch --parsable --begin=now+10 --dependency=afterany:"$array" --export=ALL,DRIFTBOX_SHARDS_JOB="$array" \(itself)); then
+                    echo "driftbox merge: tasks of job $array are not done (${waiting% }) and submitting this merge again failed; run sbatch \(itself) once they are" >&2
+                    exit 1
+                fi
+                echo "driftbox merge: tasks of job $array are not done (${waiting% }); merge job ${again%%;*} merges again after them"
+                exit 0
+            fi
+            echo "driftbox merge: ended with status $status and no task of the shards job is left to wait for; see $runs/slurm/\(job.runID)-shard-*.out, run the missing or unfinished shards again (sbatch --array=<index> \(Shell.quote(folder + "/shards.sbatch"))), then sbatch \(itself)" >&2
+            exit "$status"
 
             """
     }

@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Runner
 import Testing
@@ -56,6 +57,33 @@ struct SlurmTests {
         throw TestSupportError("gave up waiting", at: what, "nothing happened in \(Int(limit)) s; see /var/log/slurm/slurmctld.log and the job logs")
     }
 
+    /// The merge job's line when no task of the shards job is left to wait for.
+    static let gaveUp = "and no task of the shards job is left to wait for"
+
+    /// True when `log` holds the merge's `report` line for a complete run (no missing shard or
+    /// unfinished episode listed after it).
+    static func completeMerge(_ report: String, in log: String) -> Bool {
+        let lines = log.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return lines.indices.contains { index in
+            lines[index] == report && (index + 1 == lines.count || !(lines[index + 1].hasPrefix("missing shards") || lines[index + 1].hasPrefix("unfinished episodes")))
+        }
+    }
+
+    /// Waits until every job named `names` is in a final state (Slurm keeps ended jobs listed for
+    /// MinJobAge, 300 s by default) and returns them: id (`<array>_<task>` for a task), name, state.
+    static func waitForEnd(of names: [String], slurm: String) throws -> [(id: String, name: String, state: String)] {
+        var jobs: [(id: String, name: String, state: String)] = []
+        try wait(for: "the jobs \(names.joined(separator: ", ")) to end", limit: 600, every: 0.5) {
+            let listed = try runHost([slurm + "/squeue", "-h", "-t", "all", "-n", names.joined(separator: ","), "-o", "%i %j %T"], allowFailure: true)
+            jobs = listed.output.split(separator: "\n").compactMap { line in
+                let words = line.split(separator: " ").map(String.init)
+                return words.count == 3 ? (id: words[0], name: words[1], state: words[2]) : nil
+            }
+            return listed.status == 0 && !jobs.isEmpty && jobs.allSatisfy { SlurmJob.finalStates.contains($0.state) }
+        }
+        return jobs
+    }
+
     @Test func theArrayRunsEveryShardARequeuedShardResumesAndTheMergeEqualsOneMachine() throws {
         guard let slurm = try Self.requireSlurm() else { return }
         let folder = try TemporaryFolder("slurm")
@@ -88,23 +116,33 @@ struct SlurmTests {
         let ended = (try? String(contentsOfFile: runs + "/\(id)-shard-0/events.jsonl", encoding: .utf8))?.components(separatedBy: "\"type\":\"end\"").count ?? 0
         #expect(ended - 1 < 5, "shard 0 had ended all its episodes before the requeue")
         try runHost([slurm + "/scontrol", "requeue", "\(array)_0"])
-        // A requeued job is held back (BeginTime, about two minutes); let it start now.
+        let requeued = Date().timeIntervalSince1970.rounded(.down)
+        // A requeued job is held back (BeginTime, about two minutes); let it start now, but not
+        // within the second its last run was killed: the node refuses a start whose credential is
+        // not newer than the kill (one-second resolution; slurmd: "already killed, do not launch
+        // batch job"), and the task would end FAILED without running the script.
         try Self.wait(for: "task \(array)_0 pending again", limit: 120) { try Self.job("\(array)_0", slurm: slurm)?["JobState"] == "PENDING" }
+        try Self.wait(for: "the second of the requeue to pass", limit: 5, every: 0.05) { Date().timeIntervalSince1970.rounded(.down) > requeued }
         try runHost([slurm + "/scontrol", "update", "JobId=\(array)_0", "StartTime=now"])
 
-        // The merge job may have started while the requeued task waited, and submitted itself
-        // again behind the array: wait until no job of this grid is left in the queue.
-        try Self.wait(for: "the jobs of \(id)", limit: 600, every: 0.5) {
-            try runHost([slurm + "/squeue", "-h", "-n", "driftbox-\(id),driftbox-\(id)-merge", "-o", "%i"], allowFailure: true)
-                .output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        // The merge job may have run while the requeued task waited, merged what existed and
+        // submitted itself again behind the array: wait for the merge that found the grid complete
+        // (or gave up), then for every job of the grid to have ended.
+        let mergeLog = runs + "/slurm/\(id)-merge.out"
+        try Self.wait(for: "the merge of \(id)", limit: 600, every: 0.5) {
+            let text = (try? String(contentsOfFile: mergeLog, encoding: .utf8)) ?? ""
+            return Self.completeMerge("shards: 2 of 2 merged; episodes: 10 of 10", in: text) || text.contains(Self.gaveUp)
         }
-        let mergeState = try Self.job(merge, slurm: slurm)?["JobState"] ?? "GONE"
+        let grid = try Self.waitForEnd(of: ["driftbox-\(id)", "driftbox-\(id)-merge"], slurm: slurm)
         let logs = (try? FileManager.default.contentsOfDirectory(atPath: runs + "/slurm"))?.sorted().map {
             "== \($0)\n" + ((try? String(contentsOfFile: runs + "/slurm/" + $0, encoding: .utf8)) ?? "")
         }.joined(separator: "\n") ?? ""
-        #expect(mergeState == "COMPLETED", "\(logs)")
-        let mergeLog = (try? String(contentsOfFile: runs + "/slurm/\(id)-merge.out", encoding: .utf8)) ?? ""
-        #expect(mergeLog.contains("shards: 2 of 2 merged; episodes: 10 of 10"), "\(logs)")
+        let mergeText = (try? String(contentsOfFile: mergeLog, encoding: .utf8)) ?? ""
+        #expect(Self.completeMerge("shards: 2 of 2 merged; episodes: 10 of 10", in: mergeText), "\(logs)")
+        #expect(!mergeText.contains(Self.gaveUp), "\(logs)")
+        #expect(grid.first { $0.id == merge }?.state == "COMPLETED", "\(grid) \(logs)")
+        #expect(grid.filter { $0.name.hasSuffix("-merge") }.allSatisfy { $0.state == "COMPLETED" }, "\(grid)")
+        #expect(grid.first { $0.id == "\(array)_0" }?.state == "COMPLETED", "\(grid) \(logs)")
         #expect(try Self.job("\(array)_0", slurm: slurm)?["Restarts"] == "1")
         let shardLog = (try? String(contentsOfFile: log0, encoding: .utf8)) ?? ""
         #expect(shardLog.contains("DUE TO JOB REQUEUE"), "\(shardLog)")
@@ -112,26 +150,46 @@ struct SlurmTests {
 
         let merged = runs + "/" + id
         #expect(try RunFingerprint(merged) == RunFingerprint(runs + "/whole"))
-
-        // A merge job that starts while tasks of its array are still queued (a requeued task)
-        // submits itself again behind them: here an array that only sleeps stands for them.
-        let holding = try runHost([slurm + "/sbatch", "--parsable", "--array=0-1", "--job-name=driftbox-\(id)", "--output=/dev/null", "--wrap", "sleep 600"])
-            .output.trimmingCharacters(in: .whitespacesAndNewlines)
-        defer { _ = try? runHost([slurm + "/scancel", holding], allowFailure: true) }
-        let early = try runHost(["/bin/bash", folder.file("slurm/merge.sbatch")],
-                                environment: ["PATH": slurm + ":/usr/bin:/bin", "DRIFTBOX_SHARDS_JOB": holding])
-        #expect(early.output.contains("tasks of job \(holding) are queued or running"), "\(early.output)\(early.errors)")
-        #expect(!early.output.contains("shards: 2 of 2 merged"))
-        try runHost([slurm + "/scancel", holding])
-        try Self.wait(for: "the merge submitted again", limit: 600, every: 0.5) {
-            try runHost([slurm + "/squeue", "-h", "-n", "driftbox-\(id),driftbox-\(id)-merge", "-o", "%i"], allowFailure: true)
-                .output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-        }
-        let mergedTwice = (try? String(contentsOfFile: runs + "/slurm/\(id)-merge.out", encoding: .utf8)) ?? ""
-        #expect(mergedTwice.components(separatedBy: "shards: 2 of 2 merged; episodes: 10 of 10").count == 3, "\(mergedTwice)")
-        #expect(try RunFingerprint(merged) == RunFingerprint(runs + "/whole"))
         let check = try driftbox(["check", merged, "--deep"])
         #expect(check.status == 0, "\(check.output)")
         #expect(try driftbox(["report", merged]).output == driftbox(["report", runs + "/whole"]).output)
+
+        // A grid of which only shard 0 has run: while a task of its array has not ended (here the
+        // one task left of a stand-in array, requeued into the held SPECIAL_EXIT state), the merge
+        // job merges what exists and submits itself again behind the array; once no task is left,
+        // it gives up with status 4.
+        let part = id + "-part"
+        let partFiles = try driftbox(["cluster", "slurm", smokeSuite, "--shards", "2", "--run-id", part, "--out", runs, "--driftbox", driftboxExecutable,
+                                      "--to", folder.file("slurm-part")] + options.map { "--run-option=\($0)" })
+        #expect(partFiles.status == 0, "\(partFiles.errors)")
+        let shard0 = try driftbox(["run", smokeSuite, "--shard", "0/2", "--out", runs, "--run-id", "\(part)-shard-0", "--progress", "quiet"] + options)
+        #expect(shard0.status == 0, "\(shard0.errors)")
+        let holding = try runHost([slurm + "/sbatch", "--parsable", "--array=0-1", "--job-name=driftbox-\(part)-standin", "--output=/dev/null", "--wrap", "sleep 600"])
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? runHost([slurm + "/scancel", holding], allowFailure: true) }
+        try Self.wait(for: "task \(holding)_0 running", limit: 120) { try Self.job("\(holding)_0", slurm: slurm)?["JobState"] == "RUNNING" }
+        try runHost([slurm + "/scancel", "\(holding)_1"])
+        try runHost([slurm + "/scontrol", "requeuehold", "State=SpecialExit", "\(holding)_0"])
+        try Self.wait(for: "task \(holding)_0 in SPECIAL_EXIT", limit: 120) { try Self.job("\(holding)_0", slurm: slurm)?["JobState"] == "SPECIAL_EXIT" }
+        let early = try runHost(["/bin/bash", folder.file("slurm-part/merge.sbatch")],
+                                environment: ["PATH": slurm + ":/usr/bin:/bin", "DRIFTBOX_SHARDS_JOB": holding], allowFailure: true)
+        #expect(early.status == 0, "\(early.output)\(early.errors)")
+        #expect(early.output.contains("shards: 1 of 2 merged; episodes: 5 of 10"), "\(early.output)\(early.errors)")
+        #expect(early.output.contains("tasks of job \(holding) are not done (SPECIAL_EXIT); merge job "), "\(early.output)\(early.errors)")
+        let again = early.output.split(separator: "\n").last { $0.contains("; merge job ") }?
+            .components(separatedBy: "; merge job ").last?.split(separator: " ").first.map(String.init) ?? "none"
+        defer { _ = try? runHost([slurm + "/scancel", again], allowFailure: true) }
+        #expect(try Self.job(again, slurm: slurm)?["JobName"] == "driftbox-\(part)-merge")
+        try runHost([slurm + "/scancel", holding])
+        let partLog = runs + "/slurm/\(part)-merge.out"
+        try Self.wait(for: "the merge of \(part) giving up", limit: 600, every: 0.5) {
+            ((try? String(contentsOfFile: partLog, encoding: .utf8)) ?? "").contains(Self.gaveUp)
+        }
+        let partGrid = try Self.waitForEnd(of: ["driftbox-\(part)-merge"], slurm: slurm)
+        let partText = (try? String(contentsOfFile: partLog, encoding: .utf8)) ?? ""
+        #expect(partText.contains("shards: 1 of 2 merged; episodes: 5 of 10\nmissing shards: 1/2"), "\(partText)")
+        #expect(partText.contains("ended with status 4 " + Self.gaveUp), "\(partText)")
+        #expect(partGrid.map(\.state) == ["FAILED"], "\(partGrid)")
+        #expect(try Self.job(again, slurm: slurm)?["ExitCode"] == "4:0")
     }
 }
