@@ -103,6 +103,9 @@ public struct SlurmJob: Sendable, Equatable {
     var mergeScript: String {
         let directives = common("driftbox-\(job.runID)-merge") + ["#SBATCH --output=\(logs)/\(job.runID)-merge.out", "#SBATCH --open-mode=append", "#SBATCH --ntasks=1"]
         let itself = Shell.quote(folder + "/merge.sbatch")
+        // The commands named in messages, as words a user can paste (quoted once more, outside the
+        // message's double quotes, so the shell prints the quoted form and expands nothing in it).
+        let shown = (shards: Shell.quote(Shell.quote(folder + "/shards.sbatch")), merge: Shell.quote(itself))
         return """
             #!/bin/bash
             # driftbox: merges the \(job.shards) shard(s) of \(job.runID) into \(mergedRun) once the array has ended
@@ -117,7 +120,7 @@ public struct SlurmJob: Sendable, Equatable {
             waiting=""
             if [ -n "$array" ]; then
                 if listed=$(squeue --me -h -t all -o '%F %T' 2>&1); then
-                    waiting=$(printf '%s\n' "$listed" | awk -v job="$array" '$1 == job && $2 !~ /^(\(Self.finalStates.joined(separator: "|")))$/ { print $2 }' | sort -u | tr '\n' ' ')
+                    waiting=$(printf '%s\\n' "$listed" | awk -v job="$array" '$1 == job && $2 !~ /^(\(Self.finalStates.joined(separator: "|")))$/ { print $2 }' | sort -u | tr '\\n' ' ')
                 else
                     waiting="unknown (squeue: $listed) "
                 fi
@@ -137,13 +140,13 @@ public struct SlurmJob: Sendable, Equatable {
             if [ -n "$waiting" ]; then
                 # A task of the array is still queued, requeued, held or running: merge again after it.
                 if ! again=$(sbatch --parsable --begin=now+10 --dependency=afterany:"$array" --export=ALL,DRIFTBOX_SHARDS_JOB="$array" \(itself)); then
-                    echo "driftbox merge: tasks of job $array are not done (${waiting% }) and submitting this merge again failed; run sbatch \(itself) once they are" >&2
+                    echo "driftbox merge: tasks of job $array are not done (${waiting% }) and submitting this merge again failed; run sbatch "\(shown.merge)" once they are" >&2
                     exit 1
                 fi
                 echo "driftbox merge: tasks of job $array are not done (${waiting% }); merge job ${again%%;*} merges again after them"
                 exit 0
             fi
-            echo "driftbox merge: ended with status $status and no task of the shards job is left to wait for; see $runs/slurm/\(job.runID)-shard-*.out, run the missing or unfinished shards again (sbatch --array=<index> \(Shell.quote(folder + "/shards.sbatch"))), then sbatch \(itself)" >&2
+            echo "driftbox merge: ended with status $status and no task of the shards job is left to wait for; see $runs/slurm/\(job.runID)-shard-*.out, run the missing or unfinished shards again (sbatch --array=<index> "\(shown.shards)"), then sbatch "\(shown.merge) >&2
             exit "$status"
 
             """

@@ -135,6 +135,23 @@ struct ClusterFilesTests {
         #expect(refused.status != 0, "\(refused.output)")
     }
 
+    @Test func theMergeJobNamesItsFilesAsWordsToPasteWhenItGivesUp() throws {
+        // A folder with characters the shell would expand: the merge job's last message names its
+        // files quoted, as they are typed, and expands nothing.
+        let folder = try TemporaryFolder("slurm-words")
+        let bin = try Self.fakeDriftbox(in: folder)
+        let jobs = "/jobs/$HOME \"it's\" `date`"
+        let slurm = try SlurmJob(job: ClusterJob(suite: "smoke", shards: 2, runID: "grid", driftbox: bin + "/driftbox"), runs: folder.file("runs"), folder: jobs)
+        try folder.write("runs/grid-shard-1/run.json", "{}")
+        try folder.write("merge.sbatch", try #require(slurm.files().first { $0.name == "merge.sbatch" }).text)
+        let merge = try runHost(["/bin/bash", folder.file("merge.sbatch")], environment: ["PATH": "/usr/bin:/bin", "FAKE_STATUS": "4"], allowFailure: true)
+        #expect(merge.status == 4)
+        #expect(merge.output.split(separator: "\n").map(String.init) == ["merge", folder.file("runs/grid-shard-1"), "--into", folder.file("runs/grid")])
+        #expect(merge.errors.contains("ended with status 4 and no task of the shards job is left to wait for"), "\(merge.errors)")
+        #expect(merge.errors.contains("(sbatch --array=<index> '/jobs/$HOME \"it'\\''s\" `date`/shards.sbatch'), then sbatch '/jobs/$HOME \"it'\\''s\" `date`/merge.sbatch'\n"),
+                "\(merge.errors)")
+    }
+
     @Test func valuesAScriptCannotCarryAreRefused() throws {
         let job = try ClusterJob(suite: "smoke", shards: 2, runID: "grid")
         #expect(throws: ClusterError.self) { try SlurmJob(job: job, runs: "relative/runs", folder: "/jobs") }
