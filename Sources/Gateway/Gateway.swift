@@ -486,7 +486,10 @@ public final class Gateway: Sendable {
                 }
             }
         } catch {
-            let (_, text) = Gateway.describe(error, upstream: upstream, phase: "while sending its answer")
+            // Cut off after its head: nothing has gone to the client yet, so a connection failure
+            // is retried like one before the answer (a stall, a timeout, is not).
+            let (retryable, text) = Gateway.describe(error, upstream: upstream, phase: "while sending its answer")
+            if retryable, !finalAttempt { return .retry(text, retryAfter: nil) }
             return .failed(text, status: Gateway.isTimeout(error) ? 504 : 502, type: Gateway.isTimeout(error) ? "upstream_timeout" : "upstream_error")
         }
         let parsed = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]

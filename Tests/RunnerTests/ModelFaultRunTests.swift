@@ -89,46 +89,76 @@ struct ModelFaultRunTests {
         #expect(ran.record.manifest.agents.first?.settings["retries"] == "1", "the tuning is recorded with the agent")
     }
 
-    @Test("a connection dropped mid-stream ends the streamed answer with an error event the agent records; a plain answer cut short after its head is the gateway's 502")
+    @Test("a connection dropped mid-stream ends the streamed answer with an error event the agent records; the stream is not retried")
     func midStreamDisconnect() async throws {
         let folder = try temporaryFolder("fault-disconnect")
         defer { try? FileManager.default.removeItem(at: folder) }
-        for stream in [true, false] {
-            let place = folder.appendingPathComponent(stream ? "stream" : "plain")
-            try FileManager.default.createDirectory(at: place, withIntermediateDirectories: true)
-            let (server, suite) = try Self.setUp(place, script: [["content": "an answer that is cut in the middle", "disconnect_mid_stream": true],
-                                                                 ["content": "Recovered."]],
-                                                 stream: stream, settings: ["retries": "2"])
-            defer { server.stop() }
-            let ran = try await Base.run(suite, runs: place.appendingPathComponent("runs"), id: "r")
-            let entry = try #require(ran.transcript.first)
-            let exchanges = try Self.exchanges(ran, step: 1)
-            #expect(exchanges.count == 1 && entry.exchanges?.count == 1)
-            if stream {
-                // Events already passed on: never retried; the stream ends with the gateway's error event.
-                #expect(server.requests.count == 1)
-                #expect(ran.steps.map(\.outcome) == ["failed"])
-                #expect(ran.steps.first?.failure?.contains("model request 1 failed") == true, "\(ran.steps.first?.failure ?? "")")
-                #expect(ran.steps.first?.failure?.contains("mid-stream") == true, "\(ran.steps.first?.failure ?? "")")
-                #expect((entry.modelEvents ?? []).contains { $0.kind == "upstream-error" && $0.detail.contains("mid-stream") }, "\(entry.modelEvents ?? [])")
-                let exchange = try #require(exchanges.first)
-                #expect(exchange.error?.contains("mid-stream") == true, "\(exchange.error ?? "")")
-                #expect(exchange.response.events?.last?.hasPrefix("event: error\n") == true)
-                #expect((exchange.response.events?.count ?? 0) >= 2, "the events before the drop are recorded")
-                #expect(ran.record.ends[ran.episode]?.status == .failed)
-            } else {
-                // The answer's head had come: not retried; the agent gets the gateway's 502.
-                #expect(server.requests.count == 1)
-                #expect(ran.steps.map(\.outcome) == ["failed"])
-                let failure = ran.steps.first?.failure ?? ""
-                #expect(failure.contains("model request 1 failed (status 502)") && failure.contains("while sending its answer"), "\(failure)")
-                #expect((entry.modelEvents ?? []).contains { $0.kind == "upstream-error" && $0.detail.contains("while sending its answer") },
-                        "\(entry.modelEvents ?? [])")
-                let exchange = try #require(exchanges.first)
-                #expect(exchange.response.status == 502 && exchange.response.body?.contains("upstream_error") == true && exchange.attempts == 1)
-                #expect(exchange.error?.contains("while sending its answer") == true, "\(exchange.error ?? "")")
-            }
-        }
+        let (server, suite) = try Self.setUp(folder, script: [["content": "an answer that is cut in the middle", "disconnect_mid_stream": true],
+                                                              ["content": "Recovered."]],
+                                             stream: true, settings: ["retries": "2"])
+        defer { server.stop() }
+        let ran = try await Base.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        let entry = try #require(ran.transcript.first)
+        let exchanges = try Self.exchanges(ran, step: 1)
+        #expect(exchanges.count == 1 && entry.exchanges?.count == 1)
+        // Events already passed on: never retried; the stream ends with the gateway's error event.
+        #expect(server.requests.count == 1)
+        #expect(ran.steps.map(\.outcome) == ["failed"])
+        #expect(ran.steps.first?.failure?.contains("model request 1 failed") == true, "\(ran.steps.first?.failure ?? "")")
+        #expect(ran.steps.first?.failure?.contains("mid-stream") == true, "\(ran.steps.first?.failure ?? "")")
+        #expect((entry.modelEvents ?? []).contains { $0.kind == "upstream-error" && $0.detail.contains("mid-stream") }, "\(entry.modelEvents ?? [])")
+        let exchange = try #require(exchanges.first)
+        #expect(exchange.error?.contains("mid-stream") == true, "\(exchange.error ?? "")")
+        #expect(exchange.response.events?.last?.hasPrefix("event: error\n") == true)
+        #expect((exchange.response.events?.count ?? 0) >= 2, "the events before the drop are recorded")
+        #expect(ran.record.ends[ran.episode]?.status == .failed)
+    }
+
+    @Test("a plain answer cut short after its head is retried: the next answer is the agent's, the attempts in the exchange and the retry in the transcript")
+    func plainCutRetried() async throws {
+        let folder = try temporaryFolder("fault-cut-retried")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (server, suite) = try Self.setUp(folder, script: [["content": "an answer that is cut in the middle", "disconnect_mid_stream": true],
+                                                              ["content": "Recovered."]],
+                                             stream: false, settings: ["retries": "2"])
+        defer { server.stop() }
+        let ran = try await Base.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        #expect(server.requests.count == 2)
+        #expect(ran.outcome.episodesFailed == 0)
+        #expect(ran.steps.map(\.outcome) == ["completed"])
+        let entry = try #require(ran.transcript.first)
+        #expect(entry.turn.message == "Recovered.")
+        let retries = (entry.modelEvents ?? []).filter { $0.kind == "retry" }
+        #expect(retries.count == 1 && retries.first?.detail.contains("while sending its answer") == true, "\(entry.modelEvents ?? [])")
+        #expect(!(entry.modelEvents ?? []).contains { $0.kind == "upstream-error" }, "\(entry.modelEvents ?? [])")
+        let exchanges = try Self.exchanges(ran, step: 1)
+        #expect(exchanges.count == 1 && entry.exchanges?.count == 1)
+        let exchange = try #require(exchanges.first)
+        #expect(exchange.attempts == 2 && exchange.response.status == 200 && exchange.error == nil)
+        #expect(exchange.response.body?.contains("Recovered.") == true)
+    }
+
+    @Test("a plain answer cut short after its head on every attempt is the gateway's 502 once the agent's retries run out")
+    func plainCutEveryTime() async throws {
+        let folder = try temporaryFolder("fault-cut-always")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (server, suite) = try Self.setUp(folder, script: [["content": "an answer that is cut in the middle", "disconnect_mid_stream": true, "times": 3],
+                                                              ["content": "never reached"]],
+                                             stream: false, settings: ["retries": "2"])
+        defer { server.stop() }
+        let ran = try await Base.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        #expect(server.requests.count == 3, "the first attempt and two retries")
+        #expect(ran.steps.map(\.outcome) == ["failed"])
+        let failure = ran.steps.first?.failure ?? ""
+        #expect(failure.contains("model request 1 failed (status 502)") && failure.contains("while sending its answer"), "\(failure)")
+        let entry = try #require(ran.transcript.first)
+        #expect((entry.modelEvents ?? []).filter { $0.kind == "retry" }.count == 2, "\(entry.modelEvents ?? [])")
+        #expect((entry.modelEvents ?? []).contains { $0.kind == "upstream-error" && $0.detail.contains("while sending its answer") },
+                "\(entry.modelEvents ?? [])")
+        let exchange = try #require(try Self.exchanges(ran, step: 1).first)
+        #expect(exchange.response.status == 502 && exchange.response.body?.contains("upstream_error") == true && exchange.attempts == 3)
+        #expect(exchange.error?.contains("while sending its answer") == true, "\(exchange.error ?? "")")
+        #expect(ran.record.ends[ran.episode]?.status == .failed)
     }
 
     @Test("malformed JSON from the upstream reaches the agent as the gateway's 502: the step fails with it, the exchange records it")
