@@ -520,6 +520,8 @@ public final class Gateway: Sendable {
             }
         }
         if error is CancellationError { return (false, "the exchange with \(name) was cancelled \(phase)") }
+        // A peer that drops the connection without TLS's close_notify: a connection failure, not a certificate problem.
+        if let error = error as? NIOSSLError, error == .uncleanShutdown { return (true, "\(name) closed the connection without ending TLS \(phase)") }
         if error is NIOSSLError || error is BoringSSLError { return (false, "\(name): TLS failed \(phase): \(error); check its certificate and the CA bundle") }
         return (true, "\(name) failed \(phase): \(error)")
     }
