@@ -237,6 +237,39 @@ struct ModelFaultRunTests {
         #expect(abs(totals.run.costUSD - 60) < 1e-9 && totals.run.unpriced == 0)
     }
 
+    @Test("a budget crossed inside a step refuses the step's next request: run.json, report --json and the summary count it as refused, not as an exchange")
+    func budgetRefusalCounted() async throws {
+        let folder = try temporaryFolder("fault-budget-refused")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (server, suite) = try Self.setUp(folder, script: [["content": "", "bash": "true"], ["content": "", "bash": "true"], ["content": "never reached"]],
+                                             stream: false, steps: 1, settings: [:])
+        defer { server.stop() }
+        // 100 prompt tokens per answer at $300,000 per million: $30 an exchange; the second crosses $50.
+        let prices = folder.appendingPathComponent("prices.yaml")
+        try "models:\n  scripted-model:\n    - since: 2020-01-01\n      input: 300000\n      output: 0\n".write(to: prices, atomically: true, encoding: .utf8)
+        let ran = try await Base.run(suite, runs: folder.appendingPathComponent("runs"), id: "r",
+                                     models: ModelOptions(prices: prices.path, budget: Budget(episodeUSD: 50)))
+        #expect(server.requests.count == 2, "the third request is refused before it is sent")
+        let end = try #require(ran.record.ends[ran.episode])
+        #expect(end.status == .failed && end.reason?.contains("the model budget stopped the episode") == true, "\(end.reason ?? "")")
+        let recorded = try Self.exchanges(ran, step: 1)
+        #expect(recorded.map(\.source) == ["upstream", "upstream", "gateway"])
+        #expect(recorded.last?.response.status == 402 && recorded.last?.attempts == 0)
+
+        let expected = ModelTotals.Figures(exchanges: 2, inputTokens: 200, outputTokens: 40, cachedTokens: 0, costUSD: 60, unpriced: 0, refused: 1)
+        let totals = try #require(ran.record.manifest.modelTotals)
+        #expect(totals.agents == ["model": totals.run])
+        #expect(totals.run.exchanges == expected.exchanges && totals.run.refused == expected.refused, "\(totals.run)")
+        #expect(totals.run.inputTokens == 200 && abs(totals.run.costUSD - 60) < 1e-9, "\(totals.run)")
+        let json = try runHost([driftboxExecutable, "report", ran.outcome.folder.path, "--json"], in: folder.path, allowFailure: true)
+        #expect(json.status == 0, "\(json.errors)")
+        let document = try JSONDecoder().decode(Export.SummaryDocument.self, from: Data(json.output.utf8))
+        #expect(document.models == totals)
+        let summary = try runHost([driftboxExecutable, "report", ran.outcome.folder.path], in: folder.path, allowFailure: true)
+        #expect(summary.output.contains("agent 'model' (network: gateway): 2 exchange(s) in 1 episode(s), 1 request(s) refused before reaching the upstream; tokens 200 in"),
+                "\(summary.output)")
+    }
+
     @Test("kill -9 of the runner during a streamed exchange, then driftbox resume: the record is complete and consistent, check --deep is clean")
     func killDuringStreamThenResume() throws {
         let folder = try temporaryFolder("fault-kill")
