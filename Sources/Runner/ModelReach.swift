@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 import Gateway
 
@@ -94,22 +95,24 @@ public struct ModelReach: Sendable, Equatable {
 
     /// The lines the summary shows: exchanges per gateway agent, loud flags for agents that never
     /// reached their model and for the host network.
+    /// Ids are escaped for a terminal (a suite may give an agent any name), so each line is one line.
     public func render() -> String {
-        var out = "models (\(mode)):\n"
+        func shown(_ id: String) -> String { TerminalText.escaped(id) }
+        var out = "models (\(shown(mode))):\n"
         for agent in gateway {
-            out += "  agent '\(agent.agent)' (network: gateway): \(agent.exchanges) exchange(s) in \(agent.episodes) episode(s)"
+            out += "  agent '\(shown(agent.agent))' (network: gateway): \(agent.exchanges) exchange(s) in \(agent.episodes) episode(s)"
                 + (agent.refused > 0 ? ", \(agent.refused) request(s) refused before reaching the upstream" : "") + "; "
                 + "tokens \(agent.usage.input) in (\(agent.usage.cached) cached), \(agent.usage.output) out; "
                 + String(format: "$%.4f", agent.costUSD) + (agent.unpriced > 0 ? " (\(agent.unpriced) exchange(s) without a price)" : "") + "\n"
             if agent.isolationAttempts > 0 {
-                out += "  ISOLATION: agent '\(agent.agent)' tried \(agent.isolationAttempts) request(s) the gateway refused (transcripts/ name them under modelEvents)\n"
+                out += "  ISOLATION: agent '\(shown(agent.agent))' tried \(agent.isolationAttempts) request(s) the gateway refused (transcripts/ name them under modelEvents)\n"
             }
             if !agent.unreached.isEmpty {
-                out += "  NEVER REACHED ITS MODEL: agent '\(agent.agent)' made no model exchange in \(agent.unreached.count) of \(agent.episodes) episode(s): \(agent.unreached.joined(separator: ", "))\n"
+                out += "  NEVER REACHED ITS MODEL: agent '\(shown(agent.agent))' made no model exchange in \(agent.unreached.count) of \(agent.episodes) episode(s): \(agent.unreached.map(shown).joined(separator: ", "))\n"
             }
         }
         for agent in hostNetwork {
-            out += "  HOST NETWORK: agent '\(agent)' reached the host network, loopback included (reduced isolation; its model traffic is not recorded)\n"
+            out += "  HOST NETWORK: agent '\(shown(agent))' reached the host network, loopback included (reduced isolation; its model traffic is not recorded)\n"
         }
         return out
     }
