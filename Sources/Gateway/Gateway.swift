@@ -486,7 +486,10 @@ public final class Gateway: Sendable {
                 }
             }
         } catch {
-            let (_, text) = Gateway.describe(error, upstream: upstream, phase: "while sending its answer")
+            // Cut off after its head: nothing has gone to the client yet, so a connection failure
+            // is retried like one before the answer (a stall, a timeout, is not).
+            let (retryable, text) = Gateway.describe(error, upstream: upstream, phase: "while sending its answer")
+            if retryable, !finalAttempt { return .retry(text, retryAfter: nil) }
             return .failed(text, status: Gateway.isTimeout(error) ? 504 : 502, type: Gateway.isTimeout(error) ? "upstream_timeout" : "upstream_error")
         }
         let parsed = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
@@ -517,6 +520,8 @@ public final class Gateway: Sendable {
             }
         }
         if error is CancellationError { return (false, "the exchange with \(name) was cancelled \(phase)") }
+        // A peer that drops the connection without TLS's close_notify: a connection failure, not a certificate problem.
+        if let error = error as? NIOSSLError, error == .uncleanShutdown { return (true, "\(name) closed the connection without ending TLS \(phase)") }
         if error is NIOSSLError || error is BoringSSLError { return (false, "\(name): TLS failed \(phase): \(error); check its certificate and the CA bundle") }
         return (true, "\(name) failed \(phase): \(error)")
     }

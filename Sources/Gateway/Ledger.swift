@@ -18,11 +18,11 @@ public struct AccountTotals: Sendable, Equatable {
     public var usage = TokenUsage()
     /// Cost in US dollars of the priced exchanges.
     public var costUSD: Double = 0
-    /// Exchanges counted.
+    /// Exchanges sent upstream (or, replaying, answered from the recording).
     public var exchanges = 0
     /// Exchanges with tokens but no price (their cost is not in `costUSD`).
     public var unpriced = 0
-    /// Exchanges refused because a budget was reached.
+    /// Exchanges refused because a budget was reached (never sent; not in `exchanges`).
     public var refused = 0
 
     /// No exchanges yet.
@@ -53,6 +53,7 @@ actor Ledger {
             current.usage = current.usage + spent.usage
             current.costUSD += spent.costUSD
             current.unpriced += spent.unpriced
+            current.refused += spent.refused
             totals[scope] = current
         }
     }

@@ -117,7 +117,7 @@ public struct RunSummary: Sendable {
         }
         out += "\n" + Self.intervalNote
         if verdictSet != "events.jsonl" { out += "\nverdicts from \(verdictSet)\n" }
-        if let models { out += "\n" + TerminalText.escaped(models.render()) }
+        if let models { out += "\n" + TerminalText.escaped(models.render(), keepingNewlines: true) }
         return out
     }
 

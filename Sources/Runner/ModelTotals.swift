@@ -7,8 +7,11 @@ import Gateway
 public struct ModelTotals: Sendable, Hashable, Codable {
     /// One agent's (or the run's) figures.
     public struct Figures: Sendable, Hashable, Codable {
-        /// Model exchanges recorded (refused and failed ones included).
+        /// Model exchanges sent upstream (failed ones included) or, replaying, answered from the recording.
         public var exchanges: Int
+        /// Requests the gateway refused without sending them upstream: over a budget, or as
+        /// isolation attempts (a bad token, another host, path or method). Not in `exchanges`.
+        public var refused: Int
         /// Prompt tokens, cached ones included.
         public var inputTokens: Int
         /// Completion tokens.
@@ -21,13 +24,27 @@ public struct ModelTotals: Sendable, Hashable, Codable {
         public var unpriced: Int
 
         /// Creates figures.
-        public init(exchanges: Int = 0, inputTokens: Int = 0, outputTokens: Int = 0, cachedTokens: Int = 0, costUSD: Double = 0, unpriced: Int = 0) {
+        public init(exchanges: Int = 0, inputTokens: Int = 0, outputTokens: Int = 0, cachedTokens: Int = 0, costUSD: Double = 0, unpriced: Int = 0,
+                    refused: Int = 0) {
             self.exchanges = exchanges
+            self.refused = refused
             self.inputTokens = inputTokens
             self.outputTokens = outputTokens
             self.cachedTokens = cachedTokens
             self.costUSD = costUSD
             self.unpriced = unpriced
+        }
+
+        /// Reads figures; `refused` is absent from run.json files written before it was counted (0).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            exchanges = try container.decode(Int.self, forKey: .exchanges)
+            refused = try container.decodeIfPresent(Int.self, forKey: .refused) ?? 0
+            inputTokens = try container.decode(Int.self, forKey: .inputTokens)
+            outputTokens = try container.decode(Int.self, forKey: .outputTokens)
+            cachedTokens = try container.decode(Int.self, forKey: .cachedTokens)
+            costUSD = try container.decode(Double.self, forKey: .costUSD)
+            unpriced = try container.decode(Int.self, forKey: .unpriced)
         }
     }
 
@@ -48,9 +65,10 @@ public struct ModelTotals: Sendable, Hashable, Codable {
         var run = Figures()
         for agent in reach.gateway {
             let figures = Figures(exchanges: agent.exchanges, inputTokens: agent.usage.input, outputTokens: agent.usage.output,
-                                  cachedTokens: agent.usage.cached, costUSD: agent.costUSD, unpriced: agent.unpriced)
+                                  cachedTokens: agent.usage.cached, costUSD: agent.costUSD, unpriced: agent.unpriced, refused: agent.refused)
             agents[agent.agent] = figures
             run.exchanges += figures.exchanges
+            run.refused += figures.refused
             run.inputTokens += figures.inputTokens
             run.outputTokens += figures.outputTokens
             run.cachedTokens += figures.cachedTokens

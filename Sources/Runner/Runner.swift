@@ -325,7 +325,7 @@ public enum Runner {
             // What earlier invocations of this run spent counts towards its budgets (a resume).
             for entry in manifest.episodes where prepared.agents[entry.agent]?.network == .gateway {
                 let spent = ModelReach.recordedSpending(in: gateway.store, episode: entry.id)
-                if spent.exchanges > 0 { await gateway.gateway.carry(episode: entry.id, agent: entry.agent, spent: spent) }
+                if spent.exchanges > 0 || spent.refused > 0 { await gateway.gateway.carry(episode: entry.id, agent: entry.agent, spent: spent) }
             }
         }
         let progress = RunProgress(style: options.progress, totalEpisodes: manifest.episodes.count, totalSteps: manifest.episodes.reduce(0) { $0 + $1.steps },

@@ -95,6 +95,58 @@ struct FaultTests {
         #expect(failure != nil)
     }
 
+    /// A whole JSON answer whose head promises all of it, cut after its first half.
+    static func cutAnswer(_ text: String) -> [ScriptedUpstream.Action] {
+        [.head(200, [("content-type", "application/json"), ("content-length", "\(text.utf8.count)")]), .body(String(text.prefix(text.count / 2))), .drop]
+    }
+
+    @Test("a plain answer cut off after its head is retried like a connection failure; the good answer that follows is the client's")
+    func plainCutThenGood() async throws {
+        let upstream = try await ScriptedUpstream.start { _, index in
+            index == 0 ? FaultTests.cutAnswer(Answers.chatPlain) : ScriptedUpstream.json(Answers.chatPlain)
+        }
+        let store = try temporaryStore()
+        let harness = try await Harness.start(try Harness.upstream(upstream, .openAIChat, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), seed: 5)),
+                                              record: store)
+        let answer = try await harness.post("/v1/chat/completions", Answers.request(.openAIChat))
+        let retries = harness.events.all.filter { $0.kind == .retry }
+        await harness.stop()
+        await upstream.stop()
+        #expect(answer.status == 200)
+        #expect(answer.body == Answers.chatPlain)
+        #expect(upstream.requests.count == 2)
+        #expect(retries.count == 1 && retries.first?.detail.contains("while sending its answer") == true, "\(retries)")
+        #expect(!harness.events.all.contains { $0.kind == .upstreamError })
+        let hashes = try store.exchanges(episode: "ep-1", step: 0)
+        #expect(hashes.count == 1)
+        let exchange = try store.exchange(try #require(hashes.first))
+        #expect(exchange.attempts == 2 && exchange.response.status == 200 && exchange.error == nil)
+        #expect(exchange.response.body == Answers.chatPlain)
+        #expect(exchange.usage?.input == 1000)
+    }
+
+    @Test("a plain answer cut off after its head every time is the client's 502 once the attempts run out, recorded")
+    func plainCutEveryTime() async throws {
+        let upstream = try await ScriptedUpstream.start { _, _ in FaultTests.cutAnswer(Answers.chatPlain) }
+        let store = try temporaryStore()
+        let harness = try await Harness.start(try Harness.upstream(upstream, .openAIChat, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), seed: 5)),
+                                              record: store)
+        let answer = try await harness.post("/v1/chat/completions", Answers.request(.openAIChat))
+        let failure = await harness.event(.upstreamError)
+        let retries = harness.events.all.filter { $0.kind == .retry }
+        await harness.stop()
+        await upstream.stop()
+        #expect(answer.status == 502)
+        #expect(answer.body.contains("\"upstream_error\"") && answer.body.contains("while sending its answer"), "\(answer.body)")
+        #expect(upstream.requests.count == 3)
+        #expect(retries.count == 2)
+        #expect(failure?.detail.contains("while sending its answer") == true)
+        let exchange = try store.exchange(try #require(try store.exchanges(episode: "ep-1", step: 0).first))
+        #expect(exchange.attempts == 3 && exchange.response.status == 502 && exchange.usage == nil)
+        #expect(exchange.error?.contains("while sending its answer") == true, "\(exchange.error ?? "")")
+        #expect(exchange.response.bytes == Array(answer.body.utf8))
+    }
+
     @Test("malformed JSON from the upstream is an error the client receives as data, recorded")
     func malformedJSON() async throws {
         let upstream = try await ScriptedUpstream.start { _, _ in ScriptedUpstream.json(#"{"id": "chatcmpl-1", "choices": [ "#) }

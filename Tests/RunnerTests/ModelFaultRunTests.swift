@@ -89,46 +89,76 @@ struct ModelFaultRunTests {
         #expect(ran.record.manifest.agents.first?.settings["retries"] == "1", "the tuning is recorded with the agent")
     }
 
-    @Test("a connection dropped mid-stream ends the streamed answer with an error event the agent records; a plain answer cut short after its head is the gateway's 502")
+    @Test("a connection dropped mid-stream ends the streamed answer with an error event the agent records; the stream is not retried")
     func midStreamDisconnect() async throws {
         let folder = try temporaryFolder("fault-disconnect")
         defer { try? FileManager.default.removeItem(at: folder) }
-        for stream in [true, false] {
-            let place = folder.appendingPathComponent(stream ? "stream" : "plain")
-            try FileManager.default.createDirectory(at: place, withIntermediateDirectories: true)
-            let (server, suite) = try Self.setUp(place, script: [["content": "an answer that is cut in the middle", "disconnect_mid_stream": true],
-                                                                 ["content": "Recovered."]],
-                                                 stream: stream, settings: ["retries": "2"])
-            defer { server.stop() }
-            let ran = try await Base.run(suite, runs: place.appendingPathComponent("runs"), id: "r")
-            let entry = try #require(ran.transcript.first)
-            let exchanges = try Self.exchanges(ran, step: 1)
-            #expect(exchanges.count == 1 && entry.exchanges?.count == 1)
-            if stream {
-                // Events already passed on: never retried; the stream ends with the gateway's error event.
-                #expect(server.requests.count == 1)
-                #expect(ran.steps.map(\.outcome) == ["failed"])
-                #expect(ran.steps.first?.failure?.contains("model request 1 failed") == true, "\(ran.steps.first?.failure ?? "")")
-                #expect(ran.steps.first?.failure?.contains("mid-stream") == true, "\(ran.steps.first?.failure ?? "")")
-                #expect((entry.modelEvents ?? []).contains { $0.kind == "upstream-error" && $0.detail.contains("mid-stream") }, "\(entry.modelEvents ?? [])")
-                let exchange = try #require(exchanges.first)
-                #expect(exchange.error?.contains("mid-stream") == true, "\(exchange.error ?? "")")
-                #expect(exchange.response.events?.last?.hasPrefix("event: error\n") == true)
-                #expect((exchange.response.events?.count ?? 0) >= 2, "the events before the drop are recorded")
-                #expect(ran.record.ends[ran.episode]?.status == .failed)
-            } else {
-                // The answer's head had come: not retried; the agent gets the gateway's 502.
-                #expect(server.requests.count == 1)
-                #expect(ran.steps.map(\.outcome) == ["failed"])
-                let failure = ran.steps.first?.failure ?? ""
-                #expect(failure.contains("model request 1 failed (status 502)") && failure.contains("while sending its answer"), "\(failure)")
-                #expect((entry.modelEvents ?? []).contains { $0.kind == "upstream-error" && $0.detail.contains("while sending its answer") },
-                        "\(entry.modelEvents ?? [])")
-                let exchange = try #require(exchanges.first)
-                #expect(exchange.response.status == 502 && exchange.response.body?.contains("upstream_error") == true && exchange.attempts == 1)
-                #expect(exchange.error?.contains("while sending its answer") == true, "\(exchange.error ?? "")")
-            }
-        }
+        let (server, suite) = try Self.setUp(folder, script: [["content": "an answer that is cut in the middle", "disconnect_mid_stream": true],
+                                                              ["content": "Recovered."]],
+                                             stream: true, settings: ["retries": "2"])
+        defer { server.stop() }
+        let ran = try await Base.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        let entry = try #require(ran.transcript.first)
+        let exchanges = try Self.exchanges(ran, step: 1)
+        #expect(exchanges.count == 1 && entry.exchanges?.count == 1)
+        // Events already passed on: never retried; the stream ends with the gateway's error event.
+        #expect(server.requests.count == 1)
+        #expect(ran.steps.map(\.outcome) == ["failed"])
+        #expect(ran.steps.first?.failure?.contains("model request 1 failed") == true, "\(ran.steps.first?.failure ?? "")")
+        #expect(ran.steps.first?.failure?.contains("mid-stream") == true, "\(ran.steps.first?.failure ?? "")")
+        #expect((entry.modelEvents ?? []).contains { $0.kind == "upstream-error" && $0.detail.contains("mid-stream") }, "\(entry.modelEvents ?? [])")
+        let exchange = try #require(exchanges.first)
+        #expect(exchange.error?.contains("mid-stream") == true, "\(exchange.error ?? "")")
+        #expect(exchange.response.events?.last?.hasPrefix("event: error\n") == true)
+        #expect((exchange.response.events?.count ?? 0) >= 2, "the events before the drop are recorded")
+        #expect(ran.record.ends[ran.episode]?.status == .failed)
+    }
+
+    @Test("a plain answer cut short after its head is retried: the next answer is the agent's, the attempts in the exchange and the retry in the transcript")
+    func plainCutRetried() async throws {
+        let folder = try temporaryFolder("fault-cut-retried")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (server, suite) = try Self.setUp(folder, script: [["content": "an answer that is cut in the middle", "disconnect_mid_stream": true],
+                                                              ["content": "Recovered."]],
+                                             stream: false, settings: ["retries": "2"])
+        defer { server.stop() }
+        let ran = try await Base.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        #expect(server.requests.count == 2)
+        #expect(ran.outcome.episodesFailed == 0)
+        #expect(ran.steps.map(\.outcome) == ["completed"])
+        let entry = try #require(ran.transcript.first)
+        #expect(entry.turn.message == "Recovered.")
+        let retries = (entry.modelEvents ?? []).filter { $0.kind == "retry" }
+        #expect(retries.count == 1 && retries.first?.detail.contains("while sending its answer") == true, "\(entry.modelEvents ?? [])")
+        #expect(!(entry.modelEvents ?? []).contains { $0.kind == "upstream-error" }, "\(entry.modelEvents ?? [])")
+        let exchanges = try Self.exchanges(ran, step: 1)
+        #expect(exchanges.count == 1 && entry.exchanges?.count == 1)
+        let exchange = try #require(exchanges.first)
+        #expect(exchange.attempts == 2 && exchange.response.status == 200 && exchange.error == nil)
+        #expect(exchange.response.body?.contains("Recovered.") == true)
+    }
+
+    @Test("a plain answer cut short after its head on every attempt is the gateway's 502 once the agent's retries run out")
+    func plainCutEveryTime() async throws {
+        let folder = try temporaryFolder("fault-cut-always")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (server, suite) = try Self.setUp(folder, script: [["content": "an answer that is cut in the middle", "disconnect_mid_stream": true, "times": 3],
+                                                              ["content": "never reached"]],
+                                             stream: false, settings: ["retries": "2"])
+        defer { server.stop() }
+        let ran = try await Base.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        #expect(server.requests.count == 3, "the first attempt and two retries")
+        #expect(ran.steps.map(\.outcome) == ["failed"])
+        let failure = ran.steps.first?.failure ?? ""
+        #expect(failure.contains("model request 1 failed (status 502)") && failure.contains("while sending its answer"), "\(failure)")
+        let entry = try #require(ran.transcript.first)
+        #expect((entry.modelEvents ?? []).filter { $0.kind == "retry" }.count == 2, "\(entry.modelEvents ?? [])")
+        #expect((entry.modelEvents ?? []).contains { $0.kind == "upstream-error" && $0.detail.contains("while sending its answer") },
+                "\(entry.modelEvents ?? [])")
+        let exchange = try #require(try Self.exchanges(ran, step: 1).first)
+        #expect(exchange.response.status == 502 && exchange.response.body?.contains("upstream_error") == true && exchange.attempts == 3)
+        #expect(exchange.error?.contains("while sending its answer") == true, "\(exchange.error ?? "")")
+        #expect(ran.record.ends[ran.episode]?.status == .failed)
     }
 
     @Test("malformed JSON from the upstream reaches the agent as the gateway's 502: the step fails with it, the exchange records it")
@@ -205,6 +235,39 @@ struct ModelFaultRunTests {
         #expect(totals.run == totals.agents["model"])
         #expect(totals.run.exchanges == 2 && totals.run.inputTokens == 200 && totals.run.outputTokens == 40 && totals.run.cachedTokens == 0)
         #expect(abs(totals.run.costUSD - 60) < 1e-9 && totals.run.unpriced == 0)
+    }
+
+    @Test("a budget crossed inside a step refuses the step's next request: run.json, report --json and the summary count it as refused, not as an exchange")
+    func budgetRefusalCounted() async throws {
+        let folder = try temporaryFolder("fault-budget-refused")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (server, suite) = try Self.setUp(folder, script: [["content": "", "bash": "true"], ["content": "", "bash": "true"], ["content": "never reached"]],
+                                             stream: false, steps: 1, settings: [:])
+        defer { server.stop() }
+        // 100 prompt tokens per answer at $300,000 per million: $30 an exchange; the second crosses $50.
+        let prices = folder.appendingPathComponent("prices.yaml")
+        try "models:\n  scripted-model:\n    - since: 2020-01-01\n      input: 300000\n      output: 0\n".write(to: prices, atomically: true, encoding: .utf8)
+        let ran = try await Base.run(suite, runs: folder.appendingPathComponent("runs"), id: "r",
+                                     models: ModelOptions(prices: prices.path, budget: Budget(episodeUSD: 50)))
+        #expect(server.requests.count == 2, "the third request is refused before it is sent")
+        let end = try #require(ran.record.ends[ran.episode])
+        #expect(end.status == .failed && end.reason?.contains("the model budget stopped the episode") == true, "\(end.reason ?? "")")
+        let recorded = try Self.exchanges(ran, step: 1)
+        #expect(recorded.map(\.source) == ["upstream", "upstream", "gateway"])
+        #expect(recorded.last?.response.status == 402 && recorded.last?.attempts == 0)
+
+        let expected = ModelTotals.Figures(exchanges: 2, inputTokens: 200, outputTokens: 40, cachedTokens: 0, costUSD: 60, unpriced: 0, refused: 1)
+        let totals = try #require(ran.record.manifest.modelTotals)
+        #expect(totals.agents == ["model": totals.run])
+        #expect(totals.run.exchanges == expected.exchanges && totals.run.refused == expected.refused, "\(totals.run)")
+        #expect(totals.run.inputTokens == 200 && abs(totals.run.costUSD - 60) < 1e-9, "\(totals.run)")
+        let json = try runHost([driftboxExecutable, "report", ran.outcome.folder.path, "--json"], in: folder.path, allowFailure: true)
+        #expect(json.status == 0, "\(json.errors)")
+        let document = try JSONDecoder().decode(Export.SummaryDocument.self, from: Data(json.output.utf8))
+        #expect(document.models == totals)
+        let summary = try runHost([driftboxExecutable, "report", ran.outcome.folder.path], in: folder.path, allowFailure: true)
+        #expect(summary.output.contains("agent 'model' (network: gateway): 2 exchange(s) in 1 episode(s), 1 request(s) refused before reaching the upstream; tokens 200 in"),
+                "\(summary.output)")
     }
 
     @Test("kill -9 of the runner during a streamed exchange, then driftbox resume: the record is complete and consistent, check --deep is clean")

@@ -139,6 +139,9 @@ struct ModelGatewayRunTests {
         let reach = try #require(ModelReach(record))
         let agent = try #require(reach.gateway.first)
         #expect(agent.exchanges == 2 && agent.isolationAttempts == 2)
+        // The refused requests were never sent: counted apart from the exchanges, in run.json too.
+        #expect(agent.refused == 2)
+        #expect(record.manifest.modelTotals?.run.exchanges == 2 && record.manifest.modelTotals?.run.refused == 2, "\(String(describing: record.manifest.modelTotals))")
         let page = try HTMLReport.render([record])
         let modelsRow = try #require(page.components(separatedBy: "<tr data-models=\"modelled\">").dropFirst().first?.components(separatedBy: "</tr>").first)
         #expect(modelsRow.contains("\(agent.exchanges) exchange(s) in 1 episode(s)"), "\(modelsRow)")
@@ -219,7 +222,8 @@ struct ModelGatewayRunTests {
         let stepLine = try #require(recorded.errors.split(separator: "\n").first { $0.contains(" step ") }, "\(recorded.errors)")
         #expect(stepLine.hasPrefix("20") && stepLine.dropFirst(10).hasPrefix("T") && stepLine.contains("Z step "), "\(stepLine)")
         #expect(stepLine.contains(" 1: ") && stepLine.contains("model 1 exchanges 120 tokens $0.0000"), "\(stepLine)")
-        #expect(recorded.output.contains("agent 'modelled' (network: gateway): 1 exchange(s) in 1 episode(s); tokens 100 in (0 cached), 20 out; $0.0000 (1 exchange(s) without a price)"),
+        // The isolation attempt was refused, never sent: counted apart from the exchange.
+        #expect(recorded.output.contains("agent 'modelled' (network: gateway): 1 exchange(s) in 1 episode(s), 1 request(s) refused before reaching the upstream; tokens 100 in (0 cached), 20 out; $0.0000 (1 exchange(s) without a price)"),
                 "\(recorded.output)")
         #expect(recorded.output.contains("ISOLATION: agent 'modelled' tried 1 request(s) the gateway refused"), "\(recorded.output)")
         server.stop()

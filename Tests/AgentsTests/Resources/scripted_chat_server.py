@@ -24,7 +24,10 @@ Faults:
                                     its first K events; then answers as usual;
   "disconnect_mid_stream": true     on any reply: sends the answer's first half (half of a
                                     stream's events) under a `Content-Length` the whole would
-                                    exceed, then closes the connection.
+                                    exceed, then closes the connection;
+  "unframed": true                  on a whole (not streamed) answer: no `Content-Length`, the
+                                    answer ends with the connection (over TLS without a
+                                    close_notify, as an abrupt peer would).
 Routes: POST /v1/chat/completions, /v1/responses, /v1/messages, each in its API's shape. A
 request with "stream": true is answered with that API's server-sent events: text in word chunks,
 tool-call arguments in two pieces, then the usage (and `data: [DONE]` for Chat). Every request
@@ -276,7 +279,10 @@ def make_handler(state):
             payload = json.dumps(whole(number, reply, model)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
+            if reply.get("unframed"):
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if disconnect:
                 self.wfile.write(payload[:len(payload) // 2])
