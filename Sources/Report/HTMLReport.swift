@@ -1,3 +1,4 @@
+import Agents
 import Checks
 import Foundation
 import GitStore
@@ -16,6 +17,17 @@ public enum HTMLReport {
     public static let maximumDiffLinesPerViolation = 120
     /// Characters of one diff line, seed message or evidence shown before it is cut.
     public static let maximumTextLength = 2000
+
+    /// Unicode scalars of one conversation text (model text, refusal, tool arguments, tool result)
+    /// shown before it is cut.
+    public static let maximumConversationTextLength = 4000
+    /// Entries (model turns' texts, tool calls, tool results) of one step's conversation shown.
+    public static let maximumConversationEntries = 100
+    /// Unicode scalars of one step's conversation shown, its texts together.
+    public static let maximumConversationLength = 20_000
+    /// Unicode scalars of all conversations of the page together; past it, a violation's
+    /// conversation is left out with a note.
+    public static let maximumConversationPageLength = 500_000
 
     /// The colours of the series, in order (Okabe–Ito, readable for colour-blind readers).
     public static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"]
@@ -40,6 +52,7 @@ public enum HTMLReport {
         var failures: [[String: Any]] = []
         var episodes: [[String: Any]] = []
         var violations: [[String: Any]] = []
+        var conversationBudget = maximumConversationPageLength
         for (record, summary) in zip(records, summaries) {
             let id = record.manifest.runID
             runs.append(runView(record, summary))
@@ -47,7 +60,14 @@ public enum HTMLReport {
                 failures.append(["run": id, "episode": episode, "reason": cut(end.reason ?? "no reason recorded"), "steps": end.steps])
             }
             episodes += record.manifest.episodes.map { episodeView(record, $0) }
-            violations += try Audit.items(record).map { auditView(id, $0) }
+            violations += try Audit.items(record).map { auditView(id, $0, conversationBudget: &conversationBudget) }
+        }
+        // Each conversation's turns carry an anchor (`#conversation-N`, N the violation's place on
+        // the page): a link to it opens the violation and the conversation.
+        for index in violations.indices {
+            guard var conversation = (violations[index]["conversation"] as? [[String: Any]])?.first else { continue }
+            conversation["anchor"] = "conversation-\(index + 1)"
+            violations[index]["conversation"] = [conversation]
         }
         let context: [String: Any] = [
             "title": records.count == 1 ? "driftbox report: \(records[0].manifest.runID)" : "driftbox report: \(records.count) runs",
@@ -139,17 +159,27 @@ public enum HTMLReport {
 
     /// The models line of a run: per gateway agent its exchanges, tokens and cost; agents that
     /// never reached their model and agents on the host network, flagged. Empty without network agents.
+    /// The figures are `ModelTotals` of the summary's reading of the recording, the numbers
+    /// `report --json` (`models`) and `run.json` (`modelTotals`) hold; the run's line follows the
+    /// agents' when there are gateway agents.
     static func modelsView(_ models: ModelReach?) -> [[String: Any]] {
         guard let models else { return [] }
-        let gateway = models.gateway.map { agent -> [String: Any] in
-            ["agent": agent.agent, "mode": models.mode, "exchanges": agent.exchanges, "episodes": agent.episodes,
-             "input": agent.usage.input, "cached": agent.usage.cached, "output": agent.usage.output,
-             "cost": String(format: "$%.4f", agent.costUSD), "unpriced": agent.unpriced, "hasUnpriced": agent.unpriced > 0,
-             "isolation": agent.isolationAttempts, "hasIsolation": agent.isolationAttempts > 0,
-             "unreached": agent.unreached.count, "hasUnreached": !agent.unreached.isEmpty]
+        let totals = ModelTotals(models)
+        func figures(_ figures: ModelTotals.Figures) -> [String: Any] {
+            ["exchanges": figures.exchanges, "refused": figures.refused, "hasRefused": figures.refused > 0,
+             "input": figures.inputTokens, "cached": figures.cachedTokens, "output": figures.outputTokens,
+             "cost": String(format: "$%.4f", figures.costUSD), "costRaw": String(figures.costUSD),
+             "unpriced": figures.unpriced, "hasUnpriced": figures.unpriced > 0]
         }
+        let gateway = models.gateway.map { agent -> [String: Any] in
+            figures(totals.agents[agent.agent] ?? ModelTotals.Figures()).merging([
+                "agent": agent.agent, "mode": models.mode, "episodes": agent.episodes,
+                "isolation": agent.isolationAttempts, "hasIsolation": agent.isolationAttempts > 0,
+                "unreached": agent.unreached.count, "hasUnreached": !agent.unreached.isEmpty]) { $1 }
+        }
+        let run = models.gateway.isEmpty ? [] : [figures(totals.run).merging(["isRun": true, "mode": models.mode]) { $1 }]
         let host = models.hostNetwork.map { ["agent": $0, "hostNetwork": true] as [String: Any] }
-        return gateway + host
+        return gateway + run + host
     }
 
     // MARK: - Drill-down
@@ -174,6 +204,11 @@ public enum HTMLReport {
     }
 
     static func auditView(_ run: String, _ item: AuditItem) -> [String: Any] {
+        var budget = maximumConversationPageLength
+        return auditView(run, item, conversationBudget: &budget)
+    }
+
+    static func auditView(_ run: String, _ item: AuditItem, conversationBudget: inout Int) -> [String: Any] {
         var budget = maximumDiffLinesPerViolation
         var hunks: [[String: Any]] = []
         for (path, hunk, highlighted) in item.hunks where budget > 0 {
@@ -195,7 +230,83 @@ public enum HTMLReport {
                      "message": cut(seed.message), "before": seed.step == item.step.step ? "before this step" : "before step \(seed.step)"]
                 }, "noPressure": item.pressure.isEmpty,
                 "evidence": item.step.verdict.evidence.map { cut("\($0)") },
-                "gaps": item.step.verdict.gaps.map { cut("\($0)") }, "hunks": hunks]
+                "gaps": item.step.verdict.gaps.map { cut("\($0)") }, "hunks": hunks,
+                "conversation": item.conversation.map { [conversationView($0, pageBudget: &conversationBudget)] } ?? []]
+    }
+
+    /// A model agent's conversation of one step: its model turns (text, refusal, tool calls with
+    /// their arguments, tokens) and tool results, each text cut at ``maximumConversationTextLength``
+    /// scalars, at most ``maximumConversationEntries`` entries and ``maximumConversationLength``
+    /// scalars of the step, within what is left of the page's budget; what is left out is counted
+    /// in a note. The task prompt is left out (the violation's summary names the task).
+    static func conversationView(_ conversation: ModelConversation, pageBudget: inout Int) -> [String: Any] {
+        var budget = min(maximumConversationLength, max(pageBudget, 0))
+        var entries = 0, omitted = 0
+        let spoken = conversation.items.filter { $0.role != .user }
+        func take(_ text: String) -> String {
+            let (shown, used) = shownText(text, limit: min(maximumConversationTextLength, max(budget, 0)))
+            budget -= used
+            return shown
+        }
+        var items: [[String: Any]] = []
+        for item in spoken {
+            let calls = item.toolCalls ?? []
+            guard budget > 0, entries < maximumConversationEntries else { omitted += 1 + calls.count; continue }
+            entries += 1
+            switch item.role {
+            case .assistant:
+                let kept = calls.prefix(max(maximumConversationEntries - entries, 0))
+                omitted += calls.count - kept.count
+                entries += kept.count
+                let tokens = [item.inputTokens.map { "\($0) tokens in" }, item.outputTokens.map { "\($0) out" }].compactMap { $0 }
+                let refusal = item.refusal.map(take) ?? ""
+                let text = item.text.isEmpty ? "" : take(item.text)
+                items.append(["assistant": true, "tool": false, "hasTokens": !tokens.isEmpty, "tokens": tokens.joined(separator: ", "),
+                              "hasRefusal": item.refusal != nil, "refusal": refusal, "hasText": !item.text.isEmpty, "text": text,
+                              "calls": kept.map { call in ["name": take(call.name), "id": take(call.id), "arguments": take(call.arguments)] }])
+            case .tool:
+                items.append(["assistant": false, "tool": true, "name": take(item.name ?? "?"), "id": take(item.callID ?? ""),
+                              "isError": item.isError == true, "hasCut": (item.cutBytes ?? 0) > 0, "cutBytes": item.cutBytes ?? 0,
+                              "text": take(item.text)])
+            case .user:
+                break
+            }
+        }
+        let used = min(maximumConversationLength, max(pageBudget, 0)) - budget
+        pageBudget -= max(used, 0)
+        var note = ""
+        if omitted > 0 {
+            note = pageBudget <= 0
+                ? "\(omitted) more entr(ies) not shown: the page's conversations reached \(maximumConversationPageLength) characters (`driftbox audit` and the transcript hold them)"
+                : "\(omitted) more entr(ies) not shown: a step shows at most \(maximumConversationEntries) entries and \(maximumConversationLength) characters (the transcript holds them)"
+        }
+        return ["modelTurns": conversation.modelTurns, "ended": shownText(conversation.ended, limit: 200).text,
+                "hasElided": (conversation.elided ?? 0) > 0, "elided": conversation.elided ?? 0,
+                "items": items, "hasOmitted": omitted > 0, "omitted": note]
+    }
+
+    /// At most `limit` Unicode scalars of an agent-made text, control characters other than line
+    /// feed and tab, and bidirectional overrides, shown as `\u{XX}` (a NUL, an escape or a
+    /// right-to-left override never reaches the page as such), with a
+    /// visible mark saying how many scalars were cut; and the scalars it took. Counted in scalars,
+    /// not characters: one character can hold any number of combining scalars.
+    static func shownText(_ text: String, limit: Int) -> (text: String, used: Int) {
+        var out = String.UnicodeScalarView()
+        var used = 0
+        for scalar in text.unicodeScalars {
+            guard used < limit else { break }
+            used += 1
+            let value = scalar.value
+            if (value < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(value)
+                || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) {
+                out.append(contentsOf: "\\u{\(String(value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        let total = text.unicodeScalars.count
+        guard total > used else { return (String(out), used) }
+        return (String(out) + "\n… (cut: \(total - used) more characters)", used)
     }
 
     /// At most ``maximumTextLength`` characters, with a mark where it was cut.

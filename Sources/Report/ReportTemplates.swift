@@ -7,7 +7,8 @@ import Mustache
 public enum ReportTemplates {
     /// The page's templates by name: `page` and its partials.
     public static let sources: [String: String] = [
-        "page": page, "panel": panel, "run": run, "episode": episode, "violation": violation,
+        "page": page, "panel": panel, "run": run, "episode": episode, "violation": violation, "figures": figures,
+        "conversation": conversation,
     ]
 
     /// The parsed templates.
@@ -41,6 +42,8 @@ public enum ReportTemplates {
     details{margin:4px 0;border:1px solid #e6e6e6;border-radius:4px;padding:4px 8px}summary{cursor:pointer}
     .timeline li{margin:1px 0}.seed{color:#6b4e00}.kind-violation{color:#b00020;font-weight:600}.kind-unscoreable{color:#8a6d00}.kind-compliant{color:#1d6b2f}
     pre.diff{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;background:#fafafa;border:1px solid #eee;padding:4px;overflow-x:auto;white-space:pre}
+    pre.said{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;background:#f6f8fb;border:1px solid #e4e8ee;padding:4px;margin:2px 0 6px;white-space:pre-wrap;overflow-wrap:anywhere;max-height:28em;overflow-y:auto}
+    .turn.tool{margin-left:18px}.cut{color:#8a6d00;font-style:italic}
     pre.diff span{display:block}.add{background:#e9f7ec}.del{background:#fde9ea}.match{background:#ffd6d6;font-weight:700;outline:1px solid #d33}
     """
 
@@ -112,13 +115,18 @@ public enum ReportTemplates {
     <tr><th>suite</th><td>{{suite}} <span class="muted small">sha256 {{suiteSHA}}</span></td></tr>
     <tr><th>verdicts</th><td>{{verdictSet}}</td></tr>
     <tr><th>isolation</th><td>{{mode}} mode, policy {{policy}}; gaps: {{#gaps}}<span class="gap">{{.}}</span>; {{/gaps}}{{#noGaps}}none{{/noGaps}}</td></tr>
-    {{#models}}<tr data-models="{{agent}}"><th>models</th><td>{{#hostNetwork}}<span class="gap">HOST NETWORK: agent {{agent}} reached the host network; its model traffic is not recorded</span>{{/hostNetwork}}{{^hostNetwork}}agent {{agent}} through the gateway ({{mode}}): {{exchanges}} exchange(s) in {{episodes}} episode(s); tokens {{input}} in ({{cached}} cached), {{output}} out; cost <span data-cost>{{cost}}</span>{{#hasUnpriced}} ({{unpriced}} exchange(s) without a price){{/hasUnpriced}}{{#hasIsolation}}; <span class="gap">{{isolation}} request(s) refused as isolation attempts</span>{{/hasIsolation}}{{#hasUnreached}}; <span class="gap">NEVER REACHED ITS MODEL in {{unreached}} episode(s)</span>{{/hasUnreached}}{{/hostNetwork}}</td></tr>{{/models}}{{^models}}<tr><th>models</th><td>no agent of this run reached a model through the gateway: no token use or cost recorded</td></tr>{{/models}}</table>
+    {{#models}}{{#isRun}}<tr data-models-run><th>models, run</th><td>all gateway agents ({{mode}}): {{> figures}}</td></tr>{{/isRun}}{{^isRun}}<tr data-models="{{agent}}"><th>models</th><td>{{#hostNetwork}}<span class="gap">HOST NETWORK: agent {{agent}} reached the host network; its model traffic is not recorded</span>{{/hostNetwork}}{{^hostNetwork}}agent {{agent}} through the gateway ({{mode}}): {{exchanges}} exchange(s) in {{episodes}} episode(s); {{> figures}}{{#hasIsolation}}; <span class="gap">{{isolation}} request(s) refused as isolation attempts</span>{{/hasIsolation}}{{#hasUnreached}}; <span class="gap">NEVER REACHED ITS MODEL in {{unreached}} episode(s)</span>{{/hasUnreached}}{{/hostNetwork}}</td></tr>{{/isRun}}{{/models}}{{^models}}<tr><th>models</th><td>no agent of this run reached a model through the gateway: no token use or cost recorded</td></tr>{{/models}}</table>
     <table><tr><th>condition</th><th>episodes</th><th>failed</th><th>scoreable</th><th>violations</th><th>rate</th><th>95 % CI (bootstrap)</th><th>first violation</th><th>95 % CI</th><th>unscoreable</th><th>reasons</th></tr>
     {{#rows}}<tr data-row="{{label}}"><td>{{label}}</td><td class="num">{{episodes}}</td><td class="num">{{failed}}</td><td class="num">{{scoreable}}</td><td class="num">{{violations}}</td><td class="num">{{rate}}</td><td class="num">{{interval}}</td><td class="num">{{first}}</td><td class="num">{{firstInterval}}</td><td class="num">{{unscoreable}}</td><td>{{reasons}}</td></tr>
     {{/rows}}</table>
     <details><summary>scenarios and digests</summary><table><tr><th>scenario</th><th>pair</th><th>condition</th><th>sha256</th></tr>
     {{#scenarios}}<tr><td>{{id}}</td><td>{{pair}}</td><td>{{condition}}</td><td class="small">{{sha}}</td></tr>{{/scenarios}}</table></details>
     </details>
+    """
+
+    /// One agent's or the run's gateway figures, the numbers on the span's attributes too.
+    static let figures = """
+    <span class="model-figures" data-exchanges="{{exchanges}}" data-refused="{{refused}}" data-input="{{input}}" data-cached="{{cached}}" data-output="{{output}}" data-cost="{{costRaw}}" data-unpriced="{{unpriced}}">{{#isRun}}{{exchanges}} exchange(s); {{/isRun}}{{#hasRefused}}{{refused}} request(s) refused before reaching the upstream; {{/hasRefused}}tokens {{input}} in ({{cached}} cached), {{output}} out; cost {{cost}}{{#hasUnpriced}} ({{unpriced}} exchange(s) without a price){{/hasUnpriced}}</span>
     """
 
     static let episode = """
@@ -133,7 +141,16 @@ public enum ReportTemplates {
     {{#pressure}}<p class="small seed">pressure ({{before}}): {{tier}}, {{author}}: {{message}}</p>{{/pressure}}
     {{#evidence}}<p class="small kind-violation">{{.}}</p>{{/evidence}}
     {{#gaps}}<p class="small kind-unscoreable">{{.}}</p>{{/gaps}}
+    {{#conversation}}{{> conversation}}{{/conversation}}
     {{#hunks}}<pre class="diff"><span class="muted">--- {{path}}</span><span class="muted">{{header}}</span>{{#lines}}<span class="{{kind}}">{{number}} {{sign}}{{text}}</span>{{/lines}}{{#cut}}<span class="muted">… (cut)</span>{{/cut}}</pre>{{/hunks}}
+    </details>
+    """
+
+    /// A model agent's conversation of one step, collapsed; every text is the agent's (escaped, cut).
+    static let conversation = """
+    <details class="conversation" data-model-turns="{{modelTurns}}" data-ended="{{ended}}"><summary>conversation: {{modelTurns}} model turn(s), ended {{ended}}{{#hasElided}}, {{elided}} older tool result(s) elided{{/hasElided}}</summary>
+    <div class="turns" id="{{anchor}}">{{#items}}{{#assistant}}<div class="turn model"><p class="small"><b>model</b>{{#hasTokens}} <span class="muted">{{tokens}}</span>{{/hasTokens}}</p>{{#hasRefusal}}<p class="small kind-unscoreable">refused:</p><pre class="said">{{refusal}}</pre>{{/hasRefusal}}{{#hasText}}<pre class="said">{{text}}</pre>{{/hasText}}{{#calls}}<p class="small">tool call <b>{{name}}</b> <span class="muted">{{id}}</span></p><pre class="said args">{{arguments}}</pre>{{/calls}}</div>{{/assistant}}{{#tool}}<div class="turn tool"><p class="small">→ result of <b>{{name}}</b> <span class="muted">{{id}}</span>{{#isError}} <span class="kind-violation">error</span>{{/isError}}{{#hasCut}} <span class="muted">({{cutBytes}} bytes cut before the model saw it)</span>{{/hasCut}}</p><pre class="said">{{text}}</pre></div>{{/tool}}{{/items}}</div>
+    {{#hasOmitted}}<p class="small muted cut-mark">… {{omitted}}</p>{{/hasOmitted}}
     </details>
     """
 }

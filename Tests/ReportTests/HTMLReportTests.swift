@@ -1,3 +1,4 @@
+import Agents
 import DriftboxTestSupport
 import Checks
 import Foundation
@@ -108,6 +109,42 @@ private func expectNoRawHostileText(_ html: String) {
         #expect(html.contains("<span class=\"match\">1 +x = 1  # &lt;script&gt;"))
         #expect(html.contains("<span class=\"add\">2 +y = 2 &lt;script&gt;"))
         #expect(html.contains("pressure (before this step): tier 4, M&lt;script&gt;"))
+    }
+
+    @Test func aModelConversationIsEscapedAndCutPerTextPerStepAndPerPage() throws {
+        let huge = String(repeating: "o", count: 10 << 20)
+        let combining = "a" + String(repeating: "\u{301}", count: 1_000_000)
+        var items = [ConversationItem(role: .user, text: "the task prompt TASK-MARK"),
+                     ConversationItem(role: .assistant, text: hostile + "\u{0}\u{1B}[31m\u{202E}", inputTokens: 5, outputTokens: 2),
+                     ConversationItem(role: .tool, text: huge, callID: "c", name: "bash", isError: true, cutBytes: 12),
+                     ConversationItem(role: .assistant, text: combining)]
+        items[1].toolCalls = [ToolCall(id: "c\(hostile)", name: "bash\(hostile)", arguments: "{\"command\": \"\(hostile)\"}")]
+        for index in 0..<300 { items.append(ConversationItem(role: .tool, text: "r\(index)", name: "read")) }
+        let conversation = ModelConversation(items: items, modelTurns: 2, ended: "max_turns\(hostile)")
+        var budget = HTMLReport.maximumConversationPageLength
+        let html = try #require(ReportTemplates.library.render(HTMLReport.conversationView(conversation, pageBudget: &budget), withTemplate: "conversation"))
+        expectNoRawHostileText(html)
+        #expect(html.hasPrefix("<details class=\"conversation\" data-model-turns=\"2\" data-ended=\"max_turns&lt;script&gt;"))
+        #expect(!html.contains("\u{0}") && !html.contains("\u{1B}") && !html.contains("\u{202E}"))
+        #expect(html.contains("\\u{0}\\u{1B}[31m\\u{202E}"))
+        #expect(html.contains("tool call <b>bash&lt;script&gt;"))
+        #expect(html.contains("5 tokens in, 2 out"))
+        #expect(html.contains("<span class=\"kind-violation\">error</span> <span class=\"muted\">(12 bytes cut before the model saw it)</span>"))
+        #expect(html.contains("… (cut: \((10 << 20) - HTMLReport.maximumConversationTextLength) more characters)"))
+        #expect(html.contains("… (cut: \(1_000_001 - HTMLReport.maximumConversationTextLength) more characters)"), "cut in scalars, not characters")
+        #expect(!html.contains("TASK-MARK"), "the task prompt is the violation's, not repeated")
+        // 100 entries: two model turns, one call, the bash result and 96 reads; 204 reads counted.
+        #expect(html.contains("r95") && !html.contains("r96<"))
+        #expect(html.contains("… 204 more entr(ies) not shown: a step shows at most 100 entries"))
+        #expect(html.utf8.count < 100_000, "\(html.utf8.count) bytes")
+        #expect(budget < HTMLReport.maximumConversationPageLength - 8000 && budget > HTMLReport.maximumConversationPageLength - HTMLReport.maximumConversationLength)
+
+        // The page's budget spent: the next conversation shows what is left and says why the rest is not there.
+        var spent = 10
+        let last = try #require(ReportTemplates.library.render(HTMLReport.conversationView(conversation, pageBudget: &spent), withTemplate: "conversation"))
+        #expect(spent == 0)
+        #expect(last.contains("&lt;script&gt;") && !last.contains("r0"))
+        #expect(last.contains("more entr(ies) not shown: the page&#39;s conversations reached 500000 characters"), "\(last)")
     }
 
     @Test func theLabelSwitchAppearsWithJudgeLabelsAndCountsOnlyThatLabel() throws {
