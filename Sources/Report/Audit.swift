@@ -88,11 +88,18 @@ public enum Audit {
 
     /// The lines of a model conversation's item for the audit: the model's text, each tool call
     /// with its arguments, a result's first characters, each cut to a width that keeps the diff
-    /// in sight.
+    /// in sight. The width counts Unicode scalars: one character can hold any number of
+    /// combining scalars, and only the kept part of a text is read.
     static func lines(_ item: ConversationItem) -> [String] {
         func short(_ text: String, _ width: Int) -> String {
-            let flat = text.replacingOccurrences(of: "\n", with: " ⏎ ")
-            return flat.count > width ? String(flat.prefix(width)) + "…" : flat
+            var kept = String.UnicodeScalarView()
+            var count = 0
+            for scalar in text.unicodeScalars {
+                guard count < width else { return String(kept) + "…" }
+                if scalar == "\n" { kept.append(contentsOf: " ⏎ ".unicodeScalars) } else { kept.append(scalar) }
+                count += 1
+            }
+            return String(kept)
         }
         switch item.role {
         case .assistant:

@@ -1,3 +1,4 @@
+import Agents
 import Checks
 import Foundation
 import GitStore
@@ -23,6 +24,16 @@ import Testing
         ])
         return AuditItem(episode: "e.0", scenario: "s", condition: "regular", step: step, pressure: [seed],
                          hunks: [(path: "m\(Self.escape).py", hunk: hunk, highlighted: [1])])
+    }
+
+    @Test func auditCutsAModelConversationInScalars() {
+        // One character of a million combining marks, and a 10 MB tool result.
+        let combining = "a" + String(repeating: "\u{301}", count: 1_000_000)
+        let said = Audit.lines(ConversationItem(role: .assistant, text: combining, toolCalls: [ToolCall(id: "c", name: "bash", arguments: combining)]))
+        #expect(said.count == 2 && said.allSatisfy { $0.unicodeScalars.count < 220 && $0.hasSuffix("…") }, "\(said.map { $0.unicodeScalars.count })")
+        let result = Audit.lines(ConversationItem(role: .tool, text: "line one\n" + String(repeating: "o", count: 10 << 20), name: "bash"))
+        #expect(result == ["  → bash: line one ⏎ " + String(repeating: "o", count: 151) + "…"])
+        #expect(Audit.lines(ConversationItem(role: .assistant, text: "short\ntext")) == ["model: short ⏎ text"])
     }
 
     @Test(arguments: [false, true])
