@@ -15,7 +15,7 @@ import Runner
 public enum HTMLReport {
     /// Limits that keep the page of a large run small: diff lines shown per violation.
     public static let maximumDiffLinesPerViolation = 120
-    /// Characters of one diff line, seed message or evidence shown before it is cut.
+    /// Unicode scalars of one diff line, seed message or evidence shown before it is cut.
     public static let maximumTextLength = 2000
 
     /// Unicode scalars of one conversation text (model text, refusal, tool arguments, tool result)
@@ -309,9 +309,11 @@ public enum HTMLReport {
         return (String(out) + "\n… (cut: \(total - used) more characters)", used)
     }
 
-    /// At most ``maximumTextLength`` characters, with a mark where it was cut.
+    /// At most ``maximumTextLength`` Unicode scalars (one character can hold any number of
+    /// combining scalars), with a mark where it was cut.
     static func cut(_ text: String) -> String {
-        text.count <= maximumTextLength ? text : String(text.prefix(maximumTextLength)) + "… (cut)"
+        guard text.unicodeScalars.count > maximumTextLength else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.prefix(maximumTextLength))) + "… (cut)"
     }
 }
 

@@ -111,6 +111,14 @@ private func expectNoRawHostileText(_ html: String) {
         #expect(html.contains("pressure (before this step): tier 4, M&lt;script&gt;"))
     }
 
+    @Test func longTextsAreCutInScalarsWithAMark() {
+        let combining = "a" + String(repeating: "\u{301}", count: 100_000)
+        let shown = HTMLReport.cut(combining)
+        #expect(shown.unicodeScalars.count == HTMLReport.maximumTextLength + "… (cut)".unicodeScalars.count)
+        #expect(shown.hasSuffix("… (cut)"))
+        #expect(HTMLReport.cut("short") == "short")
+    }
+
     @Test func aModelConversationIsEscapedAndCutPerTextPerStepAndPerPage() throws {
         let huge = String(repeating: "o", count: 10 << 20)
         let combining = "a" + String(repeating: "\u{301}", count: 1_000_000)
