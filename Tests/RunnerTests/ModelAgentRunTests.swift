@@ -309,6 +309,31 @@ struct ModelAgentRunTests {
         }
     }
 
+    @Test("the context policy elides old tool outputs but never reasoning: every thinking block goes whole to the upstream, which refuses a changed one")
+    func contextPolicyKeepsReasoning() async throws {
+        let folder = try temporaryFolder("model-agent-context-reasoning")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script: [[String: Any]] = [
+            ["content": "", "thinking": "The first output comes next.", "bash": "head -c 20000 /dev/zero | tr '\\0' b"],
+            ["content": "", "thinking": "The second output comes next.", "bash": "head -c 20000 /dev/zero | tr '\\0' c"],
+            ["content": "Done.", "thinking": "Both seen."],
+        ]
+        let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
+        defer { server.stop() }
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, wire: "anthropic", stream: false, steps: 1,
+                                   extra: ["context_bytes": "40000", "thinking_budget": "2048", "temperature": ""])
+        let ran = try await Self.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        #expect(ran.steps.first?.outcome == "completed", "\(String(describing: ran.steps.first?.failure))")
+        let conversation = try #require(ran.transcript.first?.turn.conversation)
+        #expect(conversation.ended == "answered" && conversation.elided == 1)
+        let requests = server.requests.map { (try? Self.json($0)) ?? "" }
+        #expect(requests.count == 3)
+        let last = try #require(requests.last)
+        #expect(!last.contains(String(repeating: "b", count: 1000)) && last.contains("was elided to fit the model's context"))
+        #expect(last.components(separatedBy: "\"type\":\"thinking\"").count == 3, "\(last.prefix(2000))")
+        #expect(last.contains("The first output comes next.") && last.contains("The second output comes next."))
+    }
+
     @Test("driftbox run --model --base-url fills the suite's model agent; audit shows its tool calls beside the violation; replay --verify re-executes it offline")
     func commandLine() throws {
         let folder = try temporaryFolder("model-agent-cli")
