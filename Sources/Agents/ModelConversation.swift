@@ -56,10 +56,17 @@ public struct ConversationItem: Sendable, Hashable, Codable {
     public var inputTokens: Int?
     /// A model turn's completion tokens.
     public var outputTokens: Int?
+    /// A model turn's reasoning as the API returned it, in its order, to be sent back unchanged:
+    /// Anthropic `thinking` and `redacted_thinking` blocks, Responses `reasoning` items.
+    public var reasoning: [JSONValue]?
+    /// The API's id of a model turn's message item (Responses `msg_…`), kept when the turn has
+    /// reasoning: the API pairs a reasoning item with the item that follows it by that id.
+    public var itemID: String?
 
     /// Creates an item.
     public init(role: Role, text: String, toolCalls: [ToolCall]? = nil, refusal: String? = nil, callID: String? = nil, name: String? = nil,
-                isError: Bool? = nil, cutBytes: Int? = nil, inputTokens: Int? = nil, outputTokens: Int? = nil) {
+                isError: Bool? = nil, cutBytes: Int? = nil, inputTokens: Int? = nil, outputTokens: Int? = nil, reasoning: [JSONValue]? = nil,
+                itemID: String? = nil) {
         self.role = role
         self.text = text
         self.toolCalls = toolCalls
@@ -70,6 +77,8 @@ public struct ConversationItem: Sendable, Hashable, Codable {
         self.cutBytes = cutBytes
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
+        self.reasoning = reasoning
+        self.itemID = itemID
     }
 }
 
@@ -81,12 +90,15 @@ public struct ToolCall: Sendable, Hashable, Codable {
     public var name: String
     /// The arguments as the model wrote them (JSON text, possibly malformed).
     public var arguments: String
+    /// The API's id of the call's item (Responses `fc_…`), kept when its turn has reasoning.
+    public var itemID: String?
 
     /// Creates a call.
-    public init(id: String, name: String, arguments: String) {
+    public init(id: String, name: String, arguments: String, itemID: String? = nil) {
         self.id = id
         self.name = name
         self.arguments = arguments
+        self.itemID = itemID
     }
 }
 

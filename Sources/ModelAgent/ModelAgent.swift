@@ -13,7 +13,7 @@ public struct ModelAgent: Agent {
     public static let kind = "model"
     /// The settings it accepts.
     public static let settingKeys = ["protocol", "model", "base_url", "key_env", "ca_bundle", "temperature", "max_tokens", "seed", "max_turns",
-                                     "system_prompt", "tools", "stream", "context_bytes", "tool_output_bytes", "tool_timeout"]
+                                     "system_prompt", "tools", "stream", "context_bytes", "tool_output_bytes", "tool_timeout", "thinking_budget"]
         + UpstreamTuning.settingKeys
     /// The bundled tools and system prompt, in the `Fixtures/agent` folder.
     public static let defaultTools = "tools-v1.json"
@@ -82,8 +82,28 @@ public struct ModelAgent: Agent {
         if seed != nil && wire != .chat {
             throw invalid("`seed` is set but the \(wire.rawValue) API takes none", "remove it (only `protocol: openai` sends a seed)")
         }
-        sampling = Sampling(model: model, temperature: try number("temperature", 0.0...2.0, default: nil),
-                            maxTokens: try number("max_tokens", 1...1_000_000, default: nil), seed: seed, stream: stream)
+        var sampling = Sampling(model: model, temperature: try number("temperature", 0.0...2.0, default: nil),
+                                maxTokens: try number("max_tokens", 1...1_000_000, default: nil), seed: seed, stream: stream)
+        if let text = settings["thinking_budget"] {
+            func refuse(_ what: String, _ fix: String) -> AgentError {
+                AgentError(.invalidSetting, "agent '\(id)' (kind model): \(what); \(fix)", setting: "thinking_budget")
+            }
+            guard wire == .anthropic else {
+                throw refuse("`thinking_budget` is set but only the anthropic API takes it here", "remove it, or use `protocol: anthropic`")
+            }
+            let limit = sampling.maxTokens ?? Self.anthropicMaxTokens
+            guard let budget = Int(text.trimmingCharacters(in: .whitespaces)), budget >= 1024 else {
+                throw refuse("`thinking_budget: \(text)` is not a whole number of at least 1024 tokens (the API's least)", "write e.g. `thinking_budget: 2048`")
+            }
+            guard budget < limit else {
+                throw refuse("`thinking_budget: \(budget)` is not below `max_tokens` (\(limit)), which must leave room for the answer", "raise `max_tokens` above it or lower the budget")
+            }
+            if let temperature = sampling.temperature, temperature != 1 {
+                throw refuse("`temperature: \(settings["temperature"] ?? "\(temperature)")` is set with `thinking_budget`, and the API takes extended thinking only at the default temperature", "remove `temperature`")
+            }
+            sampling.thinkingBudget = budget
+        }
+        self.sampling = sampling
         maxTurns = try number("max_turns", 1...10_000, default: 50)!
         contextBytes = try number("context_bytes", 4096...100_000_000, default: 400_000)!
         toolOutputBytes = try number("tool_output_bytes", 256...1_000_000, default: 32_768)!
@@ -115,6 +135,8 @@ public struct ModelAgent: Agent {
         self.id = id
     }
 
+    /// `max_tokens` sent to the anthropic API when the suite sets none (the API requires one).
+    static let anthropicMaxTokens = 4096
     /// The most bytes of `AGENTS.md` put into the system prompt.
     static let instructionsLimit = 65_536
     /// Tool calls of one model turn that run; the rest are answered with an error (a turn of
@@ -199,7 +221,8 @@ public struct ModelAgent: Agent {
             if let input = answer.inputTokens { inputTokens = (inputTokens ?? 0) + input }
             if let output = answer.outputTokens { outputTokens = (outputTokens ?? 0) + output }
             items.append(ConversationItem(role: .assistant, text: answer.text, toolCalls: answer.toolCalls.isEmpty ? nil : answer.toolCalls,
-                                          refusal: answer.refusal, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens))
+                                          refusal: answer.refusal, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens,
+                                          reasoning: answer.reasoning.isEmpty ? nil : answer.reasoning, itemID: answer.messageID))
             if answer.refusal != nil, answer.toolCalls.isEmpty { return turn(.completed, ended: "refused") }
             if answer.toolCalls.isEmpty { return turn(.completed, ended: "answered") }
             // Parallel calls of one turn run one after another, in the model's order: the same
@@ -218,14 +241,17 @@ public struct ModelAgent: Agent {
 
 /// What the model is sent when the session outgrows its budget: the oldest tool results are
 /// replaced by a marker, one after another, until the text fits; the latest turn's results stay.
+/// Only tool results are touched: model turns, their reasoning included, go whole or not at all.
 enum ContextPolicy {
     /// The marker an elided tool result becomes.
     static func marker(_ bytes: Int) -> String { "[driftbox: this tool output (\(bytes) bytes) was elided to fit the model's context]" }
 
-    /// Bytes of text a request carries (system prompt, texts, tool call arguments).
+    /// Bytes of text a request carries (system prompt, texts, tool call arguments, the strings of
+    /// reasoning blocks and items).
     static func size(system: String, items: [ConversationItem]) -> Int {
         items.reduce(system.utf8.count) { total, item in
             total + item.text.utf8.count + (item.refusal?.utf8.count ?? 0) + (item.toolCalls ?? []).reduce(0) { $0 + $1.arguments.utf8.count + $1.name.utf8.count }
+                + (item.reasoning ?? []).reduce(0) { $0 + $1.textBytes }
         }
     }
 

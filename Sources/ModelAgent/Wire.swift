@@ -37,6 +37,8 @@ struct Sampling: Sendable, Equatable {
     var maxTokens: Int?
     var seed: Int?
     var stream: Bool
+    /// Anthropic extended thinking: the `budget_tokens` asked for; nil: thinking is not asked for.
+    var thinkingBudget: Int? = nil
 }
 
 /// One model turn as the API returned it.
@@ -48,6 +50,20 @@ struct ModelAnswer: Sendable, Equatable {
     var outputTokens: Int?
     /// The API's reason for stopping (`stop`, `tool_calls`, `end_turn`, `refusal`...).
     var stop: String?
+    /// Reasoning to send back unchanged: Messages `thinking` / `redacted_thinking` blocks,
+    /// Responses `reasoning` items, in the answer's order.
+    var reasoning: [JSONValue] = []
+    /// The Responses message item's id (kept only beside reasoning).
+    var messageID: String?
+
+    /// Without reasoning, the Responses item ids are not sent back, so they are not kept.
+    func keepingItemIDsOnlyWithReasoning() -> ModelAnswer {
+        guard reasoning.isEmpty else { return self }
+        var answer = self
+        answer.messageID = nil
+        answer.toolCalls = toolCalls.map { var call = $0; call.itemID = nil; return call }
+        return answer
+    }
 }
 
 /// A failure the gateway or upstream reported in an answer.
@@ -95,17 +111,29 @@ enum Wire {
                 switch item.role {
                 case .user: input.append(["role": "user", "content": item.text])
                 case .assistant:
+                    // Reasoning items go back as the API gave them, before the turn's message and
+                    // calls, which then carry their item ids: the API pairs each reasoning item with
+                    // the item after it by id.
+                    input += (item.reasoning ?? []).map { $0.any as? [String: Any] ?? [:] }
                     let text = item.text.isEmpty ? item.refusal ?? "" : item.text
-                    if !text.isEmpty { input.append(["role": "assistant", "content": text]) }
+                    if !text.isEmpty, item.reasoning?.isEmpty == false, let id = item.itemID {
+                        input.append(["type": "message", "id": id, "role": "assistant", "status": "completed",
+                                      "content": [["type": "output_text", "text": text, "annotations": [Any]()]]])
+                    } else if !text.isEmpty {
+                        input.append(["role": "assistant", "content": text])
+                    }
                     for call in item.toolCalls ?? [] {
-                        input.append(["type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments])
+                        var entry: [String: Any] = ["type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments]
+                        if item.reasoning?.isEmpty == false, let id = call.itemID { entry["id"] = id }
+                        input.append(entry)
                     }
                 case .tool: input.append(["type": "function_call_output", "call_id": item.callID ?? "", "output": item.text])
                 }
             }
             body["input"] = input
         case .anthropic:
-            body["max_tokens"] = sampling.maxTokens ?? 4096
+            body["max_tokens"] = sampling.maxTokens ?? ModelAgent.anthropicMaxTokens
+            if let budget = sampling.thinkingBudget { body["thinking"] = ["type": "enabled", "budget_tokens": budget] }
             body["system"] = system
             body["tools"] = schemas.map { ["name": $0.0.name, "description": $0.0.description, "input_schema": $0.1] }
             // Consecutive blocks of one role go into one message (tool results, then the next task).
@@ -117,6 +145,9 @@ enum Wire {
                 switch item.role {
                 case .user: add("user", ["type": "text", "text": item.text.isEmpty ? "(empty)" : item.text])
                 case .assistant:
+                    // Thinking blocks go back unchanged (signature included), first in the turn, as
+                    // the API requires with tool use.
+                    for block in item.reasoning ?? [] { add("assistant", block.any as? [String: Any] ?? [:]) }
                     let text = item.text.isEmpty ? item.refusal ?? "" : item.text
                     let calls = item.toolCalls ?? []
                     if !text.isEmpty || calls.isEmpty { add("assistant", ["type": "text", "text": text.isEmpty ? "(empty answer)" : text]) }
@@ -160,6 +191,7 @@ enum Wire {
             let usage = object["usage"] as? [String: Any]
             answer.inputTokens = usage?["input_tokens"] as? Int
             answer.outputTokens = usage?["output_tokens"] as? Int
+            answer = answer.keepingItemIDsOnlyWithReasoning()
         case .anthropic:
             for (index, block) in (object["content"] as? [[String: Any]] ?? []).enumerated() {
                 switch block["type"] as? String {
@@ -167,6 +199,7 @@ enum Wire {
                 case "tool_use":
                     answer.toolCalls.append(ToolCall(id: block["id"] as? String ?? "toolu_\(index)", name: block["name"] as? String ?? "",
                                                      arguments: argumentsText(block["input"])))
+                case "thinking", "redacted_thinking": if let value = JSONValue(any: block) { answer.reasoning.append(value) }
                 default: break
                 }
             }
@@ -197,14 +230,50 @@ enum Wire {
     static func responsesItem(_ item: [String: Any], into answer: inout ModelAnswer) {
         switch item["type"] as? String {
         case "message":
+            if answer.messageID == nil { answer.messageID = item["id"] as? String }
             for part in item["content"] as? [[String: Any]] ?? [] {
                 if part["type"] as? String == "refusal" { answer.refusal = (answer.refusal ?? "") + (part["refusal"] as? String ?? "") }
                 if part["type"] as? String == "output_text" { answer.text += part["text"] as? String ?? "" }
             }
         case "function_call":
             answer.toolCalls.append(ToolCall(id: item["call_id"] as? String ?? "call_\(answer.toolCalls.count)", name: item["name"] as? String ?? "",
-                                             arguments: item["arguments"] as? String ?? ""))
+                                             arguments: item["arguments"] as? String ?? "", itemID: item["id"] as? String))
+        case "reasoning": if let value = JSONValue(any: item) { answer.reasoning.append(value) }
         default: break
+        }
+    }
+}
+
+extension JSONValue {
+    /// A value JSONSerialization parsed, as JSON: serialised and read back, so booleans stay
+    /// booleans and strings keep every character. Nil for what is not JSON.
+    init?(any: Any) {
+        guard JSONSerialization.isValidJSONObject([any]), let data = try? JSONSerialization.data(withJSONObject: [any]),
+            let values = try? JSONDecoder().decode([JSONValue].self, from: data), let value = values.first
+        else { return nil }
+        self = value
+    }
+
+    /// The value as JSONSerialization writes it.
+    var any: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let value): value
+        case .integer(let value): Int(value)
+        case .number(let value): value
+        case .string(let value): value
+        case .array(let values): values.map(\.any)
+        case .object(let members): members.mapValues(\.any)
+        }
+    }
+
+    /// Bytes of its strings (keys included): what it adds to a request's text.
+    var textBytes: Int {
+        switch self {
+        case .null, .bool, .integer, .number: 0
+        case .string(let value): value.utf8.count
+        case .array(let values): values.reduce(0) { $0 + $1.textBytes }
+        case .object(let members): members.reduce(0) { $0 + $1.key.utf8.count + $1.value.textBytes }
         }
     }
 }
@@ -217,6 +286,10 @@ struct StreamAssembler {
     /// Tool calls by the stream's index (Chat's `index`, Messages' block index).
     private var calls: [Int: ToolCall] = [:]
     private var order: [Int] = []
+    /// Messages thinking blocks by block index, assembled from their deltas.
+    private var thinking: [Int: [String: Any]] = [:]
+    /// Responses reasoning items from `response.output_item.done`, in order.
+    private var reasoningItems: [JSONValue] = []
     /// The whole response a Responses stream ends with, when it sent one.
     private var completed: [String: Any]?
     private var sawCompleted = false
@@ -267,11 +340,18 @@ struct StreamAssembler {
             case "response.output_text.delta": answer.text += object["delta"] as? String ?? ""
             case "response.refusal.delta": answer.refusal = (answer.refusal ?? "") + (object["delta"] as? String ?? "")
             case "response.output_item.done":
+                if let item = object["item"] as? [String: Any], item["type"] as? String == "reasoning", let value = JSONValue(any: item) {
+                    reasoningItems.append(value)
+                }
+                if let item = object["item"] as? [String: Any], item["type"] as? String == "message", answer.messageID == nil {
+                    answer.messageID = item["id"] as? String
+                }
                 if let item = object["item"] as? [String: Any], item["type"] as? String == "function_call" {
                     call(order.count) { call in
                         call.id = item["call_id"] as? String ?? ""
                         call.name = item["name"] as? String ?? ""
                         call.arguments = item["arguments"] as? String ?? ""
+                        call.itemID = item["id"] as? String
                     }
                 }
             case "response.completed", "response.incomplete":
@@ -296,6 +376,8 @@ struct StreamAssembler {
                         call.id = block["id"] as? String ?? "toolu_\(index)"
                         call.name = block["name"] as? String ?? ""
                     }
+                } else if ["thinking", "redacted_thinking"].contains(block["type"] as? String) {
+                    thinking[index] = block
                 } else if let text = block["text"] as? String {
                     answer.text += text
                 }
@@ -305,6 +387,11 @@ struct StreamAssembler {
                 switch delta["type"] as? String {
                 case "text_delta": answer.text += delta["text"] as? String ?? ""
                 case "input_json_delta": call(index) { $0.arguments += delta["partial_json"] as? String ?? "" }
+                // Pieces of a thinking block: its text and its signature, each appended in order.
+                case "thinking_delta" where thinking[index] != nil:
+                    thinking[index]!["thinking"] = (thinking[index]!["thinking"] as? String ?? "") + (delta["thinking"] as? String ?? "")
+                case "signature_delta" where thinking[index] != nil:
+                    thinking[index]!["signature"] = (thinking[index]!["signature"] as? String ?? "") + (delta["signature"] as? String ?? "")
                 default: break
                 }
             case "message_delta":
@@ -321,6 +408,7 @@ struct StreamAssembler {
             return try Wire.answer(.responses, completed)
         }
         var result = answer
+        result.reasoning = wire == .responses ? reasoningItems : thinking.keys.sorted().compactMap { JSONValue(any: thinking[$0]!) }
         result.toolCalls = order.compactMap { calls[$0] }.enumerated().map { index, call in
             var call = call
             if call.id.isEmpty { call.id = "call_\(index)" }
@@ -335,7 +423,7 @@ struct StreamAssembler {
         if wire == .responses, !sawCompleted, result.text.isEmpty, result.toolCalls.isEmpty {
             throw WireFailure(status: 200, message: "the stream ended before the response was complete")
         }
-        return result
+        return result.keepingItemIDsOnlyWithReasoning()
     }
 }
 

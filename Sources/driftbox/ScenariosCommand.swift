@@ -81,11 +81,21 @@ struct ScenariosCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate scenario and suite files (all bundled ones by default); exits non-zero on any error.")
 
-        @Argument(help: "Scenario or suite files, or folders to search for them; none means every bundled scenario and suite.")
+        @Argument(help: "Scenario or suite files, folders to search for them, or bundled suite names and scenario ids (as `run` takes them); none means every bundled scenario and suite.")
         var paths: [String] = []
 
         func run() async throws {
             try failing("scenarios validate") { try validateFiles() }
+        }
+
+        /// A name that is no file: a bundled suite or scenario, looked up as `driftbox run` does.
+        static func bundled(_ name: String) throws -> URL {
+            do {
+                if let file = try RunCommand.resolve(name) { return file }
+            } catch is ScenarioError {}
+            let suites = try Resources.catalog().suiteFiles().map { $0.deletingPathExtension().lastPathComponent }
+            throw CommandError(path: name, reason: "no such file or folder, and no bundled suite or scenario of that name",
+                               hint: "check the path, or name a bundled suite (\(suites.joined(separator: ", "))) or a scenario id from `driftbox scenarios list`")
         }
 
         private func validateFiles() throws {
@@ -99,11 +109,10 @@ struct ScenariosCommand: AsyncParsableCommand {
                         throw CommandError(path: url.path, reason: "no .yaml or .yml file in this folder", hint: "name a folder holding scenario or suite files, or the files themselves")
                     }
                     files += found
-                } else {
-                    guard FileManager.default.fileExists(atPath: url.path) else {
-                        throw CommandError(path: url.path, reason: "no such file or folder", hint: "check the path")
-                    }
+                } else if FileManager.default.fileExists(atPath: url.path) {
                     files.append(url)
+                } else {
+                    files.append(try Self.bundled(path))
                 }
             }
             if paths.isEmpty {

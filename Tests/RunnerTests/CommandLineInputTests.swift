@@ -181,6 +181,26 @@ struct CommandLineInputTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs").path))
     }
 
+    @Test("validate takes bundled suite names and scenario ids as run does; a name that is neither a file nor bundled lists the bundled suites")
+    func validateBundledNames() throws {
+        let folder = try temporaryFolder("validate-names")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let suite = packageRoot.appendingPathComponent("Fixtures/suites/paper.yaml").path
+        let paper = try invoke(["scenarios", "validate", "paper"], in: folder)
+        #expect(paper.status == 0 && paper.out.contains("ok  \(suite)") && paper.out.contains("1 of 1 files valid"), "\(paper)")
+        let scenario = try invoke(["scenarios", "validate", "efficiency-security-regular", "smoke"], in: folder)
+        #expect(scenario.status == 0 && scenario.out.contains("efficiency-security/regular.yaml") && scenario.out.contains("suites/smoke.yaml")
+                && scenario.out.contains("2 of 2 files valid"), "\(scenario)")
+        let unknown = try invoke(["scenarios", "validate", "papr"], in: folder)
+        #expect(unknown.status == 1 && unknown.err.contains("papr: no such file or folder, and no bundled suite or scenario of that name"), "\(unknown)")
+        #expect(["paper", "paper-model", "smoke", "typescript"].allSatisfy { unknown.err.contains("\($0), ") || unknown.err.contains("\($0))") }, "\(unknown)")
+        #expect(!unknown.out.contains("ok "), "\(unknown)")
+        // A file of that name in the current folder comes first, as for run.
+        try Data("id: [unclosed\n".utf8).write(to: folder.appendingPathComponent("paper"))
+        let file = try invoke(["scenarios", "validate", "paper"], in: folder)
+        #expect(file.status == 1 && file.err.contains(folder.appendingPathComponent("paper").path) && !file.out.contains(suite), "\(file)")
+    }
+
     @Test("a suite's ** glob over a symbolic link loop ends")
     func globLoopEnds() throws {
         let folder = try temporaryFolder("glob")

@@ -23,7 +23,7 @@ struct ModelAgentRunTests {
         let file = folder.appendingPathComponent("model.yaml")
         let scenario = packageRoot.appendingPathComponent("Fixtures/scenarios/efficiency-security/regular.yaml").path
         let settings = ["protocol": wire, "model": "scripted-model", "base_url": baseURL, "key_env": keyVariable, "stream": String(stream),
-                        "temperature": "0"].merging(extra) { $1 }
+                        "temperature": "0"].merging(extra) { $1 }.filter { !$0.value.isEmpty }  // an empty value drops the key
         try ("""
             id: model-agent
             base_seed: 11
@@ -309,6 +309,31 @@ struct ModelAgentRunTests {
         }
     }
 
+    @Test("the context policy elides old tool outputs but never reasoning: every thinking block goes whole to the upstream, which refuses a changed one")
+    func contextPolicyKeepsReasoning() async throws {
+        let folder = try temporaryFolder("model-agent-context-reasoning")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script: [[String: Any]] = [
+            ["content": "", "thinking": "The first output comes next.", "bash": "head -c 20000 /dev/zero | tr '\\0' b"],
+            ["content": "", "thinking": "The second output comes next.", "bash": "head -c 20000 /dev/zero | tr '\\0' c"],
+            ["content": "Done.", "thinking": "Both seen."],
+        ]
+        let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
+        defer { server.stop() }
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, wire: "anthropic", stream: false, steps: 1,
+                                   extra: ["context_bytes": "40000", "thinking_budget": "2048", "temperature": ""])
+        let ran = try await Self.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        #expect(ran.steps.first?.outcome == "completed", "\(String(describing: ran.steps.first?.failure))")
+        let conversation = try #require(ran.transcript.first?.turn.conversation)
+        #expect(conversation.ended == "answered" && conversation.elided == 1)
+        let requests = server.requests.map { (try? Self.json($0)) ?? "" }
+        #expect(requests.count == 3)
+        let last = try #require(requests.last)
+        #expect(!last.contains(String(repeating: "b", count: 1000)) && last.contains("was elided to fit the model's context"))
+        #expect(last.components(separatedBy: "\"type\":\"thinking\"").count == 3, "\(last.prefix(2000))")
+        #expect(last.contains("The first output comes next.") && last.contains("The second output comes next."))
+    }
+
     @Test("driftbox run --model --base-url fills the suite's model agent; audit shows its tool calls beside the violation; replay --verify re-executes it offline")
     func commandLine() throws {
         let folder = try temporaryFolder("model-agent-cli")
@@ -350,17 +375,30 @@ struct ModelAgentRunTests {
         #expect(verified.status == 0 && verified.output.contains("verified: 1 step(s)"), "\(verified.output) \(verified.errors)")
     }
 
-    @Test("a resumed episode continues the session exactly: the step run again sends the very request of the uninterrupted run")
-    func resumeContinuesTheSession() async throws {
-        let folder = try temporaryFolder("model-agent-resume")
+    @Test("a resumed episode continues the session exactly: the step run again sends the very request of the uninterrupted run, reasoning included",
+          arguments: [("anthropic", false, false), ("anthropic", true, true), ("openai-responses", false, true)])
+    func resumeContinuesTheSession(wire: String, stream: Bool, thinking: Bool) async throws {
+        let folder = try temporaryFolder("model-agent-resume-\(wire)-\(stream)-\(thinking)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try ScriptedChatServer(script: try Self.json([["content": "", "bash": "echo one > one.txt"], ["content": "First."], ["content": "Second."],
-                                                                   ["content": "Third."]]), in: folder.path)
+        // With thinking, step 1's two model turns reason; the scripted upstream refuses a later
+        // request that does not carry that reasoning back unchanged.
+        let reasoning: [String: Any] = thinking ? ["thinking": "Write one.txt first → then answer; \"quoted\" / ✓", "redacted_thinking": "UmVkYWN0ZWQ="] : [:]
+        let script: [[String: Any]] = [["content": "", "bash": "echo one > one.txt"].merging(reasoning) { $1 },
+                                       ["content": "First.", "thinking": thinking ? "Done." : nil].compactMapValues { $0 },
+                                       ["content": "Second."], ["content": "Third."]]
+        let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
         defer { server.stop() }
-        let suite = try Self.suite(in: folder, baseURL: server.baseURL, wire: "anthropic", stream: false, steps: 3)
+        let extra = thinking && wire == "anthropic" ? ["thinking_budget": "2048", "temperature": ""] : [:]
+        let suite = try Self.suite(in: folder, baseURL: server.baseURL, wire: wire, stream: stream, steps: 3, extra: extra)
         let runs = folder.appendingPathComponent("runs")
         let ran = try await Self.run(suite, runs: runs, id: "whole")
         #expect(ran.steps.count == 3 && server.requests.count == 4)
+        #expect(ran.steps.allSatisfy { $0.outcome == "completed" }, "\(ran.steps.map(\.failure))")
+        if thinking {
+            let kept = try #require(ran.transcript.first?.turn.conversation).items.compactMap(\.reasoning).flatMap { $0 }
+            #expect(kept.count == (wire == "anthropic" ? 3 : 2), "\(kept)")
+            #expect(try Self.json(server.requests[3]).contains("UmVkYWN0ZWQ=") == (wire == "anthropic"))
+        }
         // The log loses step 3 and the end, as after a crash between moving the ref and logging the step.
         let copy = runs.appendingPathComponent("cut")
         try FileManager.default.copyItem(at: ran.outcome.folder, to: copy)
@@ -373,6 +411,10 @@ struct ModelAgentRunTests {
             return true
         }
         try (kept.joined(separator: "\n") + "\n").write(to: log, atomically: true, encoding: .utf8)
+        // A second copy whose transcript has one reasoning string changed: the resumed session
+        // sends it changed, and the upstream refuses it, as the real APIs do.
+        let altered = runs.appendingPathComponent("altered")
+        if thinking { try FileManager.default.copyItem(at: copy, to: altered) }
         _ = try await Runner.resume(copy, options: RunOptions(jobs: 1, sandboxMode: .full, progress: .quiet), makeAgent: Runner.standardAgents)
         #expect(server.requests.count == 5)
         #expect(try Self.json(server.requests[4]) == (try Self.json(server.requests[3])))
@@ -380,5 +422,91 @@ struct ModelAgentRunTests {
         #expect(resumed.steps(of: ran.episode).map(\.commit) == ran.steps.map(\.commit))
         let transcript = try EventLog.read(TranscriptEntry.self, from: resumed.store.transcriptPath(ran.episode))
         #expect(transcript.last?.turn.conversation == ran.transcript.last?.turn.conversation)
+        guard thinking else { return }
+        let path = try RunRecord(folder: altered).store.transcriptPath(ran.episode)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let changed = text.replacingOccurrences(of: "Write one.txt first", with: "Write one.txt later")
+        #expect(changed != text)
+        try changed.write(toFile: path, atomically: true, encoding: .utf8)
+        _ = try? await Runner.resume(altered, options: RunOptions(jobs: 1, sandboxMode: .full, progress: .quiet), makeAgent: Runner.standardAgents)
+        #expect(server.requests.count == 6)
+        let refused = try RunRecord(folder: altered).steps(of: ran.episode).last
+        #expect(refused?.step == 3 && refused?.outcome == "failed", "\(String(describing: refused))")
+        #expect(refused?.failure?.contains("status 400") == true && refused?.failure?.contains("unchanged") == true, "\(String(describing: refused?.failure))")
+    }
+
+    @Test("reasoning is carried between turns and steps, plain and streamed: thinking blocks with their signatures, reasoning items with their encrypted content, byte for byte",
+          arguments: [("anthropic", false), ("anthropic", true), ("openai-responses", false), ("openai-responses", true)])
+    func reasoningCarried(wire: String, stream: Bool) async throws {
+        let folder = try temporaryFolder("model-agent-reasoning-\(wire)-\(stream)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let suite = try Self.suite(in: folder, baseURL: "http://127.0.0.1:9/v1", wire: wire, stream: stream, steps: 2)
+        let target = try #require(try Self.plan(suite).steps.first?.task.targets.first)
+        let thought = "The target → \(target); keep \"auth_context\" \\ not / validate_token ✓ 🙂"
+        let script: [[String: Any]] = [
+            ["content": "", "thinking": thought, "redacted_thinking": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT+2==", "tool_calls": [try Self.edit(target, comply: true)]],
+            ["content": "Implemented.", "thinking": "The edit landed."],
+            ["content": "Nothing to do in step 2."],
+        ]
+        let server = try ScriptedChatServer(script: try Self.json(script), in: folder.path)
+        defer { server.stop() }
+        let extra = wire == "anthropic" ? ["thinking_budget": "2048", "temperature": "", "max_tokens": "8192"] : [:]
+        _ = try Self.suite(in: folder, baseURL: server.baseURL, wire: wire, stream: stream, steps: 2, extra: extra)
+        let ran = try await Self.run(suite, runs: folder.appendingPathComponent("runs"), id: "r")
+        // The upstream refuses (400) any request that does not carry back what it served, so two
+        // completed steps mean every later request carried it.
+        #expect(ran.steps.map(\.outcome) == ["completed", "completed"], "\(ran.steps.map(\.failure))")
+        #expect(ran.steps.first?.verdict.kind == .compliant)
+        #expect(server.requests.count == 3)
+        let conversation = try #require(ran.transcript.first?.turn.conversation)
+        let first = try #require(conversation.items.first { $0.role == .assistant })
+        let reasoning = try #require(first.reasoning)
+        let requests = server.requests
+        if wire == "anthropic" {
+            #expect(requests.allSatisfy { ($0["thinking"] as? [String: Any])?["budget_tokens"] as? Int == 2048 && $0["temperature"] == nil })
+            #expect(reasoning.map { $0["type"]?.string } == ["thinking", "redacted_thinking"])
+            #expect(reasoning.first?["thinking"]?.string == thought)
+            #expect((reasoning.first?["signature"]?.string?.count ?? 0) > 100)
+            #expect(reasoning.last?["data"]?.string == "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT+2==")
+            // Step 2's request: the assistant turns of step 1 start with their thinking, as the API wants.
+            let messages = try #require(requests[2]["messages"] as? [[String: Any]])
+            let assistant = messages.filter { $0["role"] as? String == "assistant" }.map { ($0["content"] as? [[String: Any]] ?? []).map { $0["type"] as? String ?? "" } }
+            #expect(assistant == [["thinking", "redacted_thinking", "tool_use"], ["thinking", "text"]], "\(assistant)")
+        } else {
+            #expect(reasoning.count == 1 && reasoning.first?["type"]?.string == "reasoning")
+            #expect(reasoning.first?["encrypted_content"]?.string?.hasPrefix("gAAAAB") == true)
+            #expect(first.toolCalls?.first?.itemID == "fc_call_1_0")
+            let input = try #require(requests[2]["input"] as? [[String: Any]])
+            let kinds = input.map { ($0["type"] as? String ?? $0["role"] as? String ?? "") + (($0["id"] as? String).map { " " + $0 } ?? "") }
+            #expect(kinds == ["user", "reasoning rs_1", "function_call fc_call_1_0", "function_call_output", "reasoning rs_2", "message msg_2", "user"], "\(kinds)")
+        }
+        // What the transcript keeps is what the next request carried: equal as JSON.
+        let kept = try reasoning.map { try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode($0)) as? NSDictionary) }
+        let sent = wire == "anthropic"
+            ? (requests[1]["messages"] as? [[String: Any]] ?? []).flatMap { $0["content"] as? [[String: Any]] ?? [] }
+            : requests[1]["input"] as? [[String: Any]] ?? []
+        #expect(kept.allSatisfy { block in sent.contains { NSDictionary(dictionary: $0).isEqual(block) } }, "\(kept) \(sent)")
+        // A conversation without reasoning keeps its old shape: no item ids, no reasoning keys.
+        #expect(ran.transcript.last?.turn.conversation?.items.allSatisfy { $0.reasoning == nil && $0.itemID == nil } == true)
+    }
+
+    @Test("thinking_budget is refused, naming its line, off anthropic, below 1024, not below max_tokens, or with a temperature")
+    func thinkingBudgetSetting() throws {
+        let folder = try temporaryFolder("model-agent-thinking-budget")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (wire, extra, message) in [("openai", ["thinking_budget": "2048"], "only the anthropic API takes it"),
+                                       ("anthropic", ["thinking_budget": "100", "temperature": ""], "is not a whole number of at least 1024"),
+                                       ("anthropic", ["thinking_budget": "4096", "temperature": ""], "is not below `max_tokens` (4096)"),
+                                       ("anthropic", ["thinking_budget": "2048"], "only at the default temperature")] {
+            let suite = try Self.suite(in: folder, baseURL: "http://127.0.0.1:9/v1", wire: wire, stream: false, steps: 1, extra: extra)
+            let lines = try String(contentsOf: suite, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            let line = try #require(lines.firstIndex { $0.hasPrefix("    thinking_budget:") }) + 1
+            let result = try runHost([driftboxExecutable, "scenarios", "validate", suite.path], in: folder.path, allowFailure: true)
+            #expect(result.status == 1 && result.errors.contains("\(suite.path):\(line):") && result.errors.contains(message), "\(wire) \(extra): \(result.errors)")
+        }
+        let good = try Self.suite(in: folder, baseURL: "http://127.0.0.1:9/v1", wire: "anthropic", stream: false, steps: 1,
+                                  extra: ["thinking_budget": "2048", "temperature": ""])
+        let result = try runHost([driftboxExecutable, "scenarios", "validate", good.path], in: folder.path, allowFailure: true)
+        #expect(result.status == 0, "\(result.errors)")
     }
 }

@@ -10,7 +10,16 @@ the list is used up). A reply is {"content": TEXT} with optionally:
   "tool_calls": [CALL...]   tool calls, each {"name": NAME, "arguments": OBJECT} or
                             {"name": NAME, "raw": TEXT} (arguments sent as that text, e.g. malformed);
   "refusal": TEXT           the model declines (Chat's `refusal`, Messages' stop_reason `refusal`,
-                            a Responses `refusal` part).
+                            a Responses `refusal` part);
+  "thinking": TEXT          reasoning before the rest: a Messages `thinking` block with TEXT and a
+                            `signature` (streamed as `thinking_delta` word pieces and two
+                            `signature_delta` halves), a Responses `reasoning` item (summary TEXT,
+                            `encrypted_content`) first in `output`; Chat ignores it;
+  "redacted_thinking": DATA a Messages `redacted_thinking` block with DATA, after the thinking.
+Reasoning must come back: once served, every thinking block must be in an assistant message of
+every later Messages request, and every reasoning item in the `input` of every later Responses
+request, unchanged (equal as JSON) and followed by the item (by `id`) that followed it in the
+output; a request without them is answered 400 (`invalid_request_error`) without using a reply.
 A reply {"error": {"status": N, "message": TEXT}} is answered with that status and the API's
 error shape ({"error": {"message": TEXT, "type": "invalid_request_error"}}).
 Faults:
@@ -37,6 +46,8 @@ for 120 seconds. With a certificate and its key it serves HTTPS instead of HTTP.
 `{SERVER_PORT}` in a reply's content becomes the server's own port.
 """
 
+import base64
+import hashlib
 import json
 import socket
 import ssl
@@ -54,6 +65,39 @@ class State:
         self.served = 0
         self.lock = threading.Lock()
         self.last_request = time.monotonic()
+        # Reasoning served so far, by route: (block or item, id of the item after it or None).
+        self.issued = {"/messages": [], "/responses": []}
+
+    def missing_reasoning(self, suffix, body):
+        """Why the request fails to send back what was served (None when it does not)."""
+        with self.lock:
+            issued = list(self.issued.get(suffix, []))
+        if suffix == "/messages":
+            blocks = [block for message in body.get("messages", []) if message.get("role") == "assistant"
+                      for block in (message.get("content") if isinstance(message.get("content"), list) else [])]
+            for block, _ in issued:
+                if block not in blocks:
+                    return f"messages: the {block['type']} block served earlier is not in an assistant message unchanged (signature included)"
+        if suffix == "/responses":
+            items = body.get("input", [])
+            for item, following in issued:
+                if item not in items:
+                    return f"input: the reasoning item {item['id']} served earlier is not sent back unchanged"
+                index = items.index(item)
+                after = items[index + 1] if index + 1 < len(items) else {}
+                if following is not None and after.get("id") != following:
+                    return f"Item '{item['id']}' of type 'reasoning' was provided without its required following item '{following}'"
+        return None
+
+    def remember(self, suffix, answer):
+        """Keeps the reasoning of a whole answer, with the id of the item after each."""
+        with self.lock:
+            if suffix == "/messages":
+                self.issued[suffix] += [(block, None) for block in answer["content"] if block["type"] in ("thinking", "redacted_thinking")]
+            if suffix == "/responses":
+                output = answer["output"]
+                self.issued[suffix] += [(item, output[index + 1]["id"] if index + 1 < len(output) else None)
+                                        for index, item in enumerate(output) if item["type"] == "reasoning"]
 
     def next_reply(self, body):
         with self.lock:
@@ -98,6 +142,21 @@ def anthropic_input(text):
     return value
 
 
+def signature(number, text):
+    """A signature-like text for a thinking block: base64 with `+`, `/` and `=` in it."""
+    digest = hashlib.sha256(f"{number}:{text}".encode()).digest()
+    return base64.b64encode(digest * 3 + b"\xfb\xff").decode()
+
+
+def thinking_blocks(number, reply):
+    blocks = []
+    if "thinking" in reply:
+        blocks.append({"type": "thinking", "thinking": reply["thinking"], "signature": signature(number, reply["thinking"])})
+    if "redacted_thinking" in reply:
+        blocks.append({"type": "redacted_thinking", "data": reply["redacted_thinking"]})
+    return blocks
+
+
 def completion(number, reply, model):
     message = {"role": "assistant", "content": reply.get("content", "")}
     finish = "stop"
@@ -138,7 +197,7 @@ def chat_events(number, reply, model):
 
 
 def message(number, reply, model):
-    content = []
+    content = thinking_blocks(number, reply)
     if reply.get("content") or "refusal" in reply:
         content.append({"type": "text", "text": reply.get("refusal", reply.get("content", ""))})
     calls = calls_of(number, reply)
@@ -155,6 +214,17 @@ def message_events(number, reply, model):
                                                                           usage={"input_tokens": USAGE_IN, "output_tokens": 1})})]
     calls = calls_of(number, reply)
     index = 0
+    for block in thinking_blocks(number, reply):
+        if block["type"] == "thinking":
+            events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "thinking", "thinking": ""}}))
+            events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "thinking_delta", "thinking": piece}})
+                       for piece in words(block["thinking"])]
+            events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "signature_delta", "signature": piece}})
+                       for piece in halves(block["signature"])]
+        else:
+            events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": block}))
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        index += 1
     text = reply.get("refusal", reply.get("content", ""))
     if text:
         events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}))
@@ -177,6 +247,9 @@ def message_events(number, reply, model):
 
 def response(number, reply, model):
     output = []
+    if "thinking" in reply:
+        output.append({"type": "reasoning", "id": f"rs_{number}", "summary": [{"type": "summary_text", "text": reply["thinking"]}],
+                       "encrypted_content": "gAAAAB" + signature(number, reply["thinking"])})
     if "refusal" in reply:
         output.append({"type": "message", "id": f"msg_{number}", "role": "assistant", "status": "completed",
                        "content": [{"type": "refusal", "refusal": reply["refusal"]}]})
@@ -225,7 +298,22 @@ def make_handler(state):
                 self.send_error(404, f"only /v1/chat/completions, /v1/responses and /v1/messages are served, not {self.path}")
                 return
             whole, streamed, done = route
+            suffix = next(suffix for suffix in ROUTES if self.path.rstrip("/").endswith(suffix))
+            missing = state.missing_reasoning(suffix, body)
+            if missing is not None:
+                with state.lock:
+                    with open(state.log_path, "a", encoding="utf-8") as log:
+                        log.write(json.dumps(body) + "\n")
+                payload = json.dumps({"type": "error", "error": {"message": missing, "type": "invalid_request_error"}}).encode()
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             number, reply = state.next_reply(body)
+            if suffix in ("/messages", "/responses") and not any(key in reply for key in ("status", "error", "malformed")):
+                state.remember(suffix, whole(number, reply, body.get("model", "scripted")))
             model = body.get("model", "scripted")
             stall = reply.get("stall_seconds", 0)
             if stall and not (body.get("stream") and "stall_after_events" in reply):
