@@ -60,14 +60,9 @@ public enum HTMLReport {
                 failures.append(["run": id, "episode": episode, "reason": cut(end.reason ?? "no reason recorded"), "steps": end.steps])
             }
             episodes += record.manifest.episodes.map { episodeView(record, $0) }
-            violations += try Audit.items(record).map { auditView(id, $0, conversationBudget: &conversationBudget) }
-        }
-        // Each conversation's turns carry an anchor (`#conversation-N`, N the violation's place on
-        // the page): a link to it opens the violation and the conversation.
-        for index in violations.indices {
-            guard var conversation = (violations[index]["conversation"] as? [[String: Any]])?.first else { continue }
-            conversation["anchor"] = "conversation-\(index + 1)"
-            violations[index]["conversation"] = [conversation]
+            for item in try Audit.items(record) {
+                violations.append(auditView(id, item, place: violations.count + 1, conversationBudget: &conversationBudget))
+            }
         }
         let context: [String: Any] = [
             "title": records.count == 1 ? "driftbox report: \(records[0].manifest.runID)" : "driftbox report: \(records.count) runs",
@@ -205,10 +200,12 @@ public enum HTMLReport {
 
     static func auditView(_ run: String, _ item: AuditItem) -> [String: Any] {
         var budget = maximumConversationPageLength
-        return auditView(run, item, conversationBudget: &budget)
+        return auditView(run, item, place: 1, conversationBudget: &budget)
     }
 
-    static func auditView(_ run: String, _ item: AuditItem, conversationBudget: inout Int) -> [String: Any] {
+    /// A violation's view; `place` is its place on the page, which names its conversation's
+    /// anchor (`#conversation-N`: a link to it opens the violation and the conversation).
+    static func auditView(_ run: String, _ item: AuditItem, place: Int, conversationBudget: inout Int) -> [String: Any] {
         var budget = maximumDiffLinesPerViolation
         var hunks: [[String: Any]] = []
         for (path, hunk, highlighted) in item.hunks where budget > 0 {
@@ -231,7 +228,9 @@ public enum HTMLReport {
                 }, "noPressure": item.pressure.isEmpty,
                 "evidence": item.step.verdict.evidence.map { cut("\($0)") },
                 "gaps": item.step.verdict.gaps.map { cut("\($0)") }, "hunks": hunks,
-                "conversation": item.conversation.map { [conversationView($0, pageBudget: &conversationBudget)] } ?? []]
+                "conversation": item.conversation.map {
+                    [conversationView($0, pageBudget: &conversationBudget).merging(["anchor": "conversation-\(place)"]) { $1 }]
+                } ?? []]
     }
 
     /// A model agent's conversation of one step: its model turns (text, refusal, tool calls with
